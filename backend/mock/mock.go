@@ -1,0 +1,318 @@
+// Package mock is an in-memory backend.Backend with no compute behind it —
+// LocalStack's "mock" VM manager. It is the reference implementation of the
+// seam, and what tests use when they need EC2 semantics but not machines.
+//
+// Importing it registers it as "mock":
+//
+//	import _ "github.com/ec2emu/ec2emu/backend/mock"
+//	srv, err := ec2emu.Open(ctx, "mock")
+//
+// It ships LocalStack's default AMIs, so a fresh server has images to launch.
+// Every transition takes a small delay (WithDelay; EC2_MOCK_DELAY in the
+// environment, a Go duration) so clients see pending and stopping states.
+package mock
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ec2emu/ec2emu/backend"
+)
+
+func init() {
+	backend.Register("mock", func(ctx context.Context, cfg backend.Config) (backend.Backend, error) {
+		var opts []Option
+		if d := cfg.Getenv("EC2_MOCK_DELAY"); d != "" {
+			dur, err := time.ParseDuration(d)
+			if err != nil {
+				return nil, fmt.Errorf("mock: EC2_MOCK_DELAY=%q: %w", d, err)
+			}
+			opts = append(opts, WithDelay(dur))
+		}
+		return New(opts...), nil
+	})
+}
+
+// DefaultImages are LocalStack's default AMIs, which New preloads.
+var DefaultImages = []backend.Image{
+	{ID: "ami-df5de72bdb3b", Name: "ubuntu-22.04-jammy-jellyfish", Description: "Ubuntu 22.04 LTS (Jammy Jellyfish)", Architecture: "x86_64",
+		CreationDate: time.Date(2023, 5, 1, 0, 0, 0, 0, time.UTC), State: backend.ImageAvailable},
+	{ID: "ami-024f768332f0", Name: "amazonlinux-2023", Description: "Amazon Linux 2023", Architecture: "x86_64",
+		CreationDate: time.Date(2023, 5, 1, 0, 0, 0, 0, time.UTC), State: backend.ImageAvailable},
+}
+
+// Option configures a Backend.
+type Option func(*Backend)
+
+// WithDelay sets how long each transition (launch, stop, start, reboot,
+// terminate, create-image) takes. Default 50ms; 0 makes them instant.
+func WithDelay(d time.Duration) Option { return func(b *Backend) { b.delay = d } }
+
+// WithImages replaces the preloaded images.
+func WithImages(imgs ...backend.Image) Option {
+	return func(b *Backend) {
+		b.images = map[string]backend.Image{}
+		for _, img := range imgs {
+			b.images[img.ID] = img
+		}
+	}
+}
+
+// WithClock sets the time source for launch and creation times.
+func WithClock(now func() time.Time) Option { return func(b *Backend) { b.now = now } }
+
+// Backend is the in-memory backend. Its zero value is not usable; call New.
+type Backend struct {
+	delay time.Duration
+	now   func() time.Time
+
+	mu       sync.Mutex
+	machines map[string]*machine
+	images   map[string]backend.Image
+	watchers map[int]func(backend.Event)
+	nextW    int
+	nextIP   int
+	closed   bool
+}
+
+type machine struct {
+	backend.Machine
+	spec    backend.LaunchSpec
+	console strings.Builder
+}
+
+// New returns an empty mock backend holding DefaultImages.
+func New(opts ...Option) *Backend {
+	b := &Backend{delay: 50 * time.Millisecond, now: time.Now, machines: map[string]*machine{}, watchers: map[int]func(backend.Event){}}
+	WithImages(DefaultImages...)(b)
+	for _, o := range opts {
+		o(b)
+	}
+	return b
+}
+
+func (b *Backend) wait(ctx context.Context) error {
+	if b.delay <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(b.delay)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// Images implements backend.Backend.
+func (b *Backend) Images(ctx context.Context) ([]backend.Image, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := slices.Collect(maps.Values(b.images))
+	slices.SortFunc(out, func(x, y backend.Image) int { return strings.Compare(x.ID, y.ID) })
+	return out, nil
+}
+
+// Launch implements backend.Backend.
+func (b *Backend) Launch(ctx context.Context, spec backend.LaunchSpec) (backend.Machine, error) {
+	b.mu.Lock()
+	if _, ok := b.images[spec.ImageID]; !ok {
+		b.mu.Unlock()
+		return backend.Machine{}, fmt.Errorf("image %s: %w", spec.ImageID, backend.ErrNotFound)
+	}
+	b.nextIP++
+	n := b.nextIP
+	m := &machine{spec: spec, Machine: backend.Machine{
+		ID: spec.InstanceID, ImageID: spec.ImageID, State: backend.StatePending,
+		PrivateIP: fmt.Sprintf("172.31.%d.%d", 16+n/250%200, 4+n%250), LaunchTime: b.now(), Metadata: maps.Clone(spec.Metadata),
+	}}
+	b.machines[spec.InstanceID] = m
+	b.mu.Unlock()
+	if err := b.wait(ctx); err != nil {
+		b.mu.Lock()
+		delete(b.machines, spec.InstanceID)
+		b.mu.Unlock()
+		return backend.Machine{}, err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	m.State = backend.StateRunning
+	fmt.Fprintf(&m.console, "ec2emu mock: %s booted from %s\n", spec.InstanceID, spec.ImageID)
+	if len(spec.UserData) > 0 {
+		fmt.Fprintf(&m.console, "ec2emu mock: user data of %d bytes received (not run: the mock has no compute)\n", len(spec.UserData))
+	}
+	return m.Machine, nil
+}
+
+// transition moves machine id from one of the states in from to to after the
+// delay.
+func (b *Backend) transition(ctx context.Context, id string, to backend.State, from ...backend.State) error {
+	b.mu.Lock()
+	m := b.machines[id]
+	if m == nil {
+		b.mu.Unlock()
+		return fmt.Errorf("machine %s: %w", id, backend.ErrNotFound)
+	}
+	if !slices.Contains(from, m.State) {
+		st := m.State
+		b.mu.Unlock()
+		return fmt.Errorf("machine %s is %s: %w", id, st, backend.ErrInvalidState)
+	}
+	b.mu.Unlock()
+	if err := b.wait(ctx); err != nil {
+		return err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if m := b.machines[id]; m != nil {
+		m.State = to
+	}
+	return nil
+}
+
+// Stop implements backend.Backend.
+func (b *Backend) Stop(ctx context.Context, id string) error {
+	return b.transition(ctx, id, backend.StateStopped, backend.StateRunning, backend.StateStopped)
+}
+
+// Start implements backend.Backend.
+func (b *Backend) Start(ctx context.Context, id string) error {
+	return b.transition(ctx, id, backend.StateRunning, backend.StateStopped, backend.StateRunning)
+}
+
+// Reboot implements backend.Backend.
+func (b *Backend) Reboot(ctx context.Context, id string) error {
+	return b.transition(ctx, id, backend.StateRunning, backend.StateRunning)
+}
+
+// Terminate implements backend.Backend.
+func (b *Backend) Terminate(ctx context.Context, id string) error {
+	if err := b.wait(ctx); err != nil {
+		return err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	delete(b.machines, id)
+	return nil
+}
+
+// CreateImage implements backend.Backend.
+func (b *Backend) CreateImage(ctx context.Context, id string, spec backend.ImageSpec) (backend.Image, error) {
+	b.mu.Lock()
+	m := b.machines[id]
+	b.mu.Unlock()
+	if m == nil {
+		return backend.Image{}, fmt.Errorf("machine %s: %w", id, backend.ErrNotFound)
+	}
+	if err := b.wait(ctx); err != nil {
+		return backend.Image{}, err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	arch := "x86_64"
+	if src, ok := b.images[m.ImageID]; ok && src.Architecture != "" {
+		arch = src.Architecture
+	}
+	img := backend.Image{ID: spec.ImageID, Name: spec.Name, Description: spec.Description, Architecture: arch,
+		CreationDate: b.now(), State: backend.ImageAvailable, Metadata: maps.Clone(spec.Metadata)}
+	b.images[img.ID] = img
+	return img, nil
+}
+
+// DeregisterImage implements backend.Backend.
+func (b *Backend) DeregisterImage(ctx context.Context, imageID string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if _, ok := b.images[imageID]; !ok {
+		return fmt.Errorf("image %s: %w", imageID, backend.ErrNotFound)
+	}
+	delete(b.images, imageID)
+	return nil
+}
+
+// Machines implements backend.Backend.
+func (b *Backend) Machines(ctx context.Context) ([]backend.Machine, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := make([]backend.Machine, 0, len(b.machines))
+	for _, m := range b.machines {
+		mm := m.Machine
+		mm.Metadata = maps.Clone(m.Metadata)
+		out = append(out, mm)
+	}
+	return out, nil
+}
+
+// ConsoleOutput implements backend.ConsoleOutputer.
+func (b *Backend) ConsoleOutput(ctx context.Context, id string) ([]byte, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	m := b.machines[id]
+	if m == nil {
+		return nil, fmt.Errorf("machine %s: %w", id, backend.ErrNotFound)
+	}
+	return []byte(m.console.String()), nil
+}
+
+// Watch implements backend.Watcher: it reports the changes made with Drift.
+func (b *Backend) Watch(ctx context.Context, fn func(backend.Event)) error {
+	b.mu.Lock()
+	b.nextW++
+	id := b.nextW
+	b.watchers[id] = fn
+	b.mu.Unlock()
+	<-ctx.Done()
+	b.mu.Lock()
+	delete(b.watchers, id)
+	b.mu.Unlock()
+	return nil
+}
+
+// Drift changes machine id's state behind the Server's back, as a user
+// pausing or removing a container by hand would, and reports it to watchers.
+// StateTerminated removes the machine.
+func (b *Backend) Drift(id string, to backend.State) error {
+	b.mu.Lock()
+	m := b.machines[id]
+	if m == nil {
+		b.mu.Unlock()
+		return fmt.Errorf("machine %s: %w", id, backend.ErrNotFound)
+	}
+	if to == backend.StateTerminated {
+		delete(b.machines, id)
+	} else {
+		m.State = to
+	}
+	fns := slices.Collect(maps.Values(b.watchers))
+	b.mu.Unlock()
+	for _, fn := range fns {
+		fn(backend.Event{ID: id, State: to})
+	}
+	return nil
+}
+
+// Spec returns what machine id was launched with, so tests can check that
+// user data and the key pair reached the backend.
+func (b *Backend) Spec(id string) (backend.LaunchSpec, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	m := b.machines[id]
+	if m == nil {
+		return backend.LaunchSpec{}, false
+	}
+	return m.spec, true
+}
+
+// Close implements backend.Backend.
+func (b *Backend) Close() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.closed = true
+	return nil
+}

@@ -1,0 +1,292 @@
+package ec2emu
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/ec2emu/ec2emu/backend"
+	"github.com/ec2emu/ec2emu/xmlproto"
+)
+
+// Server is an http.Handler that speaks the EC2 Query API and EC2's control
+// plane — validation, IDs, reservations, tags, key pairs, the instance state
+// machine, idempotency, DryRun, filters and pagination — in front of a
+// backend.Backend that runs the machines. Create one with New or Open; it is
+// safe for concurrent use. Close stops its background work.
+type Server struct {
+	cfg      config
+	b        backend.Backend
+	log      *slog.Logger
+	handlers map[string]handler
+
+	ctx    context.Context // cancelled by Close; parent of background work
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	ready  chan struct{} // closed once machines left by an earlier process are adopted
+
+	// mu guards all EC2 state below. It is never held across a backend call:
+	// background goroutines take it only to record an outcome.
+	mu        sync.RWMutex
+	closed    bool
+	zones     map[scope]*zone
+	instances map[string]*instance // every instance in every zone, by ID
+	images    map[string]*image    // images made by CreateImage while in flight or failed
+	seq       uint64               // launch order across zones
+}
+
+// New returns a Server in front of b. The Server starts at once; machines b
+// already runs under its namespace (left by an earlier process) are re-adopted
+// in the background before the first request is answered. Close does not close
+// b unless the Server opened it (see Open).
+func New(b backend.Backend, opts ...Option) *Server {
+	cfg := defaultConfig()
+	for _, o := range opts {
+		o(&cfg)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Server{
+		cfg:       cfg,
+		b:         b,
+		log:       cfg.logger,
+		ctx:       ctx,
+		cancel:    cancel,
+		ready:     make(chan struct{}),
+		zones:     map[scope]*zone{},
+		instances: map[string]*instance{},
+		images:    map[string]*image{},
+	}
+	s.handlers = s.routes()
+	s.wg.Add(2)
+	go s.run()
+	go s.janitor()
+	return s
+}
+
+// Open opens the backend registered under name (e.g. "docker", "mock";
+// typically the value of EC2_VM_MANAGER) with this Server's namespace and
+// logger, and returns a Server in front of it that closes it on Close.
+func Open(ctx context.Context, name string, opts ...Option) (*Server, error) {
+	cfg := defaultConfig()
+	for _, o := range opts {
+		o(&cfg)
+	}
+	b, err := backend.Open(ctx, name, backend.Config{Namespace: cfg.namespace, Logger: cfg.logger})
+	if err != nil {
+		return nil, err
+	}
+	s := New(b, append(opts, func(c *config) { c.closeBackend = true })...)
+	return s, nil
+}
+
+// Backend returns the backend the Server runs machines on.
+func (s *Server) Backend() backend.Backend { return s.b }
+
+// Close stops the Server's background work, waiting for backend calls in
+// flight to return (their contexts are cancelled), and closes the backend if
+// the Server opened it. Requests that arrive afterwards get 503 Unavailable.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	s.mu.Unlock()
+	s.cancel()
+	s.wg.Wait()
+	if s.cfg.closeBackend {
+		return s.b.Close()
+	}
+	return nil
+}
+
+// run adopts machines left by an earlier process, then follows the backend's
+// drift events (if it reports them) until Close.
+func (s *Server) run() {
+	defer s.wg.Done()
+	for attempt := 0; ; attempt++ {
+		ctx, cancel := context.WithTimeout(s.ctx, s.cfg.adoptTimeout)
+		err := s.adopt(ctx)
+		cancel()
+		if err == nil {
+			break
+		}
+		s.log.Warn("adopting machines failed; will retry", "err", err)
+		if attempt == 0 {
+			close(s.ready) // answer requests from what we have rather than hang
+		}
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-time.After(min(time.Duration(attempt+1)*time.Second, 30*time.Second)):
+		}
+	}
+	select {
+	case <-s.ready:
+	default:
+		close(s.ready)
+	}
+	if w, ok := s.b.(backend.Watcher); ok {
+		for s.ctx.Err() == nil {
+			if err := w.Watch(s.ctx, s.drift); err != nil && s.ctx.Err() == nil {
+				s.log.Warn("backend event stream ended; restarting", "err", err)
+				select {
+				case <-s.ctx.Done():
+				case <-time.After(time.Second):
+				}
+			}
+		}
+	}
+}
+
+// janitor forgets terminated instances once their retention has passed.
+func (s *Server) janitor() {
+	defer s.wg.Done()
+	t := time.NewTicker(max(min(s.cfg.retention/4, time.Minute), 10*time.Millisecond))
+	defer t.Stop()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-t.C:
+			now := s.cfg.now()
+			s.mu.Lock()
+			for _, z := range s.zones {
+				s.purge(z, now)
+			}
+			s.mu.Unlock()
+		}
+	}
+}
+
+// Ready returns a channel closed once the Server has re-adopted the machines
+// its backend already runs (or given up for now and gone on).
+func (s *Server) Ready() <-chan struct{} { return s.ready }
+
+type handler func(ctx context.Context, c *call) (any, error)
+
+// call is one request on its way through a handler.
+type call struct {
+	scope
+	action    string
+	requestID string
+	req       xmlproto.Request
+}
+
+// ServeHTTP answers one EC2 Query request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rid := newRequestID()
+	h := w.Header()
+	h.Set("x-amzn-RequestId", rid)
+	h.Set("Date", s.cfg.now().UTC().Format(http.TimeFormat))
+	h.Set("Server", "AmazonEC2")
+	h.Set("Content-Type", "text/xml;charset=UTF-8")
+	h.Set("Cache-Control", "no-cache, no-store")
+
+	c := &call{requestID: rid}
+	body, err := s.serve(r, c)
+	buf := getBuf()
+	defer putBuf(buf)
+	status := http.StatusOK
+	if err != nil {
+		e := s.toAPIError(err, c)
+		status = e.Code.Status()
+		xmlproto.EncodeError(buf, string(e.Code), e.Message, rid)
+	} else {
+		xmlproto.Encode(buf, c.action, rid, body)
+	}
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+	if s.log.Enabled(r.Context(), slog.LevelDebug) {
+		s.log.Debug("request", "requestId", rid, "action", c.action, "account", c.account, "region", c.region,
+			"status", status, "duration", time.Since(start))
+	}
+}
+
+func (s *Server) serve(r *http.Request, c *call) (body any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.Error("panic serving request", "requestId", c.requestID, "action", c.action, "panic", p, "stack", string(debug.Stack()))
+			body, err = nil, apiErr(ErrInternalError, "An internal error has occurred.")
+		}
+	}()
+	req, err := xmlproto.ParseRequest(r, s.cfg.maxBody)
+	if errors.Is(err, xmlproto.ErrBodyTooLarge) {
+		return nil, apiErr(ErrRequestEntityTooLarge, "The request body exceeds the limit of %d bytes.", s.cfg.maxBody)
+	}
+	if err != nil {
+		return nil, apiErr(ErrInvalidParameterValue, "%s", err.Error())
+	}
+	c.req, c.action = req, req.Action
+	c.scope = s.scopeOf(r, req)
+	if req.Action == "" {
+		return nil, apiErr(ErrMissingAction, "The request must contain the parameter Action.")
+	}
+	h, ok := s.handlers[req.Action]
+	if !ok {
+		return nil, apiErr(ErrInvalidAction, "The action %s is not valid for this web service.", req.Action)
+	}
+	select {
+	case <-s.ready:
+	case <-r.Context().Done():
+		return nil, apiErr(ErrUnavailable, "The request was cancelled before the server was ready.")
+	}
+	s.mu.RLock()
+	closed := s.closed
+	s.mu.RUnlock()
+	if closed {
+		return nil, apiErr(ErrUnavailable, "The server is shutting down.")
+	}
+	return h(r.Context(), c)
+}
+
+// toAPIError turns any handler error into the EC2 answer; what is not an EC2
+// error already is logged with the request ID and answered as InternalError.
+func (s *Server) toAPIError(err error, c *call) *Error {
+	var d *xmlproto.DecodeError
+	if errors.As(err, &d) {
+		return apiErr(ErrInvalidParameterValue, "%s", d.Error())
+	}
+	if e := fromBackend(err, c.action); e != nil {
+		if e.Code.Status() >= 500 {
+			s.log.Warn("backend unavailable", "requestId", c.requestID, "action", c.action, "err", err)
+		}
+		return e
+	}
+	s.log.Error("internal error", "requestId", c.requestID, "action", c.action, "err", err)
+	return apiErr(ErrInternalError, "An internal error has occurred (request %s).", c.requestID)
+}
+
+// decode fills v from the call's parameters.
+func (c *call) decode(v any) error {
+	if err := xmlproto.Decode(c.req.Params, v); err != nil {
+		var d *xmlproto.DecodeError
+		if errors.As(err, &d) {
+			return apiErr(ErrInvalidParameterValue, "%s", d.Error())
+		}
+		return fmt.Errorf("decoding %s: %w", c.action, err)
+	}
+	return nil
+}
+
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func getBuf() *bytes.Buffer { return bufPool.Get().(*bytes.Buffer) }
+
+func putBuf(b *bytes.Buffer) {
+	if b.Cap() > 1<<20 {
+		return // let large one-offs go rather than pin them
+	}
+	b.Reset()
+	bufPool.Put(b)
+}

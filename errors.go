@@ -1,0 +1,112 @@
+package ec2emu
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/ec2emu/ec2emu/backend"
+)
+
+// ErrorCode is an EC2 error code exactly as it appears on the wire.
+type ErrorCode string
+
+// The EC2 error codes the Server answers. errorStatus gives each its HTTP
+// status.
+const (
+	ErrAuthFailure                  ErrorCode = "AuthFailure"
+	ErrDryRunOperation              ErrorCode = "DryRunOperation"
+	ErrIdempotentParameterMismatch  ErrorCode = "IdempotentParameterMismatch"
+	ErrIncorrectInstanceState       ErrorCode = "IncorrectInstanceState"
+	ErrIncorrectState               ErrorCode = "IncorrectState"
+	ErrInstanceLimitExceeded        ErrorCode = "InstanceLimitExceeded"
+	ErrInsufficientInstanceCapacity ErrorCode = "InsufficientInstanceCapacity"
+	ErrInternalError                ErrorCode = "InternalError"
+	ErrInvalidAction                ErrorCode = "InvalidAction"
+	ErrInvalidAMIIDMalformed        ErrorCode = "InvalidAMIID.Malformed"
+	ErrInvalidAMIIDNotFound         ErrorCode = "InvalidAMIID.NotFound"
+	ErrInvalidAMIIDUnavailable      ErrorCode = "InvalidAMIID.Unavailable"
+	ErrInvalidAMINameDuplicate      ErrorCode = "InvalidAMIName.Duplicate"
+	ErrInvalidAMINameMalformed      ErrorCode = "InvalidAMIName.Malformed"
+	ErrInvalidID                    ErrorCode = "InvalidID"
+	ErrInvalidInstanceIDMalformed   ErrorCode = "InvalidInstanceID.Malformed"
+	ErrInvalidInstanceIDNotFound    ErrorCode = "InvalidInstanceID.NotFound"
+	ErrInvalidKeyFormat             ErrorCode = "InvalidKey.Format"
+	ErrInvalidKeyPairDuplicate      ErrorCode = "InvalidKeyPair.Duplicate"
+	ErrInvalidKeyPairNotFound       ErrorCode = "InvalidKeyPair.NotFound"
+	ErrInvalidKeyPairIDMalformed    ErrorCode = "InvalidKeyPairId.Malformed"
+	ErrInvalidParameter             ErrorCode = "InvalidParameter"
+	ErrInvalidParameterCombination  ErrorCode = "InvalidParameterCombination"
+	ErrInvalidParameterValue        ErrorCode = "InvalidParameterValue"
+	ErrInvalidRegionNotFound        ErrorCode = "InvalidRegion.NotFound"
+	ErrInvalidUserDataMalformed     ErrorCode = "InvalidUserData.Malformed"
+	ErrInvalidNextToken             ErrorCode = "InvalidNextToken"
+	ErrMissingAction                ErrorCode = "MissingAction"
+	ErrMissingParameter             ErrorCode = "MissingParameter"
+	ErrOperationNotPermitted        ErrorCode = "OperationNotPermitted"
+	ErrRequestEntityTooLarge        ErrorCode = "RequestEntityTooLarge"
+	ErrTagLimitExceeded             ErrorCode = "TagLimitExceeded"
+	ErrUnavailable                  ErrorCode = "Unavailable"
+	ErrUnsupportedOperation         ErrorCode = "UnsupportedOperation"
+)
+
+// errorStatus is the one table of code → HTTP status. Codes not listed are
+// client faults (400).
+var errorStatus = map[ErrorCode]int{
+	ErrAuthFailure:                  http.StatusUnauthorized,
+	ErrDryRunOperation:              http.StatusPreconditionFailed,
+	ErrInsufficientInstanceCapacity: http.StatusInternalServerError,
+	ErrInternalError:                http.StatusInternalServerError,
+	ErrRequestEntityTooLarge:        http.StatusRequestEntityTooLarge,
+	ErrUnavailable:                  http.StatusServiceUnavailable,
+}
+
+// Status returns the HTTP status EC2 answers with for code.
+func (c ErrorCode) Status() int {
+	if s, ok := errorStatus[c]; ok {
+		return s
+	}
+	return http.StatusBadRequest
+}
+
+// Error is an EC2 error answer: a code and a message for the client.
+type Error struct {
+	Code    ErrorCode
+	Message string
+}
+
+func (e *Error) Error() string { return string(e.Code) + ": " + e.Message }
+
+func apiErr(code ErrorCode, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+var errDryRun = &Error{Code: ErrDryRunOperation, Message: "Request would have succeeded, but DryRun flag is set."}
+
+// fromBackend maps a backend error to its EC2 answer: the backend package's
+// sentinels have one meaning each; anything else is an internal error.
+func fromBackend(err error, what string) *Error {
+	var e *Error
+	switch {
+	case errors.As(err, &e):
+		return e
+	case errors.Is(err, backend.ErrUnavailable):
+		return apiErr(ErrUnavailable, "The service is unavailable: %s. Please try again shortly.", strings.TrimSpace(err.Error()))
+	case errors.Is(err, backend.ErrCapacity):
+		return apiErr(ErrInsufficientInstanceCapacity, "Insufficient capacity.")
+	case errors.Is(err, backend.ErrUnsupported):
+		return apiErr(ErrUnsupportedOperation, "The %s operation is not supported by this backend.", what)
+	}
+	return nil
+}
+
+// notFoundIDs formats EC2's message for unknown IDs: singular and plural
+// differ ("The instance ID 'i-1' does not exist" / "The instance IDs 'i-1,
+// i-2' do not exist").
+func notFoundIDs(kind string, ids []string) string {
+	if len(ids) == 1 {
+		return fmt.Sprintf("The %s ID '%s' does not exist", kind, ids[0])
+	}
+	return fmt.Sprintf("The %s IDs '%s' do not exist", kind, strings.Join(ids, ", "))
+}

@@ -1,0 +1,381 @@
+package ec2emu
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ec2emu/ec2emu/backend"
+	"github.com/ec2emu/ec2emu/xmlproto"
+)
+
+// Images the backend offers without having made them by CreateImage (the
+// docker images tagged by hand, the mock's defaults) are presented as public
+// AMIs owned by Amazon, so `--owners amazon` and `--executable-users all`
+// find them; AMIs made by CreateImage belong to the account that made them.
+const (
+	amazonOwnerID = "137112412989"
+	amazonAlias   = "amazon"
+	// Metadata keys stored with images made by CreateImage.
+	mdImageAccount = "account"
+	mdImageRegion  = "region"
+	mdImageSource  = "source-instance"
+)
+
+// amiView is an image as one caller sees it.
+type amiView struct {
+	id, name, description string
+	owner, alias          string
+	public                bool
+	state                 string
+	arch                  string
+	created               time.Time
+	tags                  []xmlproto.Tag
+}
+
+// visibleImages merges the backend's images with the Server's in-flight and
+// failed ones, as sc sees them: public images and its own. Callers hold s.mu.
+func (s *Server) visibleImages(sc scope, imgs []backend.Image) []amiView {
+	z := s.zones[sc]
+	out := make([]amiView, 0, len(imgs)+len(s.images))
+	listed := make(map[string]bool, len(imgs))
+	for _, img := range imgs {
+		listed[img.ID] = true
+		v := amiView{id: img.ID, name: img.Name, description: img.Description, arch: cmp.Or(img.Architecture, "x86_64"),
+			created: img.CreationDate, state: string(cmp.Or(img.State, backend.ImageAvailable))}
+		if acct := img.Metadata[mdImageAccount]; acct != "" {
+			if acct != sc.account || img.Metadata[mdImageRegion] != sc.region {
+				continue
+			}
+			v.owner = acct
+		} else {
+			v.owner, v.alias, v.public = amazonOwnerID, amazonAlias, true
+		}
+		if p := s.images[img.ID]; p != nil && p.state == backend.ImagePending {
+			v.state = string(backend.ImagePending) // the backend lists it before the Server has recorded it done
+		}
+		out = append(out, v)
+	}
+	for _, p := range s.images {
+		if listed[p.id] || p.owner != sc.account || p.region != sc.region {
+			continue
+		}
+		out = append(out, amiView{id: p.id, name: p.name, description: p.description, owner: p.owner,
+			state: string(p.state), arch: "x86_64", created: p.created})
+	}
+	if z != nil {
+		for i := range out {
+			out[i].tags = z.imageTags[out[i].id]
+		}
+	}
+	slices.SortFunc(out, func(a, b amiView) int {
+		return cmp.Or(a.created.Compare(b.created), strings.Compare(a.id, b.id))
+	})
+	return out
+}
+
+func (v amiView) wire() xmlproto.Image {
+	loc := v.owner + "/" + v.name
+	if v.alias != "" {
+		loc = v.alias + "/" + v.name
+	}
+	img := xmlproto.Image{
+		ImageID: v.id, ImageLocation: loc, State: v.state, OwnerID: v.owner,
+		CreationDate: v.created.UTC().Format(xmlproto.TimeFormat), Public: v.public, Architecture: v.arch,
+		ImageType: "machine", ImageOwnerAlias: v.alias, Name: v.name, Description: v.description,
+		RootDeviceType: "ebs", RootDeviceName: "/dev/xvda",
+		BlockDeviceMappings: []xmlproto.ImageBlockDeviceMapping{{DeviceName: "/dev/xvda", Ebs: xmlproto.EbsImageBlockDevice{
+			SnapshotID: "snap-" + strings.TrimPrefix(v.id, "ami-"), VolumeSize: 8, DeleteOnTermination: true, VolumeType: "gp3",
+		}}},
+		VirtualizationType: "hvm", Tags: v.tags, Hypervisor: "xen", EnaSupport: true,
+		PlatformDetails: "Linux/UNIX", UsageOperation: "RunInstances",
+	}
+	if v.state == string(backend.ImageFailed) {
+		img.StateReason = &xmlproto.StateReason{Code: "Server.InternalError", Message: "Server.InternalError: the image could not be created"}
+	}
+	return img
+}
+
+// findImage returns the launchable image id as sc sees it.
+func (s *Server) findImage(ctx context.Context, sc scope, id string) (amiView, error) {
+	imgs, err := s.b.Images(ctx)
+	if err != nil {
+		return amiView{}, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, v := range s.visibleImages(sc, imgs) {
+		if v.id != id {
+			continue
+		}
+		if v.state != string(backend.ImageAvailable) {
+			return amiView{}, apiErr(ErrInvalidAMIIDUnavailable, "Image %s is not available (state: %s).", id, v.state)
+		}
+		return v, nil
+	}
+	return amiView{}, apiErr(ErrInvalidAMIIDNotFound, "The image id '[%s]' does not exist", id)
+}
+
+var imageFields = fields[*amiView]{
+	byName: map[string]func(*amiView) []string{
+		"image-id":                         func(v *amiView) []string { return one(v.id) },
+		"name":                             func(v *amiView) []string { return one(v.name) },
+		"description":                      func(v *amiView) []string { return one(v.description) },
+		"state":                            func(v *amiView) []string { return one(v.state) },
+		"owner-id":                         func(v *amiView) []string { return one(v.owner) },
+		"owner-alias":                      func(v *amiView) []string { return one(v.alias) },
+		"is-public":                        func(v *amiView) []string { return one(strconv.FormatBool(v.public)) },
+		"architecture":                     func(v *amiView) []string { return one(v.arch) },
+		"image-type":                       func(v *amiView) []string { return one("machine") },
+		"platform":                         func(v *amiView) []string { return nil },
+		"platform-details":                 func(v *amiView) []string { return one("Linux/UNIX") },
+		"root-device-type":                 func(v *amiView) []string { return one("ebs") },
+		"root-device-name":                 func(v *amiView) []string { return one("/dev/xvda") },
+		"virtualization-type":              func(v *amiView) []string { return one("hvm") },
+		"hypervisor":                       func(v *amiView) []string { return one("xen") },
+		"ena-support":                      func(v *amiView) []string { return one("true") },
+		"creation-date":                    func(v *amiView) []string { return one(v.created.UTC().Format(xmlproto.TimeFormat)) },
+		"block-device-mapping.device-name": func(v *amiView) []string { return one("/dev/xvda") },
+		"block-device-mapping.volume-type": func(v *amiView) []string { return one("gp3") },
+	},
+	tags: func(v *amiView) []xmlproto.Tag { return v.tags },
+}
+
+func checkImageIDs(ids []string) error {
+	for _, id := range ids {
+		if !amiIDRe.MatchString(id) {
+			return apiErr(ErrInvalidAMIIDMalformed, "Invalid id: \"%s\" (expecting \"ami-...\")", id)
+		}
+	}
+	return nil
+}
+
+func (s *Server) describeImages(ctx context.Context, c *call) (any, error) {
+	var req xmlproto.DescribeImagesRequest
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	if err := checkImageIDs(req.ImageIDs); err != nil {
+		return nil, err
+	}
+	if err := checkMaxResults(req.MaxResults, len(req.ImageIDs), "imageIds"); err != nil {
+		return nil, err
+	}
+	fs, err := compileFilters(req.Filters, imageFields)
+	if err != nil {
+		return nil, err
+	}
+	offset := 0
+	if req.NextToken != "" {
+		n, err := parsePageToken(req.NextToken)
+		if err != nil {
+			return nil, err
+		}
+		offset = int(min(n, 1<<31))
+	}
+	if req.DryRun {
+		return nil, errDryRun
+	}
+	imgs, err := s.b.Images(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	all := s.visibleImages(c.scope, imgs)
+	if len(req.ImageIDs) > 0 {
+		var missing []string
+		for _, id := range req.ImageIDs {
+			if !slices.ContainsFunc(all, func(v amiView) bool { return v.id == id }) {
+				missing = append(missing, id)
+			}
+		}
+		if len(missing) == 1 {
+			return nil, apiErr(ErrInvalidAMIIDNotFound, "The image id '[%s]' does not exist", missing[0])
+		} else if len(missing) > 1 {
+			return nil, apiErr(ErrInvalidAMIIDNotFound, "The image ids '[%s]' do not exist", strings.Join(missing, ", "))
+		}
+	}
+	out := &xmlproto.DescribeImagesResponse{Images: []xmlproto.Image{}}
+	matched := 0
+	for i := range all {
+		v := &all[i]
+		if len(req.ImageIDs) > 0 && !slices.Contains(req.ImageIDs, v.id) {
+			continue
+		}
+		if !ownedBy(v, req.Owners, c.account) || !executableBy(v, req.ExecutableUsers, c.account) || !fs.match(v) {
+			continue
+		}
+		matched++
+		if matched <= offset {
+			continue
+		}
+		if req.MaxResults != nil && len(out.Images) == *req.MaxResults {
+			out.NextToken = pageToken(uint64(matched - 1))
+			break
+		}
+		out.Images = append(out.Images, v.wire())
+	}
+	return out, nil
+}
+
+func ownedBy(v *amiView, owners []string, account string) bool {
+	if len(owners) == 0 {
+		return true
+	}
+	for _, o := range owners {
+		switch {
+		case o == "self" && v.owner == account && v.alias == "":
+			return true
+		case o == v.owner || (v.alias != "" && o == v.alias):
+			return true
+		}
+	}
+	return false
+}
+
+func executableBy(v *amiView, users []string, account string) bool {
+	if len(users) == 0 {
+		return true
+	}
+	for _, u := range users {
+		switch {
+		case u == "all" && v.public:
+			return true
+		case (u == "self" || u == account) && (v.public || v.owner == account):
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) createImage(ctx context.Context, c *call) (any, error) {
+	var req xmlproto.CreateImageRequest
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	if req.InstanceID == "" {
+		return nil, apiErr(ErrMissingParameter, "The request must contain the parameter InstanceId")
+	}
+	if req.Name == nil {
+		return nil, apiErr(ErrMissingParameter, "The request must contain the parameter Name")
+	}
+	name := *req.Name
+	if err := checkInstanceIDs([]string{req.InstanceID}); err != nil {
+		return nil, err
+	}
+	if !amiNameRe.MatchString(name) {
+		return nil, apiErr(ErrInvalidAMINameMalformed, "AMI names must be between 3 and 128 characters long, and may contain letters, numbers, '(', ')', '.', '-', '/' and '_'")
+	}
+	if len(req.Description) > 255 {
+		return nil, apiErr(ErrInvalidParameterValue, "The description must be at most 255 characters long.")
+	}
+	var tags []xmlproto.Tag
+	for _, ts := range req.TagSpecifications {
+		switch ts.ResourceType {
+		case "image":
+			tags = setTags(tags, ts.Tags)
+		case "snapshot":
+		default:
+			return nil, apiErr(ErrInvalidParameterValue, "'%s' is not a valid taggable resource type for this operation.", ts.ResourceType)
+		}
+		if err := validateTags(ts.Tags); err != nil {
+			return nil, err
+		}
+	}
+	imgs, err := s.b.Images(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	z := s.zone(c.scope)
+	insts, err := s.lookup(z, []string{req.InstanceID}, s.cfg.now())
+	if err != nil {
+		return nil, err
+	}
+	inst := insts[0]
+	if inst.state != stateRunning && inst.state != stateStopped {
+		return nil, notInState(inst, "imaged")
+	}
+	for _, v := range s.visibleImages(c.scope, imgs) {
+		if v.name == name && v.alias == "" && v.owner == c.account {
+			return nil, apiErr(ErrInvalidAMINameDuplicate, "AMI name %s is already in use by AMI %s", name, v.id)
+		}
+	}
+	if req.DryRun {
+		return nil, errDryRun
+	}
+	rec := &image{id: newID("ami-"), name: name, description: req.Description, owner: c.account, region: c.region,
+		state: backend.ImagePending, created: s.cfg.now().UTC(), sourceInstance: inst.id}
+	s.images[rec.id] = rec
+	if len(tags) > 0 {
+		z.imageTags[rec.id] = tags
+	}
+	spec := backend.ImageSpec{ImageID: rec.id, Name: name, Description: req.Description, NoReboot: req.NoReboot,
+		Metadata: map[string]string{mdImageAccount: c.account, mdImageRegion: c.region, mdImageSource: inst.id}}
+	s.background(inst, "create-image", func(ctx context.Context) error {
+		_, err := s.b.CreateImage(ctx, inst.id, spec)
+		return err
+	}, func(err error) {
+		if err != nil {
+			rec.state = backend.ImageFailed
+			return
+		}
+		delete(s.images, rec.id) // the backend lists it from now on
+	})
+	return &xmlproto.CreateImageResponse{ImageID: rec.id}, nil
+}
+
+func (s *Server) deregisterImage(ctx context.Context, c *call) (any, error) {
+	var req xmlproto.DeregisterImageRequest
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	if req.ImageID == "" {
+		return nil, apiErr(ErrMissingParameter, "The request must contain the parameter ImageId")
+	}
+	if err := checkImageIDs([]string{req.ImageID}); err != nil {
+		return nil, err
+	}
+	imgs, err := s.b.Images(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	var found *amiView
+	for _, v := range s.visibleImages(c.scope, imgs) {
+		if v.id == req.ImageID {
+			found = &v
+			break
+		}
+	}
+	rec := s.images[req.ImageID]
+	s.mu.RUnlock()
+	if found == nil {
+		return nil, apiErr(ErrInvalidAMIIDNotFound, "The image id '[%s]' does not exist", req.ImageID)
+	}
+	if found.state == string(backend.ImagePending) {
+		return nil, apiErr(ErrInvalidAMIIDUnavailable, "Image %s is still being created and cannot be deregistered yet.", req.ImageID)
+	}
+	if req.DryRun {
+		return nil, errDryRun
+	}
+	if rec == nil { // failed images never reached the backend
+		if err := s.b.DeregisterImage(ctx, req.ImageID); err != nil && !errors.Is(err, backend.ErrNotFound) {
+			return nil, fmt.Errorf("deregistering %s: %w", req.ImageID, err)
+		}
+	}
+	s.mu.Lock()
+	delete(s.images, req.ImageID)
+	if z := s.zones[c.scope]; z != nil {
+		delete(z.imageTags, req.ImageID)
+	}
+	s.mu.Unlock()
+	return &xmlproto.Return{Return: true}, nil
+}

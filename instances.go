@@ -1,0 +1,410 @@
+package ec2emu
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ec2emu/ec2emu/backend"
+	"github.com/ec2emu/ec2emu/xmlproto"
+)
+
+// Metadata keys the Server stores with each machine, so a restarted Server
+// can re-adopt it with the same EC2 identity.
+const (
+	mdAccount     = "account"
+	mdRegion      = "region"
+	mdReservation = "reservation-id"
+	mdLaunchIndex = "launch-index"
+	mdType        = "instance-type"
+	mdKeyName     = "key-name"
+	mdClientToken = "client-token"
+	mdRequestHash = "request-hash"
+	mdTags        = "tags"
+	mdAZ          = "availability-zone"
+	mdLaunchTime  = "launch-time"
+	mdArch        = "architecture"
+)
+
+const maxUserData = 16 * 1024 // EC2's limit on user data, before base64
+
+func (s *Server) runInstances(ctx context.Context, c *call) (any, error) {
+	var req xmlproto.RunInstancesRequest
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	if req.MinCount == nil {
+		return nil, apiErr(ErrMissingParameter, "The request must contain the parameter MinCount")
+	}
+	if req.MaxCount == nil {
+		return nil, apiErr(ErrMissingParameter, "The request must contain the parameter MaxCount")
+	}
+	if req.ImageID == "" {
+		return nil, apiErr(ErrMissingParameter, "The request must contain the parameter ImageId")
+	}
+	minN, maxN := *req.MinCount, *req.MaxCount
+	if minN < 1 {
+		return nil, apiErr(ErrInvalidParameterValue, "Value (%d) for parameter minCount is invalid. Expecting a value greater than 0.", minN)
+	}
+	if maxN < 1 {
+		return nil, apiErr(ErrInvalidParameterValue, "Value (%d) for parameter maxCount is invalid. Expecting a value greater than 0.", maxN)
+	}
+	if minN > maxN {
+		return nil, apiErr(ErrInvalidParameterValue, "The value of parameter minCount (%d) must be less than or equal to maxCount (%d).", minN, maxN)
+	}
+	if !amiIDRe.MatchString(req.ImageID) {
+		return nil, apiErr(ErrInvalidAMIIDMalformed, "Invalid id: \"%s\" (expecting \"ami-...\")", req.ImageID)
+	}
+	if len(req.ClientToken) > 64 {
+		return nil, apiErr(ErrInvalidParameterValue, "Value (%s) for parameter clientToken is invalid. The client token must be at most 64 characters long.", req.ClientToken)
+	}
+	var userData []byte
+	if req.UserData != nil && *req.UserData != "" {
+		b, err := decodeUserData(*req.UserData)
+		if err != nil {
+			return nil, apiErr(ErrInvalidUserDataMalformed, "Invalid BASE64 encoding of user data.")
+		}
+		if len(b) > maxUserData {
+			return nil, apiErr(ErrInvalidParameterValue, "User data is limited to %d bytes", maxUserData)
+		}
+		userData = b
+	}
+	instanceType := req.InstanceType
+	if instanceType == "" {
+		instanceType = defaultInstanceType
+	}
+	if err := validateInstanceType(instanceType); err != nil {
+		return nil, err
+	}
+	var instTags []xmlproto.Tag
+	for _, ts := range req.TagSpecifications {
+		switch ts.ResourceType {
+		case "instance":
+			instTags = setTags(instTags, ts.Tags)
+		case "volume", "network-interface", "spot-instances-request", "elastic-gpu":
+		case "":
+			return nil, apiErr(ErrInvalidParameterValue, "Tag specification resource type must have a value")
+		default:
+			return nil, apiErr(ErrInvalidParameterValue, "'%s' is not a valid taggable resource type for this operation.", ts.ResourceType)
+		}
+		if err := validateTags(ts.Tags); err != nil {
+			return nil, err
+		}
+	}
+	az := ""
+	if req.Placement != nil && req.Placement.AvailabilityZone != "" {
+		az = req.Placement.AvailabilityZone
+		if !slices.Contains(zoneNames(c.region), az) {
+			return nil, apiErr(ErrInvalidParameterValue, "Invalid availability zone: [%s]", az)
+		}
+	}
+	if az == "" {
+		az = zoneNames(c.region)[0]
+	}
+
+	// The image list comes from the backend: fetch it before taking the lock.
+	img, err := s.findImage(ctx, c.scope, req.ImageID)
+	if err != nil {
+		return nil, err
+	}
+	requestHash := hashParams(c.req.Params)
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	z := s.zone(c.scope)
+	var publicKey string
+	if req.KeyName != "" {
+		kp := z.keyPairs[req.KeyName]
+		if kp == nil {
+			return nil, apiErr(ErrInvalidKeyPairNotFound, "The key pair '%s' does not exist", req.KeyName)
+		}
+		publicKey = kp.publicKey
+	}
+	if req.ClientToken != "" {
+		if r := z.tokens[req.ClientToken]; r != nil {
+			if r.requestHash != requestHash {
+				return nil, apiErr(ErrIdempotentParameterMismatch, "Arguments on this idempotent request are inconsistent with arguments used in previous request(s).")
+			}
+			if req.DryRun {
+				return nil, errDryRun
+			}
+			return s.reservationView(r, nil), nil
+		}
+	}
+	live := 0
+	for _, inst := range z.order {
+		if inst.state != stateTerminated && inst.state != stateShuttingDown {
+			live++
+		}
+	}
+	if free := s.cfg.maxInstances - live; minN > free {
+		return nil, apiErr(ErrInstanceLimitExceeded, "You have requested more instances (%d) than your current instance limit of %d allows for the specified instance type. Please visit http://aws.amazon.com/contact-us/ec2-request to request an adjustment to this limit.", minN, s.cfg.maxInstances)
+	} else if maxN > free {
+		maxN = free
+	}
+	if req.DryRun {
+		return nil, errDryRun
+	}
+
+	now := s.cfg.now().UTC().Truncate(time.Millisecond)
+	r := &reservation{id: newID("r-"), owner: c.account, clientToken: req.ClientToken, requestHash: requestHash}
+	tagsJSON := ""
+	if len(instTags) > 0 {
+		b, _ := json.Marshal(instTags)
+		tagsJSON = string(b)
+	}
+	for i := range maxN {
+		s.seq++
+		inst := &instance{
+			id: newID("i-"), seq: s.seq, zone: z, res: r, imageID: img.id, instanceType: instanceType,
+			keyName: req.KeyName, launchTime: now, launchIndex: i, az: az, architecture: img.arch,
+			clientToken: req.ClientToken, userData: userData, tags: slices.Clone(instTags), state: statePending,
+		}
+		r.instances = append(r.instances, inst)
+		z.order = append(z.order, inst)
+		s.instances[inst.id] = inst
+		s.launch(inst, backend.LaunchSpec{
+			InstanceID: inst.id, ImageID: img.id, InstanceType: instanceType, UserData: userData,
+			KeyName: req.KeyName, PublicKey: publicKey,
+			Metadata: map[string]string{
+				mdAccount: c.account, mdRegion: c.region, mdReservation: r.id,
+				mdLaunchIndex: strconv.Itoa(i), mdType: instanceType, mdKeyName: req.KeyName,
+				mdClientToken: req.ClientToken, mdRequestHash: requestHash, mdTags: tagsJSON,
+				mdAZ: az, mdLaunchTime: now.Format(time.RFC3339Nano), mdArch: img.arch,
+			},
+		})
+	}
+	z.reservations[r.id] = r
+	if req.ClientToken != "" {
+		z.tokens[req.ClientToken] = r
+	}
+	return s.reservationView(r, nil), nil
+}
+
+// decodeUserData accepts standard base64 with or without padding and with
+// MIME line breaks, as EC2 does.
+func decodeUserData(s string) ([]byte, error) {
+	s = strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\r' || r == ' ' || r == '\t' {
+			return -1
+		}
+		return r
+	}, s)
+	if b, err := base64.StdEncoding.DecodeString(s); err == nil {
+		return b, nil
+	}
+	return base64.RawStdEncoding.DecodeString(strings.TrimRight(s, "="))
+}
+
+// hashParams fingerprints a RunInstances request for ClientToken checks:
+// the same token must come with the same parameters.
+func hashParams(p map[string][]string) string {
+	keys := make([]string, 0, len(p))
+	for k := range p {
+		if k != "ClientToken" && k != "DryRun" {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	h := sha256.New()
+	for _, k := range keys {
+		h.Write([]byte(k))
+		for _, v := range p[k] {
+			h.Write([]byte{0})
+			h.Write([]byte(v))
+		}
+		h.Write([]byte{1})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:12])
+}
+
+// reservationView renders r with the instances that keep passes (all when
+// keep is nil). Callers hold s.mu.
+func (s *Server) reservationView(r *reservation, keep func(*instance) bool) xmlproto.Reservation {
+	out := xmlproto.Reservation{ReservationID: r.id, OwnerID: r.owner}
+	for _, inst := range r.instances {
+		if keep == nil || keep(inst) {
+			out.Instances = append(out.Instances, s.view(inst))
+		}
+	}
+	return out
+}
+
+// checkInstanceIDs validates the syntax of ids. Callers check existence
+// under the lock with lookup.
+func checkInstanceIDs(ids []string) error {
+	for _, id := range ids {
+		if !instanceIDRe.MatchString(id) {
+			return apiErr(ErrInvalidInstanceIDMalformed, "Invalid id: \"%s\"", id)
+		}
+	}
+	return nil
+}
+
+// lookup finds every id in z; if any is unknown the whole request fails, as
+// on AWS. Callers hold s.mu.
+func (s *Server) lookup(z *zone, ids []string, now time.Time) ([]*instance, error) {
+	out := make([]*instance, 0, len(ids))
+	var missing []string
+	for _, id := range ids {
+		inst := s.instances[id]
+		if inst == nil || inst.zone != z || !s.visible(inst, now) {
+			missing = append(missing, id)
+			continue
+		}
+		out = append(out, inst)
+	}
+	if len(missing) > 0 {
+		return nil, apiErr(ErrInvalidInstanceIDNotFound, "%s", notFoundIDs("instance", missing))
+	}
+	return out, nil
+}
+
+var instanceFields = fields[*instance]{
+	byName: map[string]func(*instance) []string{
+		"instance-id":         func(i *instance) []string { return one(i.id) },
+		"instance-state-name": func(i *instance) []string { return one(i.state) },
+		"instance-state-code": func(i *instance) []string { return one(strconv.Itoa(stateCodes[i.state])) },
+		"image-id":            func(i *instance) []string { return one(i.imageID) },
+		"instance-type":       func(i *instance) []string { return one(i.instanceType) },
+		"key-name":            func(i *instance) []string { return one(i.keyName) },
+		"reservation-id":      func(i *instance) []string { return one(i.res.id) },
+		"availability-zone":   func(i *instance) []string { return one(i.az) },
+		"private-ip-address":  func(i *instance) []string { return one(i.privateIP) },
+		"network-interface.addresses.private-ip-address": func(i *instance) []string { return one(i.privateIP) },
+		"private-dns-name": func(i *instance) []string {
+			if i.privateIP == "" {
+				return nil
+			}
+			return one(privateDNSName(i.privateIP, i.zone.region))
+		},
+		"launch-time":          func(i *instance) []string { return one(i.launchTime.UTC().Format(xmlproto.TimeFormat)) },
+		"client-token":         func(i *instance) []string { return one(i.clientToken) },
+		"launch-index":         func(i *instance) []string { return one(strconv.Itoa(i.launchIndex)) },
+		"ami-launch-index":     func(i *instance) []string { return one(strconv.Itoa(i.launchIndex)) },
+		"owner-id":             func(i *instance) []string { return one(i.res.owner) },
+		"architecture":         func(i *instance) []string { return one(i.architecture) },
+		"root-device-type":     func(i *instance) []string { return one("ebs") },
+		"root-device-name":     func(i *instance) []string { return one("/dev/xvda") },
+		"tenancy":              func(i *instance) []string { return one("default") },
+		"hypervisor":           func(i *instance) []string { return one("xen") },
+		"virtualization-type":  func(i *instance) []string { return one("hvm") },
+		"monitoring-state":     func(i *instance) []string { return one("disabled") },
+		"placement-group-name": func(i *instance) []string { return nil },
+		"platform-details":     func(i *instance) []string { return one("Linux/UNIX") },
+		"state-reason-code": func(i *instance) []string {
+			if i.stateReason == nil {
+				return nil
+			}
+			return one(i.stateReason.Code)
+		},
+		"reason": func(i *instance) []string { return one(i.reason) },
+	},
+	tags: func(i *instance) []xmlproto.Tag { return i.tags },
+}
+
+// checkMaxResults applies EC2's paging rules: 5..1000, and not together with
+// explicit IDs.
+func checkMaxResults(max *int, ids int, idsParam string) error {
+	if max == nil {
+		return nil
+	}
+	if ids > 0 {
+		return apiErr(ErrInvalidParameterCombination, "The parameter %s cannot be used with the parameter maxResults", idsParam)
+	}
+	if *max < 5 {
+		return apiErr(ErrInvalidParameterValue, "Value ( %d ) for parameter maxResults is invalid. Expecting a value greater than 5.", *max)
+	}
+	if *max > 1000 {
+		return apiErr(ErrInvalidParameterValue, "Value ( %d ) for parameter maxResults is invalid. Expecting a value less than 1000.", *max)
+	}
+	return nil
+}
+
+// Page tokens are opaque to clients: the launch sequence number of the last
+// item returned, so pages stay stable while instances come and go.
+func pageToken(seq uint64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("v1:" + strconv.FormatUint(seq, 10)))
+}
+
+func parsePageToken(tok string) (uint64, error) {
+	b, err := base64.RawURLEncoding.DecodeString(tok)
+	if err == nil && strings.HasPrefix(string(b), "v1:") {
+		if n, err := strconv.ParseUint(string(b[3:]), 10, 64); err == nil {
+			return n, nil
+		}
+	}
+	return 0, apiErr(ErrInvalidParameterValue, "The token '%s' is invalid.", tok)
+}
+
+func (s *Server) describeInstances(ctx context.Context, c *call) (any, error) {
+	var req xmlproto.DescribeInstancesRequest
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	if err := checkInstanceIDs(req.InstanceIDs); err != nil {
+		return nil, err
+	}
+	if err := checkMaxResults(req.MaxResults, len(req.InstanceIDs), "instancesSet"); err != nil {
+		return nil, err
+	}
+	fs, err := compileFilters(req.Filters, instanceFields)
+	if err != nil {
+		return nil, err
+	}
+	var after uint64
+	if req.NextToken != "" {
+		if after, err = parsePageToken(req.NextToken); err != nil {
+			return nil, err
+		}
+	}
+	if req.DryRun {
+		return nil, errDryRun
+	}
+	now := s.cfg.now()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	z := s.zones[c.scope]
+	var candidates []*instance
+	if len(req.InstanceIDs) > 0 {
+		if z == nil {
+			return nil, apiErr(ErrInvalidInstanceIDNotFound, "%s", notFoundIDs("instance", req.InstanceIDs))
+		}
+		if candidates, err = s.lookup(z, req.InstanceIDs, now); err != nil {
+			return nil, err
+		}
+	} else if z != nil {
+		candidates = z.order
+	}
+	out := &xmlproto.DescribeInstancesResponse{Reservations: []xmlproto.Reservation{}}
+	limit := len(candidates)
+	if req.MaxResults != nil {
+		limit = *req.MaxResults
+	}
+	n, lastSeq := 0, uint64(0)
+	var last *xmlproto.Reservation
+	var lastRes *reservation
+	for _, inst := range candidates {
+		if inst.seq <= after || !s.visible(inst, now) || !fs.match(inst) {
+			continue
+		}
+		if n == limit {
+			out.NextToken = pageToken(lastSeq) // more remain: the token names this page's last instance
+			break
+		}
+		if lastRes != inst.res {
+			out.Reservations = append(out.Reservations, xmlproto.Reservation{ReservationID: inst.res.id, OwnerID: inst.res.owner})
+			last, lastRes = &out.Reservations[len(out.Reservations)-1], inst.res
+		}
+		last.Instances = append(last.Instances, s.view(inst))
+		lastSeq = inst.seq
+		n++
+	}
+	return out, nil
+}

@@ -1,0 +1,406 @@
+package ec2emu
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/md5"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"slices"
+	"strings"
+
+	"github.com/ec2emu/ec2emu/xmlproto"
+)
+
+// Key pairs are kept per account and region. CreateKeyPair makes a real key
+// (RSA 2048 or ED25519) so the private key works with ssh against backends
+// that install the public key; fingerprints follow AWS's rules.
+
+func validKeyName(name string) error {
+	if name == "" {
+		return apiErr(ErrMissingParameter, "The request must contain the parameter KeyName")
+	}
+	if len(name) > 255 {
+		return apiErr(ErrInvalidParameterValue, "Value (%s) for parameter keyName is invalid. Length exceeds maximum of 255 ASCII characters.", name)
+	}
+	for _, r := range name {
+		if r > 127 {
+			return apiErr(ErrInvalidParameterValue, "Value (%s) for parameter keyName is invalid. Character sets beyond ASCII are not supported.", name)
+		}
+	}
+	return nil
+}
+
+func keyPairTags(specs []xmlproto.TagSpecification) ([]xmlproto.Tag, error) {
+	var tags []xmlproto.Tag
+	for _, ts := range specs {
+		if ts.ResourceType != "key-pair" {
+			return nil, apiErr(ErrInvalidParameterValue, "'%s' is not a valid taggable resource type for this operation.", ts.ResourceType)
+		}
+		if err := validateTags(ts.Tags); err != nil {
+			return nil, err
+		}
+		tags = setTags(tags, ts.Tags)
+	}
+	return tags, nil
+}
+
+func (s *Server) createKeyPair(ctx context.Context, c *call) (any, error) {
+	var req xmlproto.KeyPairRequest
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	name := ""
+	if req.KeyName != nil {
+		name = *req.KeyName
+	}
+	if err := validKeyName(name); err != nil {
+		return nil, err
+	}
+	keyType := req.KeyType
+	if keyType == "" {
+		keyType = "rsa"
+	}
+	if keyType != "rsa" && keyType != "ed25519" {
+		return nil, apiErr(ErrInvalidParameterValue, "Value (%s) for parameter keyType is invalid. Valid values are rsa and ed25519.", keyType)
+	}
+	if req.KeyFormat != "" && req.KeyFormat != "pem" && req.KeyFormat != "ppk" {
+		return nil, apiErr(ErrInvalidParameterValue, "Value (%s) for parameter keyFormat is invalid. Valid values are pem and ppk.", req.KeyFormat)
+	}
+	if req.KeyFormat == "ppk" {
+		return nil, apiErr(ErrUnsupportedOperation, "The ppk key format is not supported by this emulator; use pem.")
+	}
+	tags, err := keyPairTags(req.TagSpecifications)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkKeyNameFree(c.scope, name); err != nil {
+		return nil, err
+	}
+	if req.DryRun {
+		return nil, errDryRun
+	}
+	// Key generation is slow (RSA): do it before taking the lock.
+	material, pub, fp, err := generateKey(keyType)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	z := s.zone(c.scope)
+	if z.keyPairs[name] != nil {
+		return nil, apiErr(ErrInvalidKeyPairDuplicate, "The keypair '%s' already exists.", name)
+	}
+	kp := &keyPair{id: newID("key-"), name: name, keyType: keyType, fingerprint: fp, publicKey: pub, created: s.cfg.now().UTC(), tags: tags}
+	z.keyPairs[name] = kp
+	return &xmlproto.KeyPair{KeyPairID: kp.id, KeyName: name, KeyFingerprint: fp, KeyMaterial: material, Tags: tags}, nil
+}
+
+func (s *Server) checkKeyNameFree(sc scope, name string) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if z := s.zones[sc]; z != nil && z.keyPairs[name] != nil {
+		return apiErr(ErrInvalidKeyPairDuplicate, "The keypair '%s' already exists.", name)
+	}
+	return nil
+}
+
+func (s *Server) importKeyPair(ctx context.Context, c *call) (any, error) {
+	var req xmlproto.KeyPairRequest
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	name := ""
+	if req.KeyName != nil {
+		name = *req.KeyName
+	}
+	if err := validKeyName(name); err != nil {
+		return nil, err
+	}
+	if req.PublicKeyMaterial == nil || *req.PublicKeyMaterial == "" {
+		return nil, apiErr(ErrMissingParameter, "The request must contain the parameter PublicKeyMaterial")
+	}
+	// PublicKeyMaterial is a blob: base64 of the OpenSSH public key line.
+	raw, err := base64.StdEncoding.DecodeString(*req.PublicKeyMaterial)
+	if err != nil {
+		raw = []byte(*req.PublicKeyMaterial) // some clients send the line itself
+	}
+	keyType, pub, fp, err := parseOpenSSHPublicKey(strings.TrimSpace(string(raw)))
+	if err != nil {
+		return nil, apiErr(ErrInvalidKeyFormat, "Key is not in valid OpenSSH public key format")
+	}
+	tags, err := keyPairTags(req.TagSpecifications)
+	if err != nil {
+		return nil, err
+	}
+	if req.DryRun {
+		if err := s.checkKeyNameFree(c.scope, name); err != nil {
+			return nil, err
+		}
+		return nil, errDryRun
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	z := s.zone(c.scope)
+	if z.keyPairs[name] != nil {
+		return nil, apiErr(ErrInvalidKeyPairDuplicate, "The keypair '%s' already exists.", name)
+	}
+	kp := &keyPair{id: newID("key-"), name: name, keyType: keyType, fingerprint: fp, publicKey: pub, created: s.cfg.now().UTC(), tags: tags}
+	z.keyPairs[name] = kp
+	return &xmlproto.KeyPair{KeyPairID: kp.id, KeyName: name, KeyFingerprint: fp, Tags: tags}, nil
+}
+
+func (s *Server) deleteKeyPair(ctx context.Context, c *call) (any, error) {
+	var req xmlproto.KeyPairRequest
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	name := ""
+	if req.KeyName != nil {
+		name = *req.KeyName
+	}
+	if name == "" && req.KeyPairID == "" {
+		return nil, apiErr(ErrMissingParameter, "The request must contain the parameter KeyName or KeyPairId")
+	}
+	if req.KeyPairID != "" && !keyPairIDRe.MatchString(req.KeyPairID) {
+		return nil, apiErr(ErrInvalidKeyPairIDMalformed, "Invalid id: \"%s\"", req.KeyPairID)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	z := s.zone(c.scope)
+	var kp *keyPair
+	if name != "" {
+		kp = z.keyPairs[name]
+	} else {
+		for _, k := range z.keyPairs {
+			if k.id == req.KeyPairID {
+				kp = k
+			}
+		}
+		if kp == nil {
+			return nil, apiErr(ErrInvalidKeyPairNotFound, "The key pair ID '%s' does not exist", req.KeyPairID)
+		}
+	}
+	if req.DryRun {
+		return nil, errDryRun
+	}
+	// Deleting a key pair that does not exist by name succeeds, as on AWS.
+	out := &xmlproto.DeleteKeyPairResponse{Return: true}
+	if kp != nil {
+		delete(z.keyPairs, kp.name)
+		out.KeyPairID = kp.id
+	}
+	return out, nil
+}
+
+var keyPairFields = fields[*keyPair]{
+	byName: map[string]func(*keyPair) []string{
+		"key-name":    func(k *keyPair) []string { return one(k.name) },
+		"key-pair-id": func(k *keyPair) []string { return one(k.id) },
+		"fingerprint": func(k *keyPair) []string { return one(k.fingerprint) },
+		"key-type":    func(k *keyPair) []string { return one(k.keyType) },
+	},
+	tags: func(k *keyPair) []xmlproto.Tag { return k.tags },
+}
+
+func (s *Server) describeKeyPairs(ctx context.Context, c *call) (any, error) {
+	var req xmlproto.DescribeKeyPairsRequest
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	for _, id := range req.KeyPairIDs {
+		if !keyPairIDRe.MatchString(id) {
+			return nil, apiErr(ErrInvalidKeyPairIDMalformed, "Invalid id: \"%s\"", id)
+		}
+	}
+	fs, err := compileFilters(req.Filters, keyPairFields)
+	if err != nil {
+		return nil, err
+	}
+	if req.DryRun {
+		return nil, errDryRun
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var all []*keyPair
+	if z := s.zones[c.scope]; z != nil {
+		for _, kp := range z.keyPairs {
+			all = append(all, kp)
+		}
+	}
+	slices.SortFunc(all, func(a, b *keyPair) int { return strings.Compare(a.name, b.name) })
+	for _, n := range req.KeyNames {
+		if !slices.ContainsFunc(all, func(k *keyPair) bool { return k.name == n }) {
+			return nil, apiErr(ErrInvalidKeyPairNotFound, "The key pair '%s' does not exist", n)
+		}
+	}
+	for _, id := range req.KeyPairIDs {
+		if !slices.ContainsFunc(all, func(k *keyPair) bool { return k.id == id }) {
+			return nil, apiErr(ErrInvalidKeyPairNotFound, "The key pair ID '%s' does not exist", id)
+		}
+	}
+	out := &xmlproto.DescribeKeyPairsResponse{KeyPairs: []xmlproto.KeyPairInfo{}}
+	for _, kp := range all {
+		if len(req.KeyNames) > 0 && !slices.Contains(req.KeyNames, kp.name) {
+			continue
+		}
+		if len(req.KeyPairIDs) > 0 && !slices.Contains(req.KeyPairIDs, kp.id) {
+			continue
+		}
+		if !fs.match(kp) {
+			continue
+		}
+		info := xmlproto.KeyPairInfo{KeyPairID: kp.id, KeyType: kp.keyType, Tags: kp.tags, CreateTime: kp.created,
+			KeyName: kp.name, KeyFingerprint: kp.fingerprint}
+		if req.IncludePublicKey {
+			info.PublicKey = kp.publicKey
+		}
+		out.KeyPairs = append(out.KeyPairs, info)
+	}
+	return out, nil
+}
+
+// generateKey makes a key pair and returns the private key as AWS hands it
+// out (PKCS#1 PEM for RSA, OpenSSH PEM for ED25519), the public key in
+// authorized_keys form, and AWS's fingerprint for keys it creates (SHA-1 of
+// the PKCS#8 private key for RSA, SHA-256 of the public key for ED25519).
+func generateKey(keyType string) (material, pub, fp string, err error) {
+	if keyType == "ed25519" {
+		pk, sk, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			return "", "", "", err
+		}
+		blob := sshString(nil, "ssh-ed25519")
+		blob = sshString(blob, string(pk))
+		pub = "ssh-ed25519 " + base64.StdEncoding.EncodeToString(blob)
+		sum := sha256.Sum256(blob)
+		return openSSHPrivateKey(pk, sk, blob), pub, base64.RawStdEncoding.EncodeToString(sum[:]) + "=", nil
+	}
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return "", "", "", err
+	}
+	material = string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)}))
+	pkcs8, err := x509.MarshalPKCS8PrivateKey(k)
+	if err != nil {
+		return "", "", "", err
+	}
+	sum := sha1.Sum(pkcs8)
+	return material, rsaAuthorizedKey(&k.PublicKey), colonHex(sum[:]), nil
+}
+
+func rsaAuthorizedKey(pk *rsa.PublicKey) string {
+	blob := sshString(nil, "ssh-rsa")
+	blob = sshMPInt(blob, big.NewInt(int64(pk.E)))
+	blob = sshMPInt(blob, pk.N)
+	return "ssh-rsa " + base64.StdEncoding.EncodeToString(blob)
+}
+
+// openSSHPrivateKey writes an unencrypted "openssh-key-v1" private key, the
+// only PEM form ssh accepts for ED25519.
+func openSSHPrivateKey(pk ed25519.PublicKey, sk ed25519.PrivateKey, pubBlob []byte) string {
+	var check [4]byte
+	rand.Read(check[:])
+	priv := append([]byte{}, check[:]...)
+	priv = append(priv, check[:]...)
+	priv = sshString(priv, "ssh-ed25519")
+	priv = sshString(priv, string(pk))
+	priv = sshString(priv, string(sk))
+	priv = sshString(priv, "")
+	for i := byte(1); len(priv)%8 != 0; i++ {
+		priv = append(priv, i)
+	}
+	out := []byte("openssh-key-v1\x00")
+	out = sshString(out, "none")
+	out = sshString(out, "none")
+	out = sshString(out, "")
+	out = binary.BigEndian.AppendUint32(out, 1)
+	out = sshString(out, string(pubBlob))
+	out = sshString(out, string(priv))
+	return string(pem.EncodeToMemory(&pem.Block{Type: "OPENSSH PRIVATE KEY", Bytes: out}))
+}
+
+func sshString(b []byte, s string) []byte {
+	b = binary.BigEndian.AppendUint32(b, uint32(len(s)))
+	return append(b, s...)
+}
+
+func sshMPInt(b []byte, n *big.Int) []byte {
+	v := n.Bytes()
+	if len(v) > 0 && v[0]&0x80 != 0 {
+		v = append([]byte{0}, v...)
+	}
+	return sshString(b, string(v))
+}
+
+func readSSHString(b []byte) (string, []byte, bool) {
+	if len(b) < 4 {
+		return "", nil, false
+	}
+	n := binary.BigEndian.Uint32(b)
+	if uint64(len(b)-4) < uint64(n) {
+		return "", nil, false
+	}
+	return string(b[4 : 4+n]), b[4+n:], true
+}
+
+// parseOpenSSHPublicKey reads an authorized_keys line and returns the key
+// type, the normalised line (without comment) and AWS's fingerprint for
+// imported keys: MD5 of the DER public key for RSA, SHA-256 for ED25519.
+func parseOpenSSHPublicKey(line string) (keyType, pub, fp string, err error) {
+	fieldsOf := strings.Fields(line)
+	if len(fieldsOf) < 2 {
+		return "", "", "", fmt.Errorf("not an OpenSSH public key")
+	}
+	blob, err := base64.StdEncoding.DecodeString(fieldsOf[1])
+	if err != nil {
+		return "", "", "", err
+	}
+	algo, rest, ok := readSSHString(blob)
+	if !ok || algo != fieldsOf[0] {
+		return "", "", "", fmt.Errorf("malformed key blob")
+	}
+	pub = fieldsOf[0] + " " + fieldsOf[1]
+	switch algo {
+	case "ssh-rsa":
+		e, rest, ok1 := readSSHString(rest)
+		n, _, ok2 := readSSHString(rest)
+		if !ok1 || !ok2 || len(n) == 0 || len(e) == 0 || len(e) > 8 {
+			return "", "", "", fmt.Errorf("malformed RSA key")
+		}
+		pk := &rsa.PublicKey{N: new(big.Int).SetBytes([]byte(n)), E: int(new(big.Int).SetBytes([]byte(e)).Int64())}
+		der, err := x509.MarshalPKIXPublicKey(pk)
+		if err != nil {
+			return "", "", "", err
+		}
+		sum := md5.Sum(der)
+		return "rsa", pub, colonHex(sum[:]), nil
+	case "ssh-ed25519":
+		k, _, ok := readSSHString(rest)
+		if !ok || len(k) != ed25519.PublicKeySize {
+			return "", "", "", fmt.Errorf("malformed ED25519 key")
+		}
+		sum := sha256.Sum256(blob)
+		return "ed25519", pub, base64.RawStdEncoding.EncodeToString(sum[:]) + "=", nil
+	}
+	return "", "", "", fmt.Errorf("unsupported key type %q", algo)
+}
+
+func colonHex(b []byte) string {
+	var sb strings.Builder
+	for i, c := range b {
+		if i > 0 {
+			sb.WriteByte(':')
+		}
+		fmt.Fprintf(&sb, "%02x", c)
+	}
+	return sb.String()
+}

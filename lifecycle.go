@@ -1,0 +1,171 @@
+package ec2emu
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ec2emu/ec2emu/backend"
+	"github.com/ec2emu/ec2emu/xmlproto"
+)
+
+// background runs op on inst's machine in a goroutine the Server owns: calls
+// on one machine run in order (inst.opMu), calls on different machines run
+// at once, and s.mu is taken only to record the outcome with done. Callers
+// hold s.mu (write).
+func (s *Server) background(inst *instance, what string, op func(ctx context.Context) error, done func(err error)) {
+	inst.busy++
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		inst.opMu.Lock()
+		ctx, cancel := context.WithTimeout(s.ctx, s.cfg.backendTimeout)
+		err := op(ctx)
+		cancel()
+		inst.opMu.Unlock()
+		if err != nil {
+			s.log.Warn("backend call failed", "op", what, "instance", inst.id, "err", err)
+		}
+		s.mu.Lock()
+		inst.busy--
+		done(err)
+		s.mu.Unlock()
+	}()
+}
+
+// userReason is the stateTransitionReason AWS gives a user-initiated stop
+// or termination.
+func (s *Server) userReason() string {
+	return fmt.Sprintf("User initiated (%s GMT)", s.cfg.now().UTC().Format("2006-01-02 15:04:05"))
+}
+
+var userShutdown = &xmlproto.StateReason{Code: "Client.UserInitiatedShutdown", Message: "Client.UserInitiatedShutdown: User initiated shutdown"}
+
+// launch starts inst's machine. Callers hold s.mu (write).
+func (s *Server) launch(inst *instance, spec backend.LaunchSpec) {
+	var m backend.Machine
+	s.background(inst, "launch", func(ctx context.Context) (err error) {
+		m, err = s.b.Launch(ctx, spec)
+		return err
+	}, func(err error) {
+		if err != nil {
+			inst.state, inst.endedAt = stateTerminated, s.cfg.now()
+			inst.stateReason = &xmlproto.StateReason{Code: "Server.InternalError", Message: "Server.InternalError: Internal error on launch"}
+			return
+		}
+		inst.privateIP = m.PrivateIP
+		if inst.state == statePending {
+			inst.state = stateRunning
+		}
+	})
+}
+
+// terminate moves inst to shutting-down and releases its machine. Callers
+// hold s.mu (write).
+func (s *Server) terminate(inst *instance) {
+	inst.state, inst.reason, inst.stateReason = stateShuttingDown, s.userReason(), userShutdown
+	s.background(inst, "terminate", func(ctx context.Context) error {
+		return s.b.Terminate(ctx, inst.id)
+	}, func(err error) {
+		if err != nil && !errors.Is(err, backend.ErrNotFound) {
+			// The machine may still exist; say so rather than pretend.
+			inst.stateReason = &xmlproto.StateReason{Code: "Server.InternalError", Message: "Server.InternalError: " + err.Error()}
+		}
+		inst.state, inst.endedAt = stateTerminated, s.cfg.now()
+	})
+}
+
+func (s *Server) stop(inst *instance) {
+	prev := inst.state
+	inst.state, inst.reason, inst.stateReason = stateStopping, s.userReason(), userShutdown
+	s.background(inst, "stop", func(ctx context.Context) error {
+		return s.b.Stop(ctx, inst.id)
+	}, func(err error) {
+		if inst.state != stateStopping {
+			return // terminated meanwhile
+		}
+		switch {
+		case err == nil:
+			inst.state = stateStopped
+		case errors.Is(err, backend.ErrNotFound):
+			inst.state, inst.endedAt = stateTerminated, s.cfg.now()
+		default:
+			inst.state, inst.reason, inst.stateReason = prev, "", nil
+		}
+	})
+}
+
+func (s *Server) start(inst *instance) {
+	inst.state, inst.reason, inst.stateReason = statePending, "", nil
+	s.background(inst, "start", func(ctx context.Context) error {
+		return s.b.Start(ctx, inst.id)
+	}, func(err error) {
+		if inst.state != statePending {
+			return
+		}
+		switch {
+		case err == nil:
+			inst.state = stateRunning
+		case errors.Is(err, backend.ErrNotFound):
+			inst.state, inst.endedAt = stateTerminated, s.cfg.now()
+		default:
+			inst.state, inst.reason, inst.stateReason = stateStopped, s.userReason(), userShutdown
+		}
+	})
+}
+
+func (s *Server) reboot(inst *instance) {
+	s.background(inst, "reboot", func(ctx context.Context) error {
+		return s.b.Reboot(ctx, inst.id)
+	}, func(err error) {
+		if errors.Is(err, backend.ErrNotFound) && inst.state == stateRunning {
+			inst.state, inst.endedAt = stateTerminated, s.cfg.now()
+		}
+	})
+}
+
+// drift records a change the backend saw that the Server did not cause.
+func (s *Server) drift(ev backend.Event) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	inst := s.instances[ev.ID]
+	if inst == nil || inst.busy > 0 || inst.state == stateTerminated {
+		return
+	}
+	switch ev.State {
+	case backend.StateRunning:
+		inst.state, inst.reason, inst.stateReason = stateRunning, "", nil
+	case backend.StateStopped, backend.StateStopping:
+		if inst.state != stateStopped {
+			inst.state = stateStopped
+			inst.reason = fmt.Sprintf("Server initiated (%s GMT)", s.cfg.now().UTC().Format("2006-01-02 15:04:05"))
+			inst.stateReason = &xmlproto.StateReason{Code: "Server.InternalError", Message: "Server.InternalError: the machine stopped outside the emulator"}
+		}
+	case backend.StateTerminated:
+		inst.state, inst.endedAt = stateTerminated, s.cfg.now()
+		inst.stateReason = &xmlproto.StateReason{Code: "Server.InternalError", Message: "Server.InternalError: the machine was removed outside the emulator"}
+	}
+	s.log.Info("drift", "instance", ev.ID, "state", inst.state)
+}
+
+// waitIdle is for tests and shutdown: it reports whether every background
+// call finished before the deadline.
+func (s *Server) waitIdle(ctx context.Context) bool {
+	for {
+		s.mu.RLock()
+		busy := 0
+		for _, inst := range s.instances {
+			busy += inst.busy
+		}
+		s.mu.RUnlock()
+		if busy == 0 {
+			return true
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}

@@ -1,0 +1,89 @@
+package ec2emu
+
+import (
+	"log/slog"
+	"time"
+)
+
+// Option configures a Server.
+type Option func(*config)
+
+type config struct {
+	region         string
+	accountID      string
+	logger         *slog.Logger
+	now            func() time.Time
+	retention      time.Duration
+	namespace      string
+	maxBody        int64
+	maxInstances   int
+	closeBackend   bool
+	adoptTimeout   time.Duration
+	backendTimeout time.Duration
+}
+
+func defaultConfig() config {
+	return config{
+		region:         "us-east-1",
+		accountID:      "000000000000",
+		logger:         slog.New(slog.DiscardHandler),
+		now:            time.Now,
+		retention:      time.Hour,
+		namespace:      "default",
+		maxBody:        1 << 20,
+		maxInstances:   1000,
+		adoptTimeout:   30 * time.Second,
+		backendTimeout: 5 * time.Minute,
+	}
+}
+
+// WithRegion sets the region used when a request carries no SigV4 credential
+// scope (anonymous or SigV2 requests). Default "us-east-1".
+func WithRegion(region string) Option { return func(c *config) { c.region = region } }
+
+// WithAccountID sets the account ID used when the access key is not itself a
+// 12-digit account ID (LocalStack's convention). Default "000000000000".
+func WithAccountID(id string) Option { return func(c *config) { c.accountID = id } }
+
+// WithLogger sets the logger. Default: discard. Each request is logged at
+// debug level with its request ID; internal errors at error level.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) {
+		if l != nil {
+			c.logger = l
+		}
+	}
+}
+
+// WithClock sets the time source, for tests of time-dependent behaviour
+// (launch times, terminated-instance retention). Default time.Now.
+func WithClock(now func() time.Time) Option {
+	return func(c *config) {
+		if now != nil {
+			c.now = now
+		}
+	}
+}
+
+// WithTerminatedRetention sets how long terminated instances stay
+// describable, as on AWS (about an hour). Default one hour.
+func WithTerminatedRetention(d time.Duration) Option { return func(c *config) { c.retention = d } }
+
+// WithNamespace names this Server's share of a backend engine that several
+// Servers may use at once: it sees and re-adopts only machines launched under
+// the same namespace. Default "default". Used by Open; a backend passed to New
+// was given its namespace when it was opened.
+func WithNamespace(ns string) Option { return func(c *config) { c.namespace = ns } }
+
+// WithMaxBodyBytes caps the size of a request body; larger requests get
+// RequestEntityTooLarge (413). Default 1 MiB.
+func WithMaxBodyBytes(n int64) Option { return func(c *config) { c.maxBody = n } }
+
+// WithInstanceLimit caps how many non-terminated instances one account may
+// have in a region; a RunInstances whose MinCount would exceed it gets
+// InstanceLimitExceeded. Default 1000.
+func WithInstanceLimit(n int) Option { return func(c *config) { c.maxInstances = n } }
+
+// WithBackendTimeout bounds each background backend call (launch, stop,
+// start, terminate, create-image). Default five minutes.
+func WithBackendTimeout(d time.Duration) Option { return func(c *config) { c.backendTimeout = d } }

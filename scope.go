@@ -1,0 +1,72 @@
+package ec2emu
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/ec2emu/ec2emu/xmlproto"
+)
+
+// scope is the account and region a request acts in; EC2 state is
+// partitioned by it.
+type scope struct {
+	account string
+	region  string
+}
+
+// scopeOf reads the region from the SigV4 credential scope (header or query
+// form), the account from the access key when that is a 12-digit account ID
+// (LocalStack's convention), and falls back to the configured defaults.
+// Signatures are not checked: any credentials are accepted.
+func (s *Server) scopeOf(r *http.Request, req xmlproto.Request) scope {
+	sc := scope{account: s.cfg.accountID, region: s.cfg.region}
+	cred := ""
+	if a := r.Header.Get("Authorization"); strings.HasPrefix(a, "AWS4-") {
+		if _, rest, ok := strings.Cut(a, "Credential="); ok {
+			cred, _, _ = strings.Cut(rest, ",")
+		}
+	} else if q := r.URL.Query().Get("X-Amz-Credential"); q != "" {
+		cred = q
+	}
+	if cred != "" {
+		parts := strings.Split(strings.TrimSpace(cred), "/")
+		if len(parts) >= 3 && parts[2] != "" {
+			sc.region = parts[2]
+		}
+		if isAccountID(parts[0]) {
+			sc.account = parts[0]
+		}
+	}
+	return sc
+}
+
+func isAccountID(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for i := range len(s) {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// ServiceOf returns the service named in a request's SigV4 credential scope
+// ("ec2" for EC2 clients), or "" when the request is not signed with SigV4.
+// A gateway that serves several services on one port routes on it.
+func ServiceOf(r *http.Request) string {
+	cred := ""
+	if a := r.Header.Get("Authorization"); strings.HasPrefix(a, "AWS4-") {
+		if _, rest, ok := strings.Cut(a, "Credential="); ok {
+			cred, _, _ = strings.Cut(rest, ",")
+		}
+	} else {
+		cred = r.URL.Query().Get("X-Amz-Credential")
+	}
+	parts := strings.Split(strings.TrimSpace(cred), "/")
+	if len(parts) >= 4 {
+		return parts[3]
+	}
+	return ""
+}

@@ -1,0 +1,204 @@
+package ec2emu
+
+import (
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ec2emu/ec2emu/backend"
+	"github.com/ec2emu/ec2emu/xmlproto"
+)
+
+// EC2 instance states and their codes.
+const (
+	statePending      = "pending"
+	stateRunning      = "running"
+	stateShuttingDown = "shutting-down"
+	stateTerminated   = "terminated"
+	stateStopping     = "stopping"
+	stateStopped      = "stopped"
+)
+
+var stateCodes = map[string]int{
+	statePending: 0, stateRunning: 16, stateShuttingDown: 32,
+	stateTerminated: 48, stateStopping: 64, stateStopped: 80,
+}
+
+func stateOf(name string) xmlproto.InstanceState {
+	return xmlproto.InstanceState{Code: stateCodes[name], Name: name}
+}
+
+// zone is the EC2 state of one account in one region.
+type zone struct {
+	scope
+	reservations map[string]*reservation
+	order        []*instance // launch order; describe output follows it
+	keyPairs     map[string]*keyPair
+	tokens       map[string]*reservation // ClientToken → its reservation
+	imageTags    map[string][]xmlproto.Tag
+}
+
+// zone returns sc's state, creating it on first use. Callers hold s.mu.
+func (s *Server) zone(sc scope) *zone {
+	z := s.zones[sc]
+	if z == nil {
+		z = &zone{
+			scope:        sc,
+			reservations: map[string]*reservation{},
+			keyPairs:     map[string]*keyPair{},
+			tokens:       map[string]*reservation{},
+			imageTags:    map[string][]xmlproto.Tag{},
+		}
+		s.zones[sc] = z
+	}
+	return z
+}
+
+type reservation struct {
+	id          string
+	owner       string
+	instances   []*instance
+	clientToken string
+	requestHash string
+}
+
+type instance struct {
+	id           string
+	seq          uint64
+	zone         *zone
+	res          *reservation
+	imageID      string
+	instanceType string
+	keyName      string
+	launchTime   time.Time
+	launchIndex  int
+	az           string
+	privateIP    string
+	architecture string
+	clientToken  string
+	userData     []byte
+	tags         []xmlproto.Tag
+
+	state       string
+	reason      string // stateTransitionReason
+	stateReason *xmlproto.StateReason
+	endedAt     time.Time // when it became terminated
+
+	// opMu serialises backend calls on this machine (launch, then stop, …)
+	// without blocking anything else; busy counts calls queued or in flight,
+	// so drift events do not fight the Server's own transitions.
+	opMu sync.Mutex
+	busy int
+}
+
+type keyPair struct {
+	id          string
+	name        string
+	keyType     string
+	fingerprint string
+	publicKey   string // OpenSSH authorized_keys form
+	created     time.Time
+	tags        []xmlproto.Tag
+}
+
+// image is an AMI made by CreateImage that the backend does not list yet
+// (pending) or failed to make.
+type image struct {
+	id, name, description string
+	owner, region         string
+	state                 backend.ImageState
+	created               time.Time
+	sourceInstance        string
+}
+
+// view renders inst as EC2 describes it. Callers hold s.mu (read).
+func (s *Server) view(inst *instance) xmlproto.Instance {
+	v := xmlproto.Instance{
+		InstanceID:         inst.id,
+		ImageID:            inst.imageID,
+		State:              stateOf(inst.state),
+		Reason:             inst.reason,
+		KeyName:            inst.keyName,
+		AmiLaunchIndex:     inst.launchIndex,
+		InstanceType:       inst.instanceType,
+		LaunchTime:         inst.launchTime,
+		Placement:          xmlproto.Placement{AvailabilityZone: inst.az, Tenancy: "default"},
+		Monitoring:         xmlproto.Monitoring{State: "disabled"},
+		StateReason:        inst.stateReason,
+		Architecture:       inst.architecture,
+		RootDeviceType:     "ebs",
+		RootDeviceName:     "/dev/xvda",
+		VirtualizationType: "hvm",
+		ClientToken:        inst.clientToken,
+		Tags:               inst.tags,
+		Hypervisor:         "xen",
+		EnaSupport:         true,
+		PlatformDetails:    "Linux/UNIX",
+		UsageOperation:     "RunInstances",
+		MetadataOptions: &xmlproto.MetadataOptions{
+			State: "applied", HTTPTokens: "optional", HTTPPutResponseHopLimit: 1,
+			HTTPEndpoint: "enabled", HTTPProtocolIPv6: "disabled", InstanceMetadataTags: "disabled",
+		},
+	}
+	if inst.state != stateTerminated && inst.privateIP != "" {
+		v.PrivateIPAddress = inst.privateIP
+		v.PrivateDNSName = privateDNSName(inst.privateIP, inst.zone.region)
+	}
+	if inst.state == stateRunning || inst.state == stateStopping || inst.state == stateStopped {
+		v.BlockDeviceMappings = []xmlproto.InstanceBlockDeviceMapping{{
+			DeviceName: "/dev/xvda",
+			Ebs: xmlproto.EbsInstanceBlockDevice{
+				VolumeID: "vol-" + strings.TrimPrefix(inst.id, "i-"), Status: "attached",
+				AttachTime: inst.launchTime, DeleteOnTermination: true,
+			},
+		}}
+	}
+	return v
+}
+
+// privateDNSName is EC2's ip-a-b-c-d form; us-east-1 uses ec2.internal.
+func privateDNSName(ip, region string) string {
+	host := "ip-" + strings.ReplaceAll(ip, ".", "-")
+	if region == "us-east-1" {
+		return host + ".ec2.internal"
+	}
+	return host + "." + region + ".compute.internal"
+}
+
+// visible reports whether inst still shows in Describe calls: terminated
+// instances do for the retention period.
+func (s *Server) visible(inst *instance, now time.Time) bool {
+	return inst.state != stateTerminated || inst.endedAt.IsZero() || now.Sub(inst.endedAt) < s.cfg.retention
+}
+
+// purge forgets terminated instances past retention. Callers hold s.mu.
+func (s *Server) purge(z *zone, now time.Time) {
+	keep := z.order[:0]
+	for _, inst := range z.order {
+		if s.visible(inst, now) || inst.busy > 0 {
+			keep = append(keep, inst)
+			continue
+		}
+		delete(s.instances, inst.id)
+		inst.res.instances = slices.DeleteFunc(inst.res.instances, func(i *instance) bool { return i == inst })
+		if len(inst.res.instances) == 0 {
+			delete(z.reservations, inst.res.id)
+		}
+	}
+	clear(z.order[len(keep):])
+	z.order = keep
+}
+
+// setTags merges tags into list: a key given again replaces its value.
+func setTags(list []xmlproto.Tag, tags []xmlproto.Tag) []xmlproto.Tag {
+	out := slices.Clone(list)
+	for _, t := range tags {
+		if i := slices.IndexFunc(out, func(o xmlproto.Tag) bool { return o.Key == t.Key }); i >= 0 {
+			out[i].Value = t.Value
+		} else {
+			out = append(out, t)
+		}
+	}
+	return out
+}

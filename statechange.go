@@ -1,0 +1,255 @@
+package ec2emu
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"strconv"
+
+	"github.com/ec2emu/ec2emu/backend"
+	"github.com/ec2emu/ec2emu/xmlproto"
+)
+
+// changeStates is the shared shape of Start/Stop/Terminate/RebootInstances:
+// validate every ID and every instance's state first, so a request either
+// applies to all its instances or to none, then apply.
+func (s *Server) changeStates(c *call, check func(*instance) error, apply func(*instance)) ([]xmlproto.InstanceStateChange, error) {
+	var req xmlproto.InstanceIDsRequest
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	if len(req.InstanceIDs) == 0 {
+		return nil, apiErr(ErrMissingParameter, "The request must contain the parameter InstanceId")
+	}
+	if err := checkInstanceIDs(req.InstanceIDs); err != nil {
+		return nil, err
+	}
+	now := s.cfg.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	insts, err := s.lookup(s.zone(c.scope), req.InstanceIDs, now)
+	if err != nil {
+		return nil, err
+	}
+	for _, inst := range insts {
+		if err := check(inst); err != nil {
+			return nil, err
+		}
+	}
+	if req.DryRun {
+		return nil, errDryRun
+	}
+	out := make([]xmlproto.InstanceStateChange, 0, len(insts))
+	seen := map[*instance]bool{}
+	for _, inst := range insts {
+		prev := inst.state
+		if !seen[inst] {
+			seen[inst] = true
+			apply(inst)
+		}
+		out = append(out, xmlproto.InstanceStateChange{InstanceID: inst.id, PreviousState: stateOf(prev), CurrentState: stateOf(inst.state)})
+	}
+	return out, nil
+}
+
+func notInState(inst *instance, verb string) error {
+	return apiErr(ErrIncorrectInstanceState, "The instance '%s' is not in a state from which it can be %s.", inst.id, verb)
+}
+
+func (s *Server) stopInstances(ctx context.Context, c *call) (any, error) {
+	changes, err := s.changeStates(c, func(inst *instance) error {
+		switch inst.state {
+		case statePending:
+			return apiErr(ErrIncorrectInstanceState, "Instance '%s' cannot be stopped as it has never reached the 'running' state.", inst.id)
+		case stateShuttingDown, stateTerminated:
+			return notInState(inst, "stopped")
+		}
+		return nil
+	}, func(inst *instance) {
+		if inst.state == stateRunning {
+			s.stop(inst)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &xmlproto.InstanceStateChanges{Instances: changes}, nil
+}
+
+func (s *Server) startInstances(ctx context.Context, c *call) (any, error) {
+	changes, err := s.changeStates(c, func(inst *instance) error {
+		switch inst.state {
+		case stateStopping, stateShuttingDown, stateTerminated:
+			return notInState(inst, "started")
+		}
+		return nil
+	}, func(inst *instance) {
+		if inst.state == stateStopped {
+			s.start(inst)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &xmlproto.InstanceStateChanges{Instances: changes}, nil
+}
+
+func (s *Server) terminateInstances(ctx context.Context, c *call) (any, error) {
+	changes, err := s.changeStates(c, func(inst *instance) error { return nil }, func(inst *instance) {
+		if inst.state != stateTerminated && inst.state != stateShuttingDown {
+			s.terminate(inst)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &xmlproto.InstanceStateChanges{Instances: changes}, nil
+}
+
+func (s *Server) rebootInstances(ctx context.Context, c *call) (any, error) {
+	_, err := s.changeStates(c, func(inst *instance) error {
+		switch inst.state {
+		case stateRunning, statePending:
+			return nil
+		}
+		return notInState(inst, "rebooted")
+	}, func(inst *instance) {
+		if inst.state == stateRunning {
+			s.reboot(inst)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &xmlproto.Return{Return: true}, nil
+}
+
+var statusFields = fields[*instance]{
+	byName: map[string]func(*instance) []string{
+		"availability-zone":   func(i *instance) []string { return one(i.az) },
+		"instance-state-name": func(i *instance) []string { return one(i.state) },
+		"instance-state-code": func(i *instance) []string { return one(strconv.Itoa(stateCodes[i.state])) },
+		"instance-status.status": func(i *instance) []string {
+			return one(statusOf(i).Status)
+		},
+		"instance-status.reachability": func(i *instance) []string { return reachability(i) },
+		"system-status.status":         func(i *instance) []string { return one(statusOf(i).Status) },
+		"system-status.reachability":   func(i *instance) []string { return reachability(i) },
+		"event.code":                   func(i *instance) []string { return nil },
+	},
+}
+
+func statusOf(i *instance) xmlproto.StatusSummary {
+	if i.state != stateRunning {
+		return xmlproto.StatusSummary{Status: "not-applicable"}
+	}
+	return xmlproto.StatusSummary{Status: "ok", Details: []xmlproto.StatusDetail{{Name: "reachability", Status: "passed"}}}
+}
+
+func reachability(i *instance) []string {
+	st := statusOf(i)
+	if len(st.Details) == 0 {
+		return nil
+	}
+	return one(st.Details[0].Status)
+}
+
+func (s *Server) describeInstanceStatus(ctx context.Context, c *call) (any, error) {
+	var req xmlproto.DescribeInstanceStatusRequest
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	if err := checkInstanceIDs(req.InstanceIDs); err != nil {
+		return nil, err
+	}
+	if err := checkMaxResults(req.MaxResults, len(req.InstanceIDs), "instancesSet"); err != nil {
+		return nil, err
+	}
+	fs, err := compileFilters(req.Filters, statusFields)
+	if err != nil {
+		return nil, err
+	}
+	var after uint64
+	if req.NextToken != "" {
+		if after, err = parsePageToken(req.NextToken); err != nil {
+			return nil, err
+		}
+	}
+	if req.DryRun {
+		return nil, errDryRun
+	}
+	now := s.cfg.now()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	z := s.zones[c.scope]
+	var candidates []*instance
+	if len(req.InstanceIDs) > 0 {
+		if z == nil {
+			return nil, apiErr(ErrInvalidInstanceIDNotFound, "%s", notFoundIDs("instance", req.InstanceIDs))
+		}
+		if candidates, err = s.lookup(z, req.InstanceIDs, now); err != nil {
+			return nil, err
+		}
+	} else if z != nil {
+		candidates = z.order
+	}
+	out := &xmlproto.DescribeInstanceStatusResponse{InstanceStatuses: []xmlproto.InstanceStatus{}}
+	limit := len(candidates)
+	if req.MaxResults != nil {
+		limit = *req.MaxResults
+	}
+	var lastSeq uint64
+	for _, inst := range candidates {
+		if inst.seq <= after || !s.visible(inst, now) || !fs.match(inst) {
+			continue
+		}
+		if !req.IncludeAllInstances && inst.state != stateRunning {
+			continue
+		}
+		if len(out.InstanceStatuses) == limit {
+			out.NextToken = pageToken(lastSeq)
+			break
+		}
+		st := statusOf(inst)
+		out.InstanceStatuses = append(out.InstanceStatuses, xmlproto.InstanceStatus{
+			InstanceID: inst.id, AvailabilityZone: inst.az, InstanceState: stateOf(inst.state),
+			SystemStatus: st, InstanceStatus: st,
+		})
+		lastSeq = inst.seq
+	}
+	return out, nil
+}
+
+func (s *Server) getConsoleOutput(ctx context.Context, c *call) (any, error) {
+	var req xmlproto.GetConsoleOutputRequest
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	if req.InstanceID == "" {
+		return nil, apiErr(ErrMissingParameter, "The request must contain the parameter InstanceId")
+	}
+	if err := checkInstanceIDs([]string{req.InstanceID}); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	_, err := s.lookup(s.zones[c.scope], []string{req.InstanceID}, s.cfg.now())
+	s.mu.RUnlock()
+	if err != nil {
+		return nil, err
+	}
+	co, ok := s.b.(backend.ConsoleOutputer)
+	if !ok {
+		return nil, apiErr(ErrUnsupportedOperation, "GetConsoleOutput is not supported by this backend.")
+	}
+	if req.DryRun {
+		return nil, errDryRun
+	}
+	b, err := co.ConsoleOutput(ctx, req.InstanceID)
+	if errors.Is(err, backend.ErrNotFound) {
+		b, err = nil, nil // a machine already gone has no output left, as on AWS
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &xmlproto.GetConsoleOutputResponse{InstanceID: req.InstanceID, Timestamp: s.cfg.now(), Output: base64.StdEncoding.EncodeToString(b)}, nil
+}

@@ -1,0 +1,272 @@
+package ec2emu
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/ec2emu/ec2emu/xmlproto"
+)
+
+const maxTagsPerResource = 50
+
+func validateTags(tags []xmlproto.Tag) error {
+	for _, t := range tags {
+		if t.Key == "" {
+			return apiErr(ErrInvalidParameterValue, "Tag key cannot be empty")
+		}
+		if utf8.RuneCountInString(t.Key) > 128 {
+			return apiErr(ErrInvalidParameterValue, "Tag key exceeds the maximum length of 128 characters")
+		}
+		if utf8.RuneCountInString(t.Value) > 256 {
+			return apiErr(ErrInvalidParameterValue, "Tag value exceeds the maximum length of 256 characters")
+		}
+		if strings.HasPrefix(strings.ToLower(t.Key), "aws:") {
+			return apiErr(ErrInvalidParameterValue, "Tag keys starting with 'aws:' are reserved for internal use")
+		}
+	}
+	if len(tags) > maxTagsPerResource {
+		return apiErr(ErrTagLimitExceeded, "The maximum number of Tags for a resource has been reached.")
+	}
+	return nil
+}
+
+// taggable is one resource that carries tags, reached through its zone.
+type taggable struct {
+	id, kind string
+	get      func() []xmlproto.Tag
+	set      func([]xmlproto.Tag)
+}
+
+// resource finds id in z by its prefix. Callers hold s.mu.
+func (s *Server) resource(z *zone, id string, imgs map[string]bool) (*taggable, error) {
+	now := s.cfg.now()
+	switch {
+	case strings.HasPrefix(id, "i-"):
+		if !instanceIDRe.MatchString(id) {
+			return nil, apiErr(ErrInvalidInstanceIDMalformed, "Invalid id: \"%s\"", id)
+		}
+		inst := s.instances[id]
+		if inst == nil || inst.zone != z || !s.visible(inst, now) {
+			return nil, apiErr(ErrInvalidInstanceIDNotFound, "The instance ID '%s' does not exist", id)
+		}
+		return &taggable{id: id, kind: "instance", get: func() []xmlproto.Tag { return inst.tags },
+			set: func(t []xmlproto.Tag) { inst.tags = t }}, nil
+	case strings.HasPrefix(id, "ami-"):
+		if !amiIDRe.MatchString(id) {
+			return nil, apiErr(ErrInvalidAMIIDMalformed, "Invalid id: \"%s\" (expecting \"ami-...\")", id)
+		}
+		if !imgs[id] {
+			return nil, apiErr(ErrInvalidAMIIDNotFound, "The image id '[%s]' does not exist", id)
+		}
+		return &taggable{id: id, kind: "image", get: func() []xmlproto.Tag { return z.imageTags[id] },
+			set: func(t []xmlproto.Tag) {
+				if len(t) == 0 {
+					delete(z.imageTags, id)
+				} else {
+					z.imageTags[id] = t
+				}
+			}}, nil
+	case strings.HasPrefix(id, "key-"):
+		for _, kp := range z.keyPairs {
+			if kp.id == id {
+				return &taggable{id: id, kind: "key-pair", get: func() []xmlproto.Tag { return kp.tags },
+					set: func(t []xmlproto.Tag) { kp.tags = t }}, nil
+			}
+		}
+		return nil, apiErr(ErrInvalidKeyPairNotFound, "The key pair ID '%s' does not exist", id)
+	}
+	return nil, apiErr(ErrInvalidID, "The ID '%s' is not valid", id)
+}
+
+// imageIDs lists the AMI IDs sc can see, for tagging; it asks the backend
+// only when the request names an AMI.
+func (s *Server) imageIDs(ctx context.Context, sc scope, ids []string) (map[string]bool, error) {
+	if !slices.ContainsFunc(ids, func(id string) bool { return strings.HasPrefix(id, "ami-") }) {
+		return nil, nil
+	}
+	imgs, err := s.b.Images(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := map[string]bool{}
+	for _, v := range s.visibleImages(sc, imgs) {
+		out[v.id] = true
+	}
+	return out, nil
+}
+
+func (s *Server) createTags(ctx context.Context, c *call) (any, error) {
+	var req xmlproto.TagsRequest
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	if len(req.ResourceIDs) == 0 {
+		return nil, apiErr(ErrMissingParameter, "The request must contain the parameter ResourceId")
+	}
+	if len(req.Tags) == 0 {
+		return nil, apiErr(ErrMissingParameter, "The request must contain the parameter Tag")
+	}
+	tags := make([]xmlproto.Tag, 0, len(req.Tags))
+	for _, t := range req.Tags {
+		v := ""
+		if t.Value != nil {
+			v = *t.Value
+		}
+		tags = append(tags, xmlproto.Tag{Key: t.Key, Value: v})
+	}
+	if err := validateTags(tags); err != nil {
+		return nil, err
+	}
+	imgs, err := s.imageIDs(ctx, c.scope, req.ResourceIDs)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	z := s.zone(c.scope)
+	// Resolve and check every resource before changing any.
+	targets := make([]*taggable, 0, len(req.ResourceIDs))
+	for _, id := range req.ResourceIDs {
+		r, err := s.resource(z, id, imgs)
+		if err != nil {
+			return nil, err
+		}
+		if len(setTags(r.get(), tags)) > maxTagsPerResource {
+			return nil, apiErr(ErrTagLimitExceeded, "The maximum number of Tags for a resource has been reached.")
+		}
+		targets = append(targets, r)
+	}
+	if req.DryRun {
+		return nil, errDryRun
+	}
+	for _, r := range targets {
+		r.set(setTags(r.get(), tags))
+	}
+	return &xmlproto.Return{Return: true}, nil
+}
+
+func (s *Server) deleteTags(ctx context.Context, c *call) (any, error) {
+	var req xmlproto.TagsRequest
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	if len(req.ResourceIDs) == 0 {
+		return nil, apiErr(ErrMissingParameter, "The request must contain the parameter ResourceId")
+	}
+	imgs, err := s.imageIDs(ctx, c.scope, req.ResourceIDs)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	z := s.zone(c.scope)
+	targets := make([]*taggable, 0, len(req.ResourceIDs))
+	for _, id := range req.ResourceIDs {
+		r, err := s.resource(z, id, imgs)
+		if err != nil {
+			return nil, err
+		}
+		targets = append(targets, r)
+	}
+	if req.DryRun {
+		return nil, errDryRun
+	}
+	for _, r := range targets {
+		r.set(slices.DeleteFunc(slices.Clone(r.get()), func(have xmlproto.Tag) bool {
+			if len(req.Tags) == 0 {
+				return true // no Tag.N: delete every tag
+			}
+			for _, t := range req.Tags {
+				// A key alone deletes the tag whatever its value; a key with a
+				// value (even empty) deletes it only if the value matches.
+				if t.Key == have.Key && (t.Value == nil || *t.Value == have.Value) {
+					return true
+				}
+			}
+			return false
+		}))
+	}
+	return &xmlproto.Return{Return: true}, nil
+}
+
+var tagFields = fields[*xmlproto.TagDescription]{
+	byName: map[string]func(*xmlproto.TagDescription) []string{
+		"key":           func(t *xmlproto.TagDescription) []string { return []string{t.Key} },
+		"value":         func(t *xmlproto.TagDescription) []string { return []string{t.Value} },
+		"resource-id":   func(t *xmlproto.TagDescription) []string { return one(t.ResourceID) },
+		"resource-type": func(t *xmlproto.TagDescription) []string { return one(t.ResourceType) },
+	},
+	tags: func(t *xmlproto.TagDescription) []xmlproto.Tag { return []xmlproto.Tag{{Key: t.Key, Value: t.Value}} },
+}
+
+func (s *Server) describeTags(ctx context.Context, c *call) (any, error) {
+	var req xmlproto.DescribeTagsRequest
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	if err := checkMaxResults(req.MaxResults, 0, ""); err != nil {
+		return nil, err
+	}
+	fs, err := compileFilters(req.Filters, tagFields)
+	if err != nil {
+		return nil, err
+	}
+	offset := uint64(0)
+	if req.NextToken != "" {
+		if offset, err = parsePageToken(req.NextToken); err != nil {
+			return nil, err
+		}
+	}
+	if req.DryRun {
+		return nil, errDryRun
+	}
+	now := s.cfg.now()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var all []xmlproto.TagDescription
+	if z := s.zones[c.scope]; z != nil {
+		add := func(id, kind string, tags []xmlproto.Tag) {
+			for _, t := range tags {
+				all = append(all, xmlproto.TagDescription{ResourceID: id, ResourceType: kind, Key: t.Key, Value: t.Value})
+			}
+		}
+		for _, inst := range z.order {
+			if s.visible(inst, now) {
+				add(inst.id, "instance", inst.tags)
+			}
+		}
+		for id, tags := range z.imageTags {
+			add(id, "image", tags)
+		}
+		for _, kp := range z.keyPairs {
+			add(kp.id, "key-pair", kp.tags)
+		}
+	}
+	slices.SortStableFunc(all, func(a, b xmlproto.TagDescription) int {
+		if c := strings.Compare(a.ResourceID, b.ResourceID); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Key, b.Key)
+	})
+	out := &xmlproto.DescribeTagsResponse{Tags: []xmlproto.TagDescription{}}
+	matched := uint64(0)
+	for i := range all {
+		if !fs.match(&all[i]) {
+			continue
+		}
+		matched++
+		if matched <= offset {
+			continue
+		}
+		if req.MaxResults != nil && len(out.Tags) == *req.MaxResults {
+			out.NextToken = pageToken(matched - 1)
+			break
+		}
+		out.Tags = append(out.Tags, all[i])
+	}
+	return out, nil
+}
