@@ -1,0 +1,569 @@
+// Package backendtest is the conformance suite every backend.Backend runs,
+// in the spirit of testing/fstest.TestFS and gocloud's drivertest: it drives
+// the backend through a real ec2emu.Server and the real aws-sdk-go-v2 EC2
+// client, and checks both what the client sees and what the backend reports.
+//
+// A backend package joins it in a few lines:
+//
+//	func TestConformance(t *testing.T) {
+//		backendtest.Run(t, backendtest.Harness{
+//			Open:    func(ctx context.Context) (backend.Backend, error) { return mybackend.New(ctx, …) },
+//			ImageID: "ami-…",
+//		})
+//	}
+package backendtest
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/ec2emu/ec2emu"
+	"github.com/ec2emu/ec2emu/backend"
+	"github.com/ec2emu/ec2emu/ec2emutest"
+)
+
+// Harness tells the suite how to reach one backend.
+type Harness struct {
+	// Open returns a fresh backend for one check. Backends opened by one Run
+	// must not see each other's machines (use a unique namespace each
+	// time). The suite closes them.
+	Open func(ctx context.Context) (backend.Backend, error)
+	// ImageID is an AMI the backend lists, to launch from.
+	ImageID string
+	// Drift changes machine id's state behind the backend's back (e.g.
+	// `docker pause`, `docker rm -f`) to backend.StateStopped or
+	// backend.StateTerminated. Nil skips the drift check.
+	Drift func(ctx context.Context, b backend.Backend, id string, to backend.State) error
+	// UserData returns what the machine received as user data (or what
+	// running it produced, see UserDataOutput). Nil skips the check.
+	UserData func(ctx context.Context, b backend.Backend, id string) ([]byte, error)
+	// UserDataOutput, when true, means UserData returns the output of
+	// running the script rather than the script itself.
+	UserDataOutput bool
+	// AuthorizedKeys returns the public keys installed for root on the
+	// machine. Nil skips the check.
+	AuthorizedKeys func(ctx context.Context, b backend.Backend, id string) (string, error)
+	// Timeout bounds each waiter. Default one minute.
+	Timeout time.Duration
+}
+
+// Run runs every check as a subtest of t.
+func Run(t *testing.T, h Harness) {
+	for _, c := range checks {
+		t.Run(c.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 4*h.timeout())
+			defer cancel()
+			if err := runCheck(ctx, h, c); err != nil {
+				if errors.Is(err, errSkip) {
+					t.Skip(err)
+				}
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// Check runs every check and returns the failures by check name. Run is the
+// usual entry point; Check is for testing the suite itself.
+func Check(ctx context.Context, h Harness) map[string]error {
+	out := map[string]error{}
+	for _, c := range checks {
+		if err := runCheck(ctx, h, c); err != nil && !errors.Is(err, errSkip) {
+			out[c.name] = err
+		}
+	}
+	return out
+}
+
+var errSkip = errors.New("skipped: the harness has no hook for this check")
+
+func (h Harness) timeout() time.Duration {
+	if h.Timeout > 0 {
+		return h.Timeout
+	}
+	return time.Minute
+}
+
+// env is one check's world: a backend, a Server over it and a client.
+type env struct {
+	h   Harness
+	b   backend.Backend
+	srv *ec2emu.Server
+	url string
+	c   *ec2.Client
+}
+
+func runCheck(ctx context.Context, h Harness, c check) (err error) {
+	b, err := h.Open(ctx)
+	if err != nil {
+		return fmt.Errorf("opening backend: %w", err)
+	}
+	srv := ec2emu.New(b)
+	hs := httptest.NewServer(srv)
+	e := &env{h: h, b: b, srv: srv, url: hs.URL, c: ec2emutest.Client(hs.URL, "us-east-1")}
+	defer func() {
+		e.cleanup(ctx)
+		hs.Close()
+		srv.Close()
+		b.Close()
+	}()
+	return c.fn(ctx, e)
+}
+
+// cleanup terminates whatever the check left running, so real backends do
+// not leak machines.
+func (e *env) cleanup(ctx context.Context) {
+	ms, err := e.b.Machines(ctx)
+	if err != nil {
+		return
+	}
+	for _, m := range ms {
+		e.b.Terminate(ctx, m.ID)
+	}
+}
+
+type check struct {
+	name string
+	fn   func(ctx context.Context, e *env) error
+}
+
+var checks = []check{
+	{"LaunchDescribe", checkLaunch},
+	{"StopStartReboot", checkStopStart},
+	{"Terminate", checkTerminate},
+	{"UserDataAndKey", checkUserDataAndKey},
+	{"CreateImage", checkCreateImage},
+	{"Drift", checkDrift},
+	{"Readopt", checkReadopt},
+	{"Errors", checkErrors},
+}
+
+func (e *env) run(ctx context.Context, n int32, mod func(*ec2.RunInstancesInput)) ([]string, error) {
+	in := &ec2.RunInstancesInput{ImageId: aws.String(e.h.ImageID), MinCount: aws.Int32(n), MaxCount: aws.Int32(n)}
+	if mod != nil {
+		mod(in)
+	}
+	out, err := e.c.RunInstances(ctx, in)
+	if err != nil {
+		return nil, fmt.Errorf("RunInstances: %w", err)
+	}
+	var ids []string
+	for _, i := range out.Instances {
+		ids = append(ids, *i.InstanceId)
+	}
+	if len(ids) != int(n) {
+		return nil, fmt.Errorf("RunInstances launched %d instances, want %d", len(ids), n)
+	}
+	return ids, nil
+}
+
+func (e *env) waitState(ctx context.Context, ids []string, want types.InstanceStateName) error {
+	ctx, cancel := context.WithTimeout(ctx, e.h.timeout())
+	defer cancel()
+	for {
+		got, err := e.states(ctx, ids)
+		if err == nil && allEqual(got, want) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("instances %v did not reach %s: last states %v, last error %v", ids, want, got, err)
+		case <-time.After(25 * time.Millisecond):
+		}
+	}
+}
+
+func allEqual(m map[string]types.InstanceStateName, want types.InstanceStateName) bool {
+	for _, s := range m {
+		if s != want {
+			return false
+		}
+	}
+	return len(m) > 0
+}
+
+func (e *env) states(ctx context.Context, ids []string) (map[string]types.InstanceStateName, error) {
+	d, err := e.c.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: ids})
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]types.InstanceStateName{}
+	for _, r := range d.Reservations {
+		for _, i := range r.Instances {
+			out[*i.InstanceId] = i.State.Name
+		}
+	}
+	return out, nil
+}
+
+// backendState is the backend's own view of machine id.
+func (e *env) backendState(ctx context.Context, id string) (backend.State, error) {
+	ms, err := e.b.Machines(ctx)
+	if err != nil {
+		return "", fmt.Errorf("Machines: %w", err)
+	}
+	for _, m := range ms {
+		if m.ID == id {
+			return m.State, nil
+		}
+	}
+	return backend.StateTerminated, nil
+}
+
+func (e *env) wantBackend(ctx context.Context, id string, want backend.State) error {
+	got, err := e.backendState(ctx, id)
+	if err != nil {
+		return err
+	}
+	if got != want {
+		return fmt.Errorf("backend reports %s as %s, want %s", id, got, want)
+	}
+	return nil
+}
+
+func checkLaunch(ctx context.Context, e *env) error {
+	ids, err := e.run(ctx, 2, nil)
+	if err != nil {
+		return err
+	}
+	if err := e.waitState(ctx, ids, types.InstanceStateNameRunning); err != nil {
+		return err
+	}
+	d, err := e.c.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: ids})
+	if err != nil {
+		return err
+	}
+	for _, r := range d.Reservations {
+		for _, i := range r.Instances {
+			if aws.ToString(i.PrivateIpAddress) == "" || aws.ToString(i.PrivateDnsName) == "" {
+				return fmt.Errorf("running instance %s has no private IP/DNS name", *i.InstanceId)
+			}
+			if *i.ImageId != e.h.ImageID {
+				return fmt.Errorf("instance %s reports image %s, want %s", *i.InstanceId, *i.ImageId, e.h.ImageID)
+			}
+		}
+	}
+	for _, id := range ids {
+		if err := e.wantBackend(ctx, id, backend.StateRunning); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkStopStart(ctx context.Context, e *env) error {
+	ids, err := e.run(ctx, 1, nil)
+	if err != nil {
+		return err
+	}
+	if err := e.waitState(ctx, ids, types.InstanceStateNameRunning); err != nil {
+		return err
+	}
+	if _, err := e.c.StopInstances(ctx, &ec2.StopInstancesInput{InstanceIds: ids}); err != nil {
+		return fmt.Errorf("StopInstances: %w", err)
+	}
+	if err := e.waitState(ctx, ids, types.InstanceStateNameStopped); err != nil {
+		return err
+	}
+	if err := e.wantBackend(ctx, ids[0], backend.StateStopped); err != nil {
+		return err
+	}
+	if _, err := e.c.StartInstances(ctx, &ec2.StartInstancesInput{InstanceIds: ids}); err != nil {
+		return fmt.Errorf("StartInstances: %w", err)
+	}
+	if err := e.waitState(ctx, ids, types.InstanceStateNameRunning); err != nil {
+		return err
+	}
+	if err := e.wantBackend(ctx, ids[0], backend.StateRunning); err != nil {
+		return err
+	}
+	if _, err := e.c.RebootInstances(ctx, &ec2.RebootInstancesInput{InstanceIds: ids}); err != nil {
+		return fmt.Errorf("RebootInstances: %w", err)
+	}
+	// A reboot keeps the instance running, in EC2 and in the backend.
+	if err := e.waitState(ctx, ids, types.InstanceStateNameRunning); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(e.h.timeout())
+	for {
+		st, err := e.backendState(ctx, ids[0])
+		if err != nil {
+			return err
+		}
+		if st == backend.StateRunning {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("after reboot the backend reports %s, want running", st)
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+}
+
+func checkTerminate(ctx context.Context, e *env) error {
+	ids, err := e.run(ctx, 2, nil)
+	if err != nil {
+		return err
+	}
+	if err := e.waitState(ctx, ids, types.InstanceStateNameRunning); err != nil {
+		return err
+	}
+	if _, err := e.c.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: ids}); err != nil {
+		return fmt.Errorf("TerminateInstances: %w", err)
+	}
+	if err := e.waitState(ctx, ids, types.InstanceStateNameTerminated); err != nil {
+		return err
+	}
+	ms, err := e.b.Machines(ctx)
+	if err != nil {
+		return err
+	}
+	for _, m := range ms {
+		if slices.Contains(ids, m.ID) && m.State != backend.StateTerminated && m.State != backend.StateStopped {
+			return fmt.Errorf("terminated instance %s still %s in the backend", m.ID, m.State)
+		}
+	}
+	// Terminating again succeeds: the call is idempotent.
+	if _, err := e.c.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: ids}); err != nil {
+		return fmt.Errorf("second TerminateInstances: %w", err)
+	}
+	return nil
+}
+
+func checkUserDataAndKey(ctx context.Context, e *env) error {
+	if e.h.UserData == nil && e.h.AuthorizedKeys == nil {
+		return errSkip
+	}
+	kp, err := e.c.CreateKeyPair(ctx, &ec2.CreateKeyPairInput{KeyName: aws.String("conformance")})
+	if err != nil {
+		return fmt.Errorf("CreateKeyPair: %w", err)
+	}
+	pub, err := e.c.DescribeKeyPairs(ctx, &ec2.DescribeKeyPairsInput{KeyNames: []string{"conformance"}, IncludePublicKey: aws.Bool(true)})
+	if err != nil {
+		return err
+	}
+	const marker = "ec2emu-conformance-user-data"
+	script := "#!/bin/sh\necho " + marker + "\n"
+	ids, err := e.run(ctx, 1, func(in *ec2.RunInstancesInput) {
+		in.KeyName = kp.KeyName
+		in.UserData = aws.String(base64.StdEncoding.EncodeToString([]byte(script)))
+	})
+	if err != nil {
+		return err
+	}
+	if err := e.waitState(ctx, ids, types.InstanceStateNameRunning); err != nil {
+		return err
+	}
+	if e.h.UserData != nil {
+		want := script
+		if e.h.UserDataOutput {
+			want = marker
+		}
+		deadline := time.Now().Add(e.h.timeout())
+		for {
+			got, err := e.h.UserData(ctx, e.b, ids[0])
+			if err == nil && strings.Contains(string(got), want) {
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("user data on the machine = %q (err %v), want it to contain %q", got, err, want)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	if e.h.AuthorizedKeys != nil {
+		got, err := e.h.AuthorizedKeys(ctx, e.b, ids[0])
+		if err != nil {
+			return fmt.Errorf("reading authorized keys: %w", err)
+		}
+		want := aws.ToString(pub.KeyPairs[0].PublicKey)
+		if want == "" || !strings.Contains(got, strings.Join(strings.Fields(want)[:2], " ")) {
+			return fmt.Errorf("authorized keys %q do not hold the key pair's public key %q", got, want)
+		}
+	}
+	return nil
+}
+
+func checkCreateImage(ctx context.Context, e *env) error {
+	ids, err := e.run(ctx, 1, nil)
+	if err != nil {
+		return err
+	}
+	if err := e.waitState(ctx, ids, types.InstanceStateNameRunning); err != nil {
+		return err
+	}
+	name := fmt.Sprintf("conformance image %d", time.Now().UnixNano())
+	img, err := e.c.CreateImage(ctx, &ec2.CreateImageInput{InstanceId: aws.String(ids[0]), Name: aws.String(name), NoReboot: aws.Bool(true)})
+	if err != nil {
+		return fmt.Errorf("CreateImage: %w", err)
+	}
+	w := ec2.NewImageAvailableWaiter(e.c, func(o *ec2.ImageAvailableWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 20*time.Millisecond, 200*time.Millisecond
+	})
+	if err := w.Wait(ctx, &ec2.DescribeImagesInput{ImageIds: []string{*img.ImageId}}, e.h.timeout()); err != nil {
+		return fmt.Errorf("image-available: %w", err)
+	}
+	d, err := e.c.DescribeImages(ctx, &ec2.DescribeImagesInput{Owners: []string{"self"}, Filters: []types.Filter{{Name: aws.String("name"), Values: []string{name}}}})
+	if err != nil {
+		return err
+	}
+	if len(d.Images) != 1 || *d.Images[0].ImageId != *img.ImageId {
+		return fmt.Errorf("DescribeImages(owner self, name %q) = %d images, want %s", name, len(d.Images), *img.ImageId)
+	}
+	from, err := e.run(ctx, 1, func(in *ec2.RunInstancesInput) { in.ImageId = img.ImageId })
+	if err != nil {
+		return fmt.Errorf("launching from the new image: %w", err)
+	}
+	if err := e.waitState(ctx, from, types.InstanceStateNameRunning); err != nil {
+		return err
+	}
+	if _, err := e.c.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: append(ids, from...)}); err != nil {
+		return err
+	}
+	if err := e.waitState(ctx, append(ids, from...), types.InstanceStateNameTerminated); err != nil {
+		return err
+	}
+	if _, err := e.c.DeregisterImage(ctx, &ec2.DeregisterImageInput{ImageId: img.ImageId}); err != nil {
+		return fmt.Errorf("DeregisterImage: %w", err)
+	}
+	imgs, err := e.b.Images(ctx)
+	if err != nil {
+		return err
+	}
+	if slices.ContainsFunc(imgs, func(i backend.Image) bool { return i.ID == *img.ImageId }) {
+		return fmt.Errorf("deregistered image %s is still listed by the backend", *img.ImageId)
+	}
+	_, err = e.c.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: img.ImageId, MinCount: aws.Int32(1), MaxCount: aws.Int32(1)})
+	return wantCode(err, "InvalidAMIID.NotFound")
+}
+
+func checkDrift(ctx context.Context, e *env) error {
+	if e.h.Drift == nil {
+		return errSkip
+	}
+	if _, ok := e.b.(backend.Watcher); !ok {
+		return fmt.Errorf("the harness can drift machines but the backend does not implement backend.Watcher")
+	}
+	ids, err := e.run(ctx, 2, nil)
+	if err != nil {
+		return err
+	}
+	if err := e.waitState(ctx, ids, types.InstanceStateNameRunning); err != nil {
+		return err
+	}
+	if err := e.h.Drift(ctx, e.b, ids[0], backend.StateStopped); err != nil {
+		return fmt.Errorf("drifting %s to stopped: %w", ids[0], err)
+	}
+	if err := e.h.Drift(ctx, e.b, ids[1], backend.StateTerminated); err != nil {
+		return fmt.Errorf("drifting %s to terminated: %w", ids[1], err)
+	}
+	if err := e.waitState(ctx, ids[:1], types.InstanceStateNameStopped); err != nil {
+		return fmt.Errorf("after drift: %w", err)
+	}
+	return e.waitState(ctx, ids[1:], types.InstanceStateNameTerminated)
+}
+
+func checkReadopt(ctx context.Context, e *env) error {
+	ids, err := e.run(ctx, 2, func(in *ec2.RunInstancesInput) {
+		in.ClientToken = aws.String("readopt-token")
+		in.TagSpecifications = []types.TagSpecification{{ResourceType: types.ResourceTypeInstance, Tags: []types.Tag{{Key: aws.String("team"), Value: aws.String("blue")}}}}
+	})
+	if err != nil {
+		return err
+	}
+	if err := e.waitState(ctx, ids, types.InstanceStateNameRunning); err != nil {
+		return err
+	}
+	if _, err := e.c.StopInstances(ctx, &ec2.StopInstancesInput{InstanceIds: ids[1:]}); err != nil {
+		return err
+	}
+	if err := e.waitState(ctx, ids[1:], types.InstanceStateNameStopped); err != nil {
+		return err
+	}
+	before, err := e.c.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: ids})
+	if err != nil {
+		return err
+	}
+	// A second Server over the same backend stands for a restarted process.
+	srv2 := ec2emu.New(e.b)
+	defer srv2.Close()
+	hs := httptest.NewServer(srv2)
+	defer hs.Close()
+	c2 := ec2emutest.Client(hs.URL, "us-east-1")
+	after, err := c2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: ids})
+	if err != nil {
+		return fmt.Errorf("restarted server: %w", err)
+	}
+	if got, want := summary(after), summary(before); got != want {
+		return fmt.Errorf("restarted server sees\n%s\nwant\n%s", got, want)
+	}
+	// The same ClientToken after the restart launches nothing new.
+	again, err := c2.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String(e.h.ImageID), MinCount: aws.Int32(2), MaxCount: aws.Int32(2),
+		ClientToken:       aws.String("readopt-token"),
+		TagSpecifications: []types.TagSpecification{{ResourceType: types.ResourceTypeInstance, Tags: []types.Tag{{Key: aws.String("team"), Value: aws.String("blue")}}}}})
+	if err != nil {
+		return fmt.Errorf("RunInstances retried after restart: %w", err)
+	}
+	if *again.ReservationId != *before.Reservations[0].ReservationId {
+		return fmt.Errorf("retried RunInstances made reservation %s, want the original %s", *again.ReservationId, *before.Reservations[0].ReservationId)
+	}
+	return nil
+}
+
+// summary renders what must survive a restart, in a stable order.
+func summary(d *ec2.DescribeInstancesOutput) string {
+	var lines []string
+	for _, r := range d.Reservations {
+		for _, i := range r.Instances {
+			var tags []string
+			for _, t := range i.Tags {
+				tags = append(tags, *t.Key+"="+*t.Value)
+			}
+			slices.Sort(tags)
+			lines = append(lines, fmt.Sprintf("%s res=%s state=%s image=%s type=%s index=%d token=%s tags=%v launch=%s",
+				*i.InstanceId, *r.ReservationId, i.State.Name, *i.ImageId, i.InstanceType, *i.AmiLaunchIndex,
+				aws.ToString(i.ClientToken), tags, i.LaunchTime.UTC().Format(time.RFC3339)))
+		}
+	}
+	slices.Sort(lines)
+	return strings.Join(lines, "\n")
+}
+
+func checkErrors(ctx context.Context, e *env) error {
+	_, err := e.c.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String("ami-0000000000000dead"), MinCount: aws.Int32(1), MaxCount: aws.Int32(1)})
+	if err := wantCode(err, "InvalidAMIID.NotFound"); err != nil {
+		return err
+	}
+	_, err = e.c.StopInstances(ctx, &ec2.StopInstancesInput{InstanceIds: []string{"i-0000000000000dead"}})
+	if err := wantCode(err, "InvalidInstanceID.NotFound"); err != nil {
+		return err
+	}
+	ms, err := e.b.Machines(ctx)
+	if err != nil {
+		return err
+	}
+	if len(ms) != 0 {
+		return fmt.Errorf("failed requests left %d machines in the backend", len(ms))
+	}
+	return nil
+}
+
+func wantCode(err error, code string) error {
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != code {
+		return fmt.Errorf("got error %v, want %s", err, code)
+	}
+	return nil
+}

@@ -1,0 +1,76 @@
+package backendtest_test
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/ec2emu/ec2emu/backend"
+	"github.com/ec2emu/ec2emu/backend/backendtest"
+	"github.com/ec2emu/ec2emu/backend/mock"
+)
+
+// The suite must catch backends that are broken in ways the Server cannot
+// see for itself, as testing/fstest's own tests check TestFS against broken
+// file systems.
+
+// noopStop claims to stop machines but leaves them running.
+type noopStop struct{ *mock.Backend }
+
+func (noopStop) Stop(ctx context.Context, id string) error { return nil }
+
+// forgetful does not keep the metadata it is given, so a restarted Server
+// cannot re-adopt its machines.
+type forgetful struct{ *mock.Backend }
+
+func (f forgetful) Launch(ctx context.Context, spec backend.LaunchSpec) (backend.Machine, error) {
+	spec.Metadata = nil
+	return f.Backend.Launch(ctx, spec)
+}
+
+// leaky never releases terminated machines.
+type leaky struct{ *mock.Backend }
+
+func (leaky) Terminate(ctx context.Context, id string) error { return nil }
+
+// noImage makes no image on CreateImage.
+type noImage struct{ *mock.Backend }
+
+func (noImage) CreateImage(ctx context.Context, id string, spec backend.ImageSpec) (backend.Image, error) {
+	return backend.Image{ID: spec.ImageID, Name: spec.Name, State: backend.ImageAvailable}, nil
+}
+
+func TestSuiteCatchesBrokenBackends(t *testing.T) {
+	tests := []struct {
+		name string
+		wrap func(*mock.Backend) backend.Backend
+		want []string // checks that must fail
+	}{
+		{"correct", func(b *mock.Backend) backend.Backend { return b }, nil},
+		{"stop does nothing", func(b *mock.Backend) backend.Backend { return noopStop{b} }, []string{"Readopt", "StopStartReboot"}},
+		{"metadata dropped", func(b *mock.Backend) backend.Backend { return forgetful{b} }, []string{"Readopt"}},
+		{"terminate leaks", func(b *mock.Backend) backend.Backend { return leaky{b} }, []string{"Terminate"}},
+		{"create-image makes nothing", func(b *mock.Backend) backend.Backend { return noImage{b} }, []string{"CreateImage"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			failed := backendtest.Check(ctx, backendtest.Harness{
+				Open: func(ctx context.Context) (backend.Backend, error) {
+					return tt.wrap(mock.New(mock.WithDelay(time.Millisecond))), nil
+				},
+				ImageID: mock.DefaultImages[0].ID,
+				Timeout: 2 * time.Second,
+			})
+			got := slices.Sorted(maps.Keys(failed))
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("failing checks (-want +got):\n%s\nerrors: %v", diff, failed)
+			}
+		})
+	}
+}
