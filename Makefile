@@ -1,0 +1,29 @@
+# ec2emu — the two commands a newcomer runs: `make run` and `make test`.
+GO ?= go
+EC2_VM_MANAGER ?= docker
+
+.PHONY: run run-mock test test-short vet bench
+
+## run: start the standalone server on 127.0.0.1:4566 (docker backend; starts dockerd if needed)
+run:
+	@if [ "$(EC2_VM_MANAGER)" = docker ]; then bash scripts/ensure-docker.sh; fi
+	EC2_VM_MANAGER=$(EC2_VM_MANAGER) $(GO) run ./examples/ec2emu
+
+## run-mock: the standalone server with the in-memory backend (needs nothing)
+run-mock:
+	EC2_VM_MANAGER=mock $(GO) run ./examples/ec2emu
+
+## test: every test, with the race detector, against a real Docker engine and the real AWS CLI
+test:
+	bash scripts/ensure-docker.sh
+	bash scripts/ensure-clients.sh
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 30m ./...
+
+## test-short: the tests that need neither Docker nor the AWS CLI
+test-short:
+	$(GO) test -race -count=1 -short ./...
+
+vet:
+	gofmt -l . | (! grep .) || (echo "gofmt needed on the files above"; exit 1)
+	$(GO) vet ./...

@@ -1,0 +1,95 @@
+// Command ec2emu is the standalone EC2 emulator: an HTTP server on loopback
+// that the AWS CLI, boto3, Terraform and the SDKs can use as their EC2
+// endpoint.
+//
+//	go run ./examples/ec2emu                       # docker backend, 127.0.0.1:4566
+//	EC2_VM_MANAGER=mock go run ./examples/ec2emu   # no compute
+//	aws --endpoint-url http://127.0.0.1:4566 ec2 describe-images
+//
+// Environment: EC2_VM_MANAGER (docker, mock or virtualbox; default docker),
+// EC2EMU_NAMESPACE (default "standalone", fixed so a restart re-adopts its
+// own instances), EC2EMU_LOG_LEVEL (debug, info, warn, error; default info),
+// plus each backend's own settings.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/ec2emu/ec2emu"
+	"github.com/ec2emu/ec2emu/backend"
+	_ "github.com/ec2emu/ec2emu/backend/mock"
+	_ "github.com/ec2emu/ec2emu/docker"
+	_ "github.com/ec2emu/ec2emu/virtualbox"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "ec2emu:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	addr := flag.String("addr", "127.0.0.1:4566", "address to listen on (loopback by default)")
+	region := flag.String("region", "us-east-1", "region for requests that carry no SigV4 credential scope")
+	flag.Parse()
+
+	level := slog.LevelInfo
+	if err := level.UnmarshalText([]byte(envOr("EC2EMU_LOG_LEVEL", "info"))); err != nil {
+		return fmt.Errorf("EC2EMU_LOG_LEVEL: %w", err)
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	name := envOr("EC2_VM_MANAGER", "docker")
+	openCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	srv, err := ec2emu.Open(openCtx, name, ec2emu.WithLogger(log), ec2emu.WithRegion(*region),
+		ec2emu.WithNamespace(envOr("EC2EMU_NAMESPACE", "standalone")))
+	cancel()
+	if err != nil {
+		return fmt.Errorf("cannot open the %q backend: %w\n(set EC2_VM_MANAGER to one of: %s; \"mock\" needs nothing)",
+			name, err, strings.Join(backend.Names(), ", "))
+	}
+	defer srv.Close()
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	log.Info("ec2emu listening", "addr", "http://"+ln.Addr().String(), "backend", name)
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}

@@ -1,0 +1,185 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The AWS CLI (botocore) matches XML element names case-sensitively, so it
+// catches wire mistakes the Go SDK forgives. These tests drive the standalone
+// server as a user would.
+
+// startServer builds and starts the standalone server on a free loopback
+// port and returns its endpoint; the process is stopped with SIGTERM at the
+// end of the test and must exit cleanly.
+func startServer(t *testing.T, env ...string) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "ec2emu")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, "-addr", "127.0.0.1:0")
+	cmd.Env = append(os.Environ(), env...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("server did not exit cleanly: %v", err)
+			}
+		case <-time.After(20 * time.Second):
+			cmd.Process.Kill()
+			t.Error("server did not stop within 20s of SIGINT")
+		}
+	})
+	addr := make(chan string, 1)
+	go func() {
+		re := regexp.MustCompile(`addr=(http://\S+)`)
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			if m := re.FindStringSubmatch(sc.Text()); m != nil {
+				select {
+				case addr <- m[1]:
+				default:
+				}
+			}
+		}
+		done <- cmd.Wait()
+	}()
+	select {
+	case a := <-addr:
+		return a
+	case <-time.After(60 * time.Second):
+		t.Fatal("server did not report its address within 60s")
+		return ""
+	}
+}
+
+// awsCLI returns a function that runs `aws --endpoint-url … ec2 <args>` and
+// decodes its JSON output.
+func awsCLI(t *testing.T, endpoint string) func(args ...string) map[string]any {
+	t.Helper()
+	if _, err := exec.LookPath("aws"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("the AWS CLI is not installed (scripts/ensure-clients.sh installs it)")
+		}
+		t.Skip("the AWS CLI is not installed; run scripts/ensure-clients.sh")
+	}
+	return func(args ...string) map[string]any {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, "aws", append([]string{"--endpoint-url", endpoint, "--output", "json", "ec2"}, args...)...)
+		cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test",
+			"AWS_DEFAULT_REGION=eu-west-1", "AWS_PAGER=", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null")
+		out, err := cmd.Output()
+		if err != nil {
+			var stderr string
+			if ee, ok := err.(*exec.ExitError); ok {
+				stderr = string(ee.Stderr)
+			}
+			t.Fatalf("aws ec2 %s: %v\n%s", strings.Join(args, " "), err, stderr)
+		}
+		var v map[string]any
+		if len(strings.TrimSpace(string(out))) > 0 {
+			if err := json.Unmarshal(out, &v); err != nil {
+				t.Fatalf("aws ec2 %s: output is not JSON: %v\n%s", strings.Join(args, " "), err, out)
+			}
+		}
+		return v
+	}
+}
+
+// path walks decoded JSON: strings index objects, ints index arrays.
+func path(t *testing.T, v any, keys ...any) any {
+	t.Helper()
+	for _, k := range keys {
+		switch k := k.(type) {
+		case string:
+			m, ok := v.(map[string]any)
+			if !ok {
+				t.Fatalf("at %q: not an object: %v", k, v)
+			}
+			v = m[k]
+		case int:
+			a, ok := v.([]any)
+			if !ok || k >= len(a) {
+				t.Fatalf("at [%d]: not an array that long: %v", k, v)
+			}
+			v = a[k]
+		}
+	}
+	return v
+}
+
+func TestAWSCLIAgainstMock(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the server and runs the AWS CLI")
+	}
+	endpoint := startServer(t, "EC2_VM_MANAGER=mock", "EC2_MOCK_DELAY=50ms", "EC2EMU_LOG_LEVEL=debug")
+	aws := awsCLI(t, endpoint)
+
+	run := aws("run-instances", "--image-id", "ami-df5de72bdb3b", "--count", "2", "--instance-type", "t3.micro",
+		"--tag-specifications", "ResourceType=instance,Tags=[{Key=Name,Value=cli test}]")
+	id := path(t, run, "Instances", 0, "InstanceId").(string)
+	id2 := path(t, run, "Instances", 1, "InstanceId").(string)
+	if got := path(t, run, "Instances", 0, "State", "Name"); got != "pending" {
+		t.Errorf("run-instances state %v, want pending", got)
+	}
+	aws("wait", "instance-running", "--instance-ids", id, id2)
+	desc := aws("describe-instances", "--filters", "Name=tag:Name,Values=cli*", "Name=instance-state-name,Values=running")
+	if n := len(path(t, desc, "Reservations", 0, "Instances").([]any)); n != 2 {
+		t.Fatalf("describe-instances by tag found %d instances, want 2", n)
+	}
+	inst := path(t, desc, "Reservations", 0, "Instances", 0).(map[string]any)
+	for _, k := range []string{"PrivateIpAddress", "PrivateDnsName", "LaunchTime", "Placement", "AmiLaunchIndex", "Architecture"} {
+		if _, ok := inst[k]; !ok {
+			t.Errorf("describe-instances output lacks %s: botocore did not find its element", k)
+		}
+	}
+	if got := path(t, inst, "Placement", "AvailabilityZone"); got != "eu-west-1a" {
+		t.Errorf("availability zone %v, want eu-west-1a (region from the credential scope)", got)
+	}
+
+	stop := aws("stop-instances", "--instance-ids", id)
+	if got := path(t, stop, "StoppingInstances", 0, "CurrentState", "Name"); got != "stopping" {
+		t.Errorf("stop-instances current state %v, want stopping", got)
+	}
+	aws("wait", "instance-stopped", "--instance-ids", id)
+	aws("start-instances", "--instance-ids", id)
+	aws("wait", "instance-running", "--instance-ids", id)
+
+	img := aws("create-image", "--instance-id", id, "--name", "cli-image")
+	ami := path(t, img, "ImageId").(string)
+	aws("wait", "image-available", "--image-ids", ami)
+	imgs := aws("describe-images", "--owners", "self")
+	if got := path(t, imgs, "Images", 0, "Name"); got != "cli-image" {
+		t.Errorf("describe-images --owners self: name %v, want cli-image", got)
+	}
+	if got := path(t, aws("describe-images", "--image-ids", "ami-df5de72bdb3b"), "Images", 0, "Public"); got != true {
+		t.Errorf("default AMI Public = %v, want true", got)
+	}
+
+	term := aws("terminate-instances", "--instance-ids", id, id2)
+	if got := path(t, term, "TerminatingInstances", 0, "CurrentState", "Name"); got != "shutting-down" {
+		t.Errorf("terminate-instances current state %v, want shutting-down", got)
+	}
+	aws("wait", "instance-terminated", "--instance-ids", id, id2)
+	aws("deregister-image", "--image-id", ami)
+}
