@@ -95,7 +95,9 @@ func TestLifecycleWithWaiters(t *testing.T) {
 			t.Errorf("instance %d (-want +got):\n%s", i, diff)
 		}
 	}
-	fast := func(o *ec2.InstanceRunningWaiterOptions) { o.MinDelay, o.MaxDelay = 10*time.Millisecond, 50*time.Millisecond }
+	fast := func(o *ec2.InstanceRunningWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 10*time.Millisecond, 50*time.Millisecond
+	}
 	if err := ec2.NewInstanceRunningWaiter(c, fast).Wait(ctx, &ec2.DescribeInstancesInput{InstanceIds: ids}, 30*time.Second); err != nil {
 		t.Fatalf("instance-running waiter: %v", err)
 	}
@@ -109,7 +111,9 @@ func TestLifecycleWithWaiters(t *testing.T) {
 	if spec.PublicKey == "" {
 		t.Error("public key of the key pair did not reach the backend")
 	}
-	if err := ec2.NewInstanceStatusOkWaiter(c, func(o *ec2.InstanceStatusOkWaiterOptions) { o.MinDelay, o.MaxDelay = 10*time.Millisecond, 50*time.Millisecond }).
+	if err := ec2.NewInstanceStatusOkWaiter(c, func(o *ec2.InstanceStatusOkWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 10*time.Millisecond, 50*time.Millisecond
+	}).
 		Wait(ctx, &ec2.DescribeInstanceStatusInput{InstanceIds: ids}, 30*time.Second); err != nil {
 		t.Fatalf("instance-status-ok waiter: %v", err)
 	}
@@ -122,7 +126,9 @@ func TestLifecycleWithWaiters(t *testing.T) {
 		[2]types.InstanceStateName{stop.StoppingInstances[0].PreviousState.Name, stop.StoppingInstances[0].CurrentState.Name}); diff != "" {
 		t.Errorf("stop state change (-want +got):\n%s", diff)
 	}
-	if err := ec2.NewInstanceStoppedWaiter(c, func(o *ec2.InstanceStoppedWaiterOptions) { o.MinDelay, o.MaxDelay = 10*time.Millisecond, 50*time.Millisecond }).
+	if err := ec2.NewInstanceStoppedWaiter(c, func(o *ec2.InstanceStoppedWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 10*time.Millisecond, 50*time.Millisecond
+	}).
 		Wait(ctx, &ec2.DescribeInstancesInput{InstanceIds: ids[:1]}, 30*time.Second); err != nil {
 		t.Fatalf("instance-stopped waiter: %v", err)
 	}
@@ -140,7 +146,9 @@ func TestLifecycleWithWaiters(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := ec2.NewImageAvailableWaiter(c, func(o *ec2.ImageAvailableWaiterOptions) { o.MinDelay, o.MaxDelay = 10*time.Millisecond, 50*time.Millisecond }).
+	if err := ec2.NewImageAvailableWaiter(c, func(o *ec2.ImageAvailableWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 10*time.Millisecond, 50*time.Millisecond
+	}).
 		Wait(ctx, &ec2.DescribeImagesInput{ImageIds: []string{*img.ImageId}}, 30*time.Second); err != nil {
 		t.Fatalf("image-available waiter: %v", err)
 	}
@@ -166,7 +174,9 @@ func TestLifecycleWithWaiters(t *testing.T) {
 			t.Errorf("%s: current state %s, want shutting-down", *ch.InstanceId, ch.CurrentState.Name)
 		}
 	}
-	if err := ec2.NewInstanceTerminatedWaiter(c, func(o *ec2.InstanceTerminatedWaiterOptions) { o.MinDelay, o.MaxDelay = 10*time.Millisecond, 50*time.Millisecond }).
+	if err := ec2.NewInstanceTerminatedWaiter(c, func(o *ec2.InstanceTerminatedWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 10*time.Millisecond, 50*time.Millisecond
+	}).
 		Wait(ctx, &ec2.DescribeInstancesInput{InstanceIds: ids}, 30*time.Second); err != nil {
 		t.Fatalf("instance-terminated waiter: %v", err)
 	}
@@ -190,7 +200,9 @@ func TestDrift(t *testing.T) {
 	c, ctx := srv.Client, ctxT(t)
 	out := run(t, c, &ec2.RunInstancesInput{MinCount: aws.Int32(2), MaxCount: aws.Int32(2)})
 	ids := []string{*out.Instances[0].InstanceId, *out.Instances[1].InstanceId}
-	fast := func(o *ec2.InstanceRunningWaiterOptions) { o.MinDelay, o.MaxDelay = 10*time.Millisecond, 50*time.Millisecond }
+	fast := func(o *ec2.InstanceRunningWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 10*time.Millisecond, 50*time.Millisecond
+	}
 	if err := ec2.NewInstanceRunningWaiter(c, fast).Wait(ctx, &ec2.DescribeInstancesInput{InstanceIds: ids}, 30*time.Second); err != nil {
 		t.Fatal(err)
 	}
