@@ -319,7 +319,9 @@ func TestFiltersAndPagination(t *testing.T) {
 		}
 		return n
 	}
-	f := func(name string, values ...string) types.Filter { return types.Filter{Name: aws.String(name), Values: values} }
+	f := func(name string, values ...string) types.Filter {
+		return types.Filter{Name: aws.String(name), Values: values}
+	}
 	tests := []struct {
 		name    string
 		filters []types.Filter
