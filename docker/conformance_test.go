@@ -1,0 +1,72 @@
+package docker_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+
+	"github.com/ec2emu/ec2emu/backend"
+	"github.com/ec2emu/ec2emu/backend/backendtest"
+	"github.com/ec2emu/ec2emu/docker"
+	"github.com/ec2emu/ec2emu/internal/dockertest"
+)
+
+// TestConformance runs the backend conformance suite against the real
+// engine, each check in its own namespace.
+func TestConformance(t *testing.T) {
+	cli := dockertest.Require(t)
+	ami, _ := dockertest.UniqueAMI(t, cli)
+	var mu sync.Mutex
+	var namespaces []string
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, ns := range namespaces {
+			if err := dockertest.RemoveContainers(ctx, cli, docker.LabelNamespace, ns); err != nil {
+				t.Log(err)
+			}
+		}
+	})
+	read := func(path string) func(ctx context.Context, b backend.Backend, id string) ([]byte, error) {
+		return func(ctx context.Context, b backend.Backend, id string) ([]byte, error) {
+			out, code, err := execIn(ctx, cli, id, "cat", path)
+			if err == nil && code != 0 {
+				err = fmt.Errorf("cat %s: exit %d: %s", path, code, out)
+			}
+			return []byte(out), err
+		}
+	}
+	backendtest.Run(t, backendtest.Harness{
+		Open: func(ctx context.Context) (backend.Backend, error) {
+			ns := dockertest.Namespace(t)
+			mu.Lock()
+			namespaces = append(namespaces, ns)
+			mu.Unlock()
+			return docker.New(ctx, docker.WithNamespace(ns))
+		},
+		ImageID: ami,
+		Drift: func(ctx context.Context, b backend.Backend, id string, to backend.State) error {
+			name := docker.ContainerPrefix + id
+			switch to {
+			case backend.StateStopped:
+				return cli.ContainerPause(ctx, name)
+			case backend.StateTerminated:
+				return cli.ContainerRemove(ctx, name, container.RemoveOptions{Force: true})
+			}
+			return fmt.Errorf("no drift to %s", to)
+		},
+		UserData:       read("/var/log/cloud-init-output.log"),
+		UserDataOutput: true,
+		AuthorizedKeys: func(ctx context.Context, b backend.Backend, id string) (string, error) {
+			out, err := read("/root/.ssh/authorized_keys")(ctx, b, id)
+			return string(out), err
+		},
+		Timeout: 30 * time.Second,
+	})
+}

@@ -1,0 +1,163 @@
+package docker_test
+
+import (
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/ec2emu/ec2emu/backend"
+	"github.com/ec2emu/ec2emu/docker"
+	"github.com/ec2emu/ec2emu/internal/dockertest"
+)
+
+func findImage(imgs []backend.Image, id string) (backend.Image, bool) {
+	i := slices.IndexFunc(imgs, func(img backend.Image) bool { return img.ID == id })
+	if i < 0 {
+		return backend.Image{}, false
+	}
+	return imgs[i], true
+}
+
+func TestImagesTaggedOutside(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := t.Context()
+	// A tag made behind the backend's back, with a short ID, is launchable
+	// at once.
+	ami := "ami-" + dockertest.Namespace(t)[len("test-"):][:6]
+	ref, err := dockertest.TagAMI(ctx, e.cli, "ubuntu-focal-ami", ami)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dockertest.RemoveImageOnCleanup(t, e.cli, ref)
+	imgs, err := e.b.Images(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, ok := findImage(imgs, ami)
+	if !ok {
+		t.Fatalf("Images lacks %s: %+v", ami, imgs)
+	}
+	want := backend.Image{ID: ami, Name: "ubuntu-focal-ami", Architecture: "x86_64", State: backend.ImageAvailable}
+	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(backend.Image{}, "CreationDate")); diff != "" {
+		t.Errorf("image (-want +got):\n%s", diff)
+	}
+	if got.CreationDate.IsZero() || got.CreationDate.After(time.Now()) {
+		t.Errorf("CreationDate %v", got.CreationDate)
+	}
+	if m := e.launch(t, backend.LaunchSpec{ImageID: ami}); m.State != backend.StateRunning {
+		t.Errorf("launch from %s: %+v", ami, m)
+	}
+}
+
+func TestCreateImage(t *testing.T) {
+	t.Parallel()
+	for _, noReboot := range []bool{false, true} {
+		t.Run(map[bool]string{false: "reboot", true: "noreboot"}[noReboot], func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			ctx := t.Context()
+			src := e.launch(t, backend.LaunchSpec{UserData: []byte("echo data > /root/hello\n"), Metadata: map[string]string{"src": "x"}}).ID
+			e.waitBoot(t, src)
+
+			ami := "ami-" + dockertest.Namespace(t)[len("test-"):]
+			spec := backend.ImageSpec{
+				ImageID:     ami,
+				Name:        "My AMI (test) [v1.0] it's @home/x_y",
+				Description: "made by a test",
+				NoReboot:    noReboot,
+				Metadata:    map[string]string{"owner": "123456789012", "tag:Name": "golden"},
+			}
+			img, err := e.b.CreateImage(ctx, src, spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.removeImageLater(dockertest.AMIRef(docker.RepoName(spec.Name), ami))
+			want := backend.Image{ID: ami, Name: spec.Name, Description: spec.Description, Architecture: "x86_64",
+				State: backend.ImageAvailable, Metadata: spec.Metadata}
+			ignoreDate := cmpopts.IgnoreFields(backend.Image{}, "CreationDate")
+			if diff := cmp.Diff(want, img, ignoreDate); diff != "" {
+				t.Errorf("CreateImage (-want +got):\n%s", diff)
+			}
+			imgs, err := e.b.Images(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			listed, _ := findImage(imgs, ami)
+			if diff := cmp.Diff(img, listed); diff != "" {
+				t.Errorf("Images entry vs CreateImage (-want +got):\n%s", diff)
+			}
+			if st := e.status(t, src); st != "running" {
+				t.Errorf("source after CreateImage: %q, want running", st)
+			}
+
+			// The new instance sees the file, runs the image's own command
+			// (not the source's wrapper) and its own first boot only.
+			dst := e.launch(t, backend.LaunchSpec{ImageID: ami, UserData: []byte("echo second\n")})
+			if diff := cmp.Diff(map[string]string(nil), dst.Metadata); diff != "" {
+				t.Errorf("metadata leaked from the source (-want +got):\n%s", diff)
+			}
+			e.waitBoot(t, dst.ID)
+			out, _ := e.exec(t, dst.ID, "cat", "/root/hello", "/var/log/cloud-init-output.log")
+			if diff := cmp.Diff("data\nsecond\n", out); diff != "" {
+				t.Errorf("files in the new instance (-want +got):\n%s", diff)
+			}
+			ii, err := e.cli.ImageInspect(ctx, dockertest.AMIRef(docker.RepoName(spec.Name), ami))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff([]string{"/bin/sh"}, append(ii.Config.Entrypoint, ii.Config.Cmd...)); diff != "" {
+				t.Errorf("committed command (-want +got):\n%s", diff)
+			}
+			if ns := ii.Config.Labels[docker.LabelNamespace]; ns != "" {
+				t.Errorf("committed image carries namespace label %q", ns)
+			}
+
+			// Deregister removes the tag; the instance from it runs on.
+			if err := e.b.DeregisterImage(ctx, ami); err != nil {
+				t.Fatal(err)
+			}
+			imgs, err = e.b.Images(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := findImage(imgs, ami); ok {
+				t.Errorf("Images still lists %s after DeregisterImage", ami)
+			}
+			if err := e.b.DeregisterImage(ctx, ami); !errors.Is(err, backend.ErrNotFound) {
+				t.Errorf("second DeregisterImage: %v, want ErrNotFound", err)
+			}
+			if st := e.status(t, dst.ID); st != "running" {
+				t.Errorf("instance of deregistered image: %q, want running", st)
+			}
+			if _, err := e.b.Launch(ctx, backend.LaunchSpec{InstanceID: newID(t), ImageID: ami}); !errors.Is(err, backend.ErrNotFound) {
+				t.Errorf("Launch of deregistered image: %v, want ErrNotFound", err)
+			}
+		})
+	}
+}
+
+func TestRepoName(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"ubuntu-focal-ami", "ubuntu-focal-ami"},
+		{"My AMI (test) [v1.0]", "my-ami-test-v1.0"},
+		{"a__b", "a__b"},
+		{"a...b", "a-b"},
+		{"a.-b", "a-b"},
+		{"a---b", "a---b"},
+		{"--x--", "x"},
+		{"it's @home/x_y", "it-s-home-x_y"},
+		{"()", "image"},
+		{"", "image"},
+		{"ÄMI", "mi"},
+	}
+	for _, tt := range tests {
+		if got := docker.RepoName(tt.in); got != tt.want {
+			t.Errorf("RepoName(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
