@@ -11,6 +11,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ec2emu/ec2emu/docker"
+	"github.com/ec2emu/ec2emu/internal/dockertest"
 )
 
 // The AWS CLI (botocore) matches XML element names case-sensitively, so it
@@ -182,4 +185,44 @@ func TestAWSCLIAgainstMock(t *testing.T) {
 	}
 	aws("wait", "instance-terminated", "--instance-ids", id, id2)
 	aws("deregister-image", "--image-id", ami)
+}
+
+// The default backend, end to end: a locally built image tagged as an AMI,
+// real containers behind the AWS CLI.
+func TestAWSCLIAgainstDocker(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs a Docker engine and the AWS CLI")
+	}
+	cli := dockertest.Require(t)
+	ami, _ := dockertest.UniqueAMI(t, cli)
+	ns := dockertest.Namespace(t)
+	dockertest.RemoveContainersOnCleanup(t, cli, docker.LabelNamespace, ns)
+	endpoint := startServer(t, "EC2_VM_MANAGER=docker", "EC2EMU_NAMESPACE="+ns, "EC2_MOUNT_DOCKER_SOCKET=0")
+	aws := awsCLI(t, endpoint)
+
+	run := aws("run-instances", "--image-id", ami, "--count", "2", "--user-data", "echo from-user-data")
+	id := path(t, run, "Instances", 0, "InstanceId").(string)
+	id2 := path(t, run, "Instances", 1, "InstanceId").(string)
+	aws("wait", "instance-running", "--instance-ids", id, id2)
+	ctx := t.Context()
+	info, err := cli.ContainerInspect(ctx, docker.ContainerPrefix+id)
+	if err != nil {
+		t.Fatalf("no container for %s: %v", id, err)
+	}
+	desc := aws("describe-instances", "--instance-ids", id)
+	if got, want := path(t, desc, "Reservations", 0, "Instances", 0, "PrivateIpAddress"), info.NetworkSettings.IPAddress; got != want {
+		t.Errorf("PrivateIpAddress %v, want the container's %s", got, want)
+	}
+	aws("stop-instances", "--instance-ids", id)
+	aws("wait", "instance-stopped", "--instance-ids", id)
+	if info, err := cli.ContainerInspect(ctx, docker.ContainerPrefix+id); err != nil || !info.State.Paused {
+		t.Errorf("stopped instance's container: paused=%v err=%v, want paused", info.State != nil && info.State.Paused, err)
+	}
+	aws("start-instances", "--instance-ids", id)
+	aws("wait", "instance-running", "--instance-ids", id)
+	aws("terminate-instances", "--instance-ids", id, id2)
+	aws("wait", "instance-terminated", "--instance-ids", id, id2)
+	if _, err := cli.ContainerInspect(ctx, docker.ContainerPrefix+id); err == nil {
+		t.Errorf("container of terminated %s still exists", id)
+	}
 }
