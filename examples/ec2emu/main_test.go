@@ -226,3 +226,59 @@ func TestAWSCLIAgainstDocker(t *testing.T) {
 		t.Errorf("container of terminated %s still exists", id)
 	}
 }
+
+// The VirtualBox backend end to end, with the VBoxManage simulator on PATH
+// (VirtualBox itself cannot be installed on these machines).
+func TestAWSCLIAgainstVirtualBoxSimulator(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the VBoxManage simulator and runs the AWS CLI")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "bin")
+	if out, err := exec.Command("go", "build", "-o", filepath.Join(bin, "VBoxManage"), "github.com/ec2emu/ec2emu/virtualbox/internal/vboxmanagesim").CombinedOutput(); err != nil {
+		t.Fatalf("building the simulator: %v\n%s", err, out)
+	}
+	pathEnv := "PATH=" + bin + string(os.PathListSeparator) + os.Getenv("PATH")
+	home := "VBOXSIM_HOME=" + filepath.Join(dir, "home")
+	const ami = "ami-0123456789abcdef0"
+	reg := exec.Command(filepath.Join(bin, "VBoxManage"), "createvm", "--name", "localstack-ec2-ami.ubuntu-24.04."+ami, "--register")
+	reg.Env = append(os.Environ(), pathEnv, home)
+	if out, err := reg.CombinedOutput(); err != nil {
+		t.Fatalf("registering the template: %v\n%s", err, out)
+	}
+	endpoint := startServer(t, "EC2_VM_MANAGER=virtualbox", pathEnv, home, "VBOXSIM_BOOT_DELAY=50ms", "EC2_VBOX_STOP_TIMEOUT=5s")
+	aws := awsCLI(t, endpoint)
+
+	images := aws("describe-images", "--image-ids", ami)
+	if got := path(t, images, "Images", 0, "Name"); got != "ubuntu-24.04" {
+		t.Errorf("template AMI name %v, want ubuntu-24.04", got)
+	}
+	run := aws("run-instances", "--image-id", ami, "--count", "1")
+	id := path(t, run, "Instances", 0, "InstanceId").(string)
+	aws("wait", "instance-running", "--instance-ids", id)
+	desc := aws("describe-instances", "--instance-ids", id)
+	if ip, _ := path(t, desc, "Reservations", 0, "Instances", 0).(map[string]any)["PrivateIpAddress"].(string); ip == "" {
+		t.Error("running VM reports no private IP")
+	}
+	aws("stop-instances", "--instance-ids", id)
+	aws("wait", "instance-stopped", "--instance-ids", id)
+	aws("start-instances", "--instance-ids", id)
+	aws("wait", "instance-running", "--instance-ids", id)
+	img := aws("create-image", "--instance-id", id, "--name", "from-vbox")
+	newAMI := path(t, img, "ImageId").(string)
+	aws("wait", "image-available", "--image-ids", newAMI)
+	from := aws("run-instances", "--image-id", newAMI, "--count", "1")
+	id2 := path(t, from, "Instances", 0, "InstanceId").(string)
+	aws("wait", "instance-running", "--instance-ids", id2)
+	aws("terminate-instances", "--instance-ids", id, id2)
+	aws("wait", "instance-terminated", "--instance-ids", id, id2)
+	list := exec.Command(filepath.Join(bin, "VBoxManage"), "list", "vms")
+	list.Env = append(os.Environ(), pathEnv, home)
+	out, err := list.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(out), "localstack-ec2."+id) || strings.Contains(string(out), "localstack-ec2."+id2) {
+		t.Errorf("terminated instances' VMs are still registered:\n%s", out)
+	}
+}
