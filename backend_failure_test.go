@@ -67,7 +67,9 @@ func TestSlowBackendDoesNotBlockDescribe(t *testing.T) {
 	c, ctx := srv.Client, ctxT(t)
 	out := run(t, c, &ec2.RunInstancesInput{})
 	id := *out.Instances[0].InstanceId
-	fast := func(o *ec2.InstanceRunningWaiterOptions) { o.MinDelay, o.MaxDelay = 5*time.Millisecond, 20*time.Millisecond }
+	fast := func(o *ec2.InstanceRunningWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 5*time.Millisecond, 20*time.Millisecond
+	}
 	if err := ec2.NewInstanceRunningWaiter(c, fast).Wait(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}}, 30*time.Second); err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +86,9 @@ func TestSlowBackendDoesNotBlockDescribe(t *testing.T) {
 	}
 	run(t, c, &ec2.RunInstancesInput{ImageId: aws.String(ubuntuAMI)})
 	close(b.release)
-	stopped := func(o *ec2.InstanceStoppedWaiterOptions) { o.MinDelay, o.MaxDelay = 5*time.Millisecond, 20*time.Millisecond }
+	stopped := func(o *ec2.InstanceStoppedWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 5*time.Millisecond, 20*time.Millisecond
+	}
 	if err := ec2.NewInstanceStoppedWaiter(c, stopped).Wait(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}}, 30*time.Second); err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +98,9 @@ func TestGetConsoleOutput(t *testing.T) {
 	srv, _ := newServer(t)
 	c, ctx := srv.Client, ctxT(t)
 	id := *run(t, c, &ec2.RunInstancesInput{}).Instances[0].InstanceId
-	fast := func(o *ec2.InstanceRunningWaiterOptions) { o.MinDelay, o.MaxDelay = 5*time.Millisecond, 20*time.Millisecond }
+	fast := func(o *ec2.InstanceRunningWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 5*time.Millisecond, 20*time.Millisecond
+	}
 	if err := ec2.NewInstanceRunningWaiter(c, fast).Wait(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}}, 30*time.Second); err != nil {
 		t.Fatal(err)
 	}
