@@ -143,8 +143,10 @@ func decodeList(n *node, name string, fv reflect.Value) error {
 	items := make([]item, 0, len(n.children))
 	for seg, c := range n.children {
 		idx, err := strconv.Atoi(seg)
-		if err != nil || idx < 1 {
-			continue // not a list member: an unknown parameter, ignored like the rest
+		if err != nil || idx < 1 || strconv.Itoa(idx) != seg {
+			// Not a list member (or "01", which would collide with "1"):
+			// an unknown parameter, ignored like the rest.
+			continue
 		}
 		items = append(items, item{idx, c})
 	}
