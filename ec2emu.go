@@ -228,7 +228,7 @@ func (s *Server) serve(r *http.Request, c *call) (body any, err error) {
 		return nil, apiErr(ErrInvalidParameterValue, "%s", err.Error())
 	}
 	c.req, c.action = req, req.Action
-	c.scope = s.scopeOf(r, req)
+	c.scope = s.scopeOf(r)
 	if req.Action == "" {
 		return nil, apiErr(ErrMissingAction, "The request must contain the parameter Action.")
 	}

@@ -170,14 +170,11 @@ func (s *Server) describeImages(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	offset := 0
-	if req.NextToken != "" {
-		n, err := parsePageToken(req.NextToken)
-		if err != nil {
-			return nil, err
-		}
-		offset = int(min(n, 1<<31))
+	n, err := parsePageToken(req.NextToken)
+	if err != nil {
+		return nil, err
 	}
+	offset := int(min(n, 1<<31))
 	if req.DryRun {
 		return nil, errDryRun
 	}

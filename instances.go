@@ -66,7 +66,7 @@ func (s *Server) runInstances(ctx context.Context, c *call) (any, error) {
 	}
 	var userData []byte
 	if req.UserData != nil && *req.UserData != "" {
-		b, err := decodeUserData(*req.UserData)
+		b, err := xmlproto.DecodeBase64(*req.UserData)
 		if err != nil {
 			return nil, apiErr(ErrInvalidUserDataMalformed, "Invalid BASE64 encoding of user data.")
 		}
@@ -185,21 +185,6 @@ func (s *Server) runInstances(ctx context.Context, c *call) (any, error) {
 		z.tokens[req.ClientToken] = r
 	}
 	return s.reservationView(r, nil), nil
-}
-
-// decodeUserData accepts standard base64 with or without padding and with
-// MIME line breaks, as EC2 does.
-func decodeUserData(s string) ([]byte, error) {
-	s = strings.Map(func(r rune) rune {
-		if r == '\n' || r == '\r' || r == ' ' || r == '\t' {
-			return -1
-		}
-		return r
-	}, s)
-	if b, err := base64.StdEncoding.DecodeString(s); err == nil {
-		return b, nil
-	}
-	return base64.RawStdEncoding.DecodeString(strings.TrimRight(s, "="))
 }
 
 // hashParams fingerprints a RunInstances request for ClientToken checks:
@@ -327,6 +312,20 @@ func checkMaxResults(max *int, ids int, idsParam string) error {
 	return nil
 }
 
+// candidates returns the instances a Describe call looks at: those named by
+// ids (all must exist) or, without ids, every instance in sc. Callers hold
+// s.mu (read).
+func (s *Server) candidates(sc scope, ids []string, now time.Time) ([]*instance, error) {
+	z := s.zones[sc]
+	if len(ids) > 0 {
+		return s.lookup(z, ids, now) // a nil zone knows no ID: all are reported missing
+	}
+	if z == nil {
+		return nil, nil
+	}
+	return z.order, nil
+}
+
 // Page tokens are opaque to clients: the launch sequence number of the last
 // item returned, so pages stay stable while instances come and go.
 func pageToken(seq uint64) string {
@@ -334,6 +333,9 @@ func pageToken(seq uint64) string {
 }
 
 func parsePageToken(tok string) (uint64, error) {
+	if tok == "" {
+		return 0, nil // no token: the first page
+	}
 	b, err := base64.RawURLEncoding.DecodeString(tok)
 	if err == nil && strings.HasPrefix(string(b), "v1:") {
 		if n, err := strconv.ParseUint(string(b[3:]), 10, 64); err == nil {
@@ -358,11 +360,9 @@ func (s *Server) describeInstances(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var after uint64
-	if req.NextToken != "" {
-		if after, err = parsePageToken(req.NextToken); err != nil {
-			return nil, err
-		}
+	after, err := parsePageToken(req.NextToken)
+	if err != nil {
+		return nil, err
 	}
 	if req.DryRun {
 		return nil, errDryRun
@@ -370,17 +370,9 @@ func (s *Server) describeInstances(ctx context.Context, c *call) (any, error) {
 	now := s.cfg.now()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	z := s.zones[c.scope]
-	var candidates []*instance
-	if len(req.InstanceIDs) > 0 {
-		if z == nil {
-			return nil, apiErr(ErrInvalidInstanceIDNotFound, "%s", notFoundIDs("instance", req.InstanceIDs))
-		}
-		if candidates, err = s.lookup(z, req.InstanceIDs, now); err != nil {
-			return nil, err
-		}
-	} else if z != nil {
-		candidates = z.order
+	candidates, err := s.candidates(c.scope, req.InstanceIDs, now)
+	if err != nil {
+		return nil, err
 	}
 	out := &xmlproto.DescribeInstancesResponse{Reservations: []xmlproto.Reservation{}}
 	limit := len(candidates)

@@ -58,10 +58,7 @@ func (s *Server) createKeyPair(ctx context.Context, c *call) (any, error) {
 	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
-	name := ""
-	if req.KeyName != nil {
-		name = *req.KeyName
-	}
+	name := req.KeyName
 	if err := validKeyName(name); err != nil {
 		return nil, err
 	}
@@ -118,10 +115,7 @@ func (s *Server) importKeyPair(ctx context.Context, c *call) (any, error) {
 	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
-	name := ""
-	if req.KeyName != nil {
-		name = *req.KeyName
-	}
+	name := req.KeyName
 	if err := validKeyName(name); err != nil {
 		return nil, err
 	}
@@ -163,10 +157,7 @@ func (s *Server) deleteKeyPair(ctx context.Context, c *call) (any, error) {
 	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
-	name := ""
-	if req.KeyName != nil {
-		name = *req.KeyName
-	}
+	name := req.KeyName
 	if name == "" && req.KeyPairID == "" {
 		return nil, apiErr(ErrMissingParameter, "The request must contain the parameter KeyName or KeyPairId")
 	}

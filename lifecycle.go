@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/ec2emu/ec2emu/backend"
 	"github.com/ec2emu/ec2emu/xmlproto"
@@ -147,25 +146,4 @@ func (s *Server) drift(ev backend.Event) {
 		inst.stateReason = &xmlproto.StateReason{Code: "Server.InternalError", Message: "Server.InternalError: the machine was removed outside the emulator"}
 	}
 	s.log.Info("drift", "instance", ev.ID, "state", inst.state)
-}
-
-// waitIdle is for tests and shutdown: it reports whether every background
-// call finished before the deadline.
-func (s *Server) waitIdle(ctx context.Context) bool {
-	for {
-		s.mu.RLock()
-		busy := 0
-		for _, inst := range s.instances {
-			busy += inst.busy
-		}
-		s.mu.RUnlock()
-		if busy == 0 {
-			return true
-		}
-		select {
-		case <-ctx.Done():
-			return false
-		case <-time.After(5 * time.Millisecond):
-		}
-	}
 }

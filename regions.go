@@ -4,16 +4,21 @@ import (
 	"context"
 	"regexp"
 	"slices"
+	"strings"
 
 	"github.com/ec2emu/ec2emu/xmlproto"
 )
 
-// regions lists the commercial regions and how many zones each has.
-var regions = []struct {
+// regionInfo is one commercial region: its zone count and whether a
+// fresh account must opt in to it.
+type regionInfo struct {
 	name  string
 	zones int
 	optIn bool
-}{
+}
+
+// regions lists the commercial regions.
+var regions = []regionInfo{
 	{"af-south-1", 3, true}, {"ap-east-1", 3, true}, {"ap-northeast-1", 3, false}, {"ap-northeast-2", 4, false},
 	{"ap-northeast-3", 3, false}, {"ap-south-1", 3, false}, {"ap-south-2", 3, true}, {"ap-southeast-1", 3, false},
 	{"ap-southeast-2", 3, false}, {"ap-southeast-3", 3, true}, {"ap-southeast-4", 3, true}, {"ca-central-1", 3, false},
@@ -43,7 +48,7 @@ func zoneNames(region string) []string {
 // zoneID is the AZ ID, e.g. use1-az1; the scheme only needs to be stable.
 func zoneID(region string, i int) string {
 	short := []byte{}
-	for j, part := range regexp.MustCompile(`-`).Split(region, -1) {
+	for j, part := range strings.Split(region, "-") {
 		if j == 2 {
 			short = append(short, part...)
 		} else if part != "" {
@@ -69,13 +74,7 @@ func (s *Server) describeRegions(ctx context.Context, c *call) (any, error) {
 		return nil, err
 	}
 	for _, n := range req.RegionNames {
-		if !slices.ContainsFunc(regions, func(r struct {
-			name  string
-			zones int
-			optIn bool
-		}) bool {
-			return r.name == n
-		}) {
+		if !slices.ContainsFunc(regions, func(r regionInfo) bool { return r.name == n }) {
 			return nil, apiErr(ErrInvalidParameterValue, "Invalid region name: %s", n)
 		}
 	}

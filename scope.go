@@ -3,8 +3,6 @@ package ec2emu
 import (
 	"net/http"
 	"strings"
-
-	"github.com/ec2emu/ec2emu/xmlproto"
 )
 
 // scope is the account and region a request acts in; EC2 state is
@@ -18,24 +16,14 @@ type scope struct {
 // form), the account from the access key when that is a 12-digit account ID
 // (LocalStack's convention), and falls back to the configured defaults.
 // Signatures are not checked: any credentials are accepted.
-func (s *Server) scopeOf(r *http.Request, req xmlproto.Request) scope {
+func (s *Server) scopeOf(r *http.Request) scope {
 	sc := scope{account: s.cfg.accountID, region: s.cfg.region}
-	cred := ""
-	if a := r.Header.Get("Authorization"); strings.HasPrefix(a, "AWS4-") {
-		if _, rest, ok := strings.Cut(a, "Credential="); ok {
-			cred, _, _ = strings.Cut(rest, ",")
-		}
-	} else if q := r.URL.Query().Get("X-Amz-Credential"); q != "" {
-		cred = q
+	parts := credentialScope(r)
+	if len(parts) >= 3 && parts[2] != "" {
+		sc.region = parts[2]
 	}
-	if cred != "" {
-		parts := strings.Split(strings.TrimSpace(cred), "/")
-		if len(parts) >= 3 && parts[2] != "" {
-			sc.region = parts[2]
-		}
-		if isAccountID(parts[0]) {
-			sc.account = parts[0]
-		}
+	if len(parts) > 0 && isAccountID(parts[0]) {
+		sc.account = parts[0]
 	}
 	return sc
 }
@@ -56,6 +44,16 @@ func isAccountID(s string) bool {
 // ("ec2" for EC2 clients), or "" when the request is not signed with SigV4.
 // A gateway that serves several services on one port routes on it.
 func ServiceOf(r *http.Request) string {
+	if parts := credentialScope(r); len(parts) >= 4 {
+		return parts[3]
+	}
+	return ""
+}
+
+// credentialScope splits a SigV4 credential, from the Authorization header
+// or the X-Amz-Credential query parameter, into access key, date, region,
+// service and terminator; nil when the request is not signed with SigV4.
+func credentialScope(r *http.Request) []string {
 	cred := ""
 	if a := r.Header.Get("Authorization"); strings.HasPrefix(a, "AWS4-") {
 		if _, rest, ok := strings.Cut(a, "Credential="); ok {
@@ -64,9 +62,8 @@ func ServiceOf(r *http.Request) string {
 	} else {
 		cred = r.URL.Query().Get("X-Amz-Credential")
 	}
-	parts := strings.Split(strings.TrimSpace(cred), "/")
-	if len(parts) >= 4 {
-		return parts[3]
+	if cred = strings.TrimSpace(cred); cred == "" {
+		return nil
 	}
-	return ""
+	return strings.Split(cred, "/")
 }

@@ -169,11 +169,9 @@ func (s *Server) describeInstanceStatus(ctx context.Context, c *call) (any, erro
 	if err != nil {
 		return nil, err
 	}
-	var after uint64
-	if req.NextToken != "" {
-		if after, err = parsePageToken(req.NextToken); err != nil {
-			return nil, err
-		}
+	after, err := parsePageToken(req.NextToken)
+	if err != nil {
+		return nil, err
 	}
 	if req.DryRun {
 		return nil, errDryRun
@@ -181,17 +179,9 @@ func (s *Server) describeInstanceStatus(ctx context.Context, c *call) (any, erro
 	now := s.cfg.now()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	z := s.zones[c.scope]
-	var candidates []*instance
-	if len(req.InstanceIDs) > 0 {
-		if z == nil {
-			return nil, apiErr(ErrInvalidInstanceIDNotFound, "%s", notFoundIDs("instance", req.InstanceIDs))
-		}
-		if candidates, err = s.lookup(z, req.InstanceIDs, now); err != nil {
-			return nil, err
-		}
-	} else if z != nil {
-		candidates = z.order
+	candidates, err := s.candidates(c.scope, req.InstanceIDs, now)
+	if err != nil {
+		return nil, err
 	}
 	out := &xmlproto.DescribeInstanceStatusResponse{InstanceStatuses: []xmlproto.InstanceStatus{}}
 	limit := len(candidates)

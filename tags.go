@@ -80,6 +80,20 @@ func (s *Server) resource(z *zone, id string, imgs map[string]bool) (*taggable, 
 	return nil, apiErr(ErrInvalidID, "The ID '%s' is not valid", id)
 }
 
+// resources resolves every id, failing on the first that is not found, so
+// callers change nothing unless all exist. Callers hold s.mu.
+func (s *Server) resources(z *zone, ids []string, imgs map[string]bool) ([]*taggable, error) {
+	out := make([]*taggable, 0, len(ids))
+	for _, id := range ids {
+		r, err := s.resource(z, id, imgs)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
 // imageIDs lists the AMI IDs sc can see, for tagging; it asks the backend
 // only when the request names an AMI.
 func (s *Server) imageIDs(ctx context.Context, sc scope, ids []string) (map[string]bool, error) {
@@ -129,16 +143,14 @@ func (s *Server) createTags(ctx context.Context, c *call) (any, error) {
 	defer s.mu.Unlock()
 	z := s.zone(c.scope)
 	// Resolve and check every resource before changing any.
-	targets := make([]*taggable, 0, len(req.ResourceIDs))
-	for _, id := range req.ResourceIDs {
-		r, err := s.resource(z, id, imgs)
-		if err != nil {
-			return nil, err
-		}
+	targets, err := s.resources(z, req.ResourceIDs, imgs)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range targets {
 		if len(setTags(r.get(), tags)) > maxTagsPerResource {
 			return nil, apiErr(ErrTagLimitExceeded, "The maximum number of Tags for a resource has been reached.")
 		}
-		targets = append(targets, r)
 	}
 	if req.DryRun {
 		return nil, errDryRun
@@ -164,13 +176,9 @@ func (s *Server) deleteTags(ctx context.Context, c *call) (any, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	z := s.zone(c.scope)
-	targets := make([]*taggable, 0, len(req.ResourceIDs))
-	for _, id := range req.ResourceIDs {
-		r, err := s.resource(z, id, imgs)
-		if err != nil {
-			return nil, err
-		}
-		targets = append(targets, r)
+	targets, err := s.resources(z, req.ResourceIDs, imgs)
+	if err != nil {
+		return nil, err
 	}
 	if req.DryRun {
 		return nil, errDryRun
@@ -215,11 +223,9 @@ func (s *Server) describeTags(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	offset := uint64(0)
-	if req.NextToken != "" {
-		if offset, err = parsePageToken(req.NextToken); err != nil {
-			return nil, err
-		}
+	offset, err := parsePageToken(req.NextToken)
+	if err != nil {
+		return nil, err
 	}
 	if req.DryRun {
 		return nil, errDryRun

@@ -108,7 +108,7 @@ func decodeValue(n *node, name string, fv reflect.Value) error {
 		if !n.hasValue {
 			return nil
 		}
-		b, err := decodeBase64(n.value[0])
+		b, err := DecodeBase64(n.value[0])
 		if err != nil {
 			return &DecodeError{Param: name, Value: n.value[0], Reason: "not valid base64"}
 		}
@@ -192,9 +192,9 @@ func setScalar(fv reflect.Value, name, s string) error {
 	return nil
 }
 
-// decodeBase64 accepts standard base64 with or without padding, and with the
-// line breaks MIME encoders insert.
-func decodeBase64(s string) ([]byte, error) {
+// DecodeBase64 accepts standard base64 with or without padding, and with the
+// line breaks MIME encoders insert, as EC2 does for blobs and user data.
+func DecodeBase64(s string) ([]byte, error) {
 	s = strings.Map(func(r rune) rune {
 		if r == '\n' || r == '\r' || r == ' ' || r == '\t' {
 			return -1

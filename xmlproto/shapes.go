@@ -152,7 +152,7 @@ type DeregisterImageRequest struct {
 // DeleteKeyPair.
 type KeyPairRequest struct {
 	DryRun            bool               `ec2:"DryRun"`
-	KeyName           *string            `ec2:"KeyName"`
+	KeyName           string             `ec2:"KeyName"`
 	KeyPairID         string             `ec2:"KeyPairId"`
 	KeyType           string             `ec2:"KeyType"`
 	KeyFormat         string             `ec2:"KeyFormat"`
