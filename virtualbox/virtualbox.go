@@ -88,10 +88,12 @@ type Backend struct {
 	ipWait        time.Duration
 	watchInterval time.Duration
 
-	mu      sync.Mutex
-	busy    map[string]int         // instance ID → own calls in flight
-	touched map[string]bool        // instance ID → own call since Watch last looked
-	tplMu   map[string]*sync.Mutex // template name → snapshot guard
+	mu       sync.Mutex
+	busy     map[string]int          // instance ID → own calls in flight
+	gen      map[string]uint64       // instance ID → own calls begun so far
+	settled  map[string]settledState // instance ID → state read when its last own call ended
+	watching int                     // Watch loops running; own calls settle only then
+	tplMu    map[string]*sync.Mutex  // template name → snapshot guard
 
 	done      chan struct{} // closed by Close; stops Watch
 	closeOnce sync.Once
@@ -114,7 +116,8 @@ func New(ctx context.Context, opts ...Option) (*Backend, error) {
 		ipWait:        3 * time.Second,
 		watchInterval: 2 * time.Second,
 		busy:          map[string]int{},
-		touched:       map[string]bool{},
+		gen:           map[string]uint64{},
+		settled:       map[string]settledState{},
 		tplMu:         map[string]*sync.Mutex{},
 		done:          make(chan struct{}),
 	}
@@ -145,19 +148,45 @@ func (b *Backend) Close() error {
 	return nil
 }
 
+// settledState is an instance's state as read at the end of an own call,
+// the baseline Watch compares its next reading with.
+type settledState struct {
+	state backend.State // backend.StateTerminated when the VM is gone
+	gen   uint64        // the call's generation: stale once another call begins
+}
+
 // begin marks an own call on instance id, so Watch does not report the
 // changes it makes as drift. Call the returned func when the call is done.
+//
+// Polling cannot tell our change from drift by looking, so while a Watch
+// runs the call reads the machine's state before it ends: that reading,
+// not whatever a poll happened to see mid-call, is the baseline for drift.
 func (b *Backend) begin(id string) func() {
 	b.mu.Lock()
 	b.busy[id]++
-	b.touched[id] = true
+	b.gen[id]++
 	b.mu.Unlock()
 	return func() {
 		b.mu.Lock()
+		watching := b.watching > 0
+		b.mu.Unlock()
+		st, known := backend.State(""), false
+		if watching {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			m, ok, err := b.machine(ctx, instanceName(id), false)
+			cancel()
+			st, known = m.State, err == nil
+			if known && !ok {
+				st = backend.StateTerminated
+			}
+		}
+		b.mu.Lock()
+		if known {
+			b.settled[id] = settledState{state: st, gen: b.gen[id]}
+		}
 		if b.busy[id]--; b.busy[id] <= 0 {
 			delete(b.busy, id)
 		}
-		b.touched[id] = true
 		b.mu.Unlock()
 	}
 }

@@ -3,6 +3,7 @@ package virtualbox
 import (
 	"context"
 	"errors"
+	"maps"
 	"time"
 
 	"github.com/ec2emu/ec2emu/backend"
@@ -23,10 +24,25 @@ func (b *Backend) Watch(ctx context.Context, fn func(backend.Event)) error {
 		case <-ctx.Done():
 		}
 	}()
+	b.mu.Lock()
+	b.watching++
+	b.mu.Unlock()
+	defer func() {
+		b.mu.Lock()
+		b.watching--
+		b.mu.Unlock()
+	}()
 	t := time.NewTicker(b.watchInterval)
 	defer t.Stop()
-	var prev map[string]backend.State
+	// prev is each instance's last known state and the own-call generation
+	// it is valid for: a reading taken before one of our calls says nothing
+	// about the state after it.
+	prev := map[string]settledState{}
+	first := true
 	for {
+		b.mu.Lock()
+		before := maps.Clone(b.gen)
+		b.mu.Unlock()
 		cur, err := b.states(ctx)
 		switch {
 		case ctx.Err() != nil:
@@ -35,25 +51,63 @@ func (b *Backend) Watch(ctx context.Context, fn func(backend.Event)) error {
 			b.log.Warn("virtualbox: watch: polling machines", "err", err)
 		default:
 			b.mu.Lock()
-			skip := b.touched
-			b.touched = map[string]bool{}
-			for id := range b.busy {
-				skip[id] = true
+			after, busy, settled := maps.Clone(b.gen), maps.Clone(b.busy), maps.Clone(b.settled)
+			b.mu.Unlock()
+			ids := map[string]bool{}
+			for id := range cur {
+				ids[id] = true
+			}
+			for id := range prev {
+				ids[id] = true
+			}
+			for id, st := range settled {
+				if st.gen == after[id] {
+					ids[id] = true
+				}
+			}
+			var seen, gone []string
+			for id := range ids {
+				if busy[id] > 0 || before[id] != after[id] {
+					delete(prev, id) // read while our call ran: no baseline from it
+					continue
+				}
+				seen = append(seen, id)
+				now, ok := cur[id]
+				if !ok {
+					now = backend.StateTerminated
+				}
+				base, known := prev[id], false
+				if base.gen == after[id] && base.state != "" {
+					known = true
+				} else if st, ok := settled[id]; ok && st.gen == after[id] {
+					base, known = st, true
+				}
+				if !first && known && base.state != now && base.state != backend.StateTerminated {
+					fn(backend.Event{ID: id, State: now})
+				}
+				if now == backend.StateTerminated {
+					delete(prev, id)
+					gone = append(gone, id)
+					continue
+				}
+				prev[id] = settledState{state: now, gen: after[id]}
+			}
+			// A settled state is consumed once a poll has taken a baseline
+			// after it (a skipped machine keeps it for the next poll), and a
+			// machine seen gone needs no generation any more.
+			b.mu.Lock()
+			for _, id := range seen {
+				if st, ok := b.settled[id]; ok && st.gen == after[id] {
+					delete(b.settled, id)
+				}
+			}
+			for _, id := range gone {
+				if b.gen[id] == after[id] && b.busy[id] == 0 {
+					delete(b.gen, id)
+				}
 			}
 			b.mu.Unlock()
-			if prev != nil {
-				for id, st := range cur {
-					if old, ok := prev[id]; ok && old != st && !skip[id] {
-						fn(backend.Event{ID: id, State: st})
-					}
-				}
-				for id := range prev {
-					if _, ok := cur[id]; !ok && !skip[id] {
-						fn(backend.Event{ID: id, State: backend.StateTerminated})
-					}
-				}
-			}
-			prev = cur
+			first = false
 			if b.afterPoll != nil {
 				b.afterPoll()
 			}
