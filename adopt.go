@@ -55,6 +55,7 @@ func (s *Server) adopt(ctx context.Context) error {
 			launchTime: launched.UTC(), launchIndex: atoi(md[mdLaunchIndex]), az: cmp.Or(md[mdAZ], zoneNames(md[mdRegion])[0]),
 			privateIP: m.PrivateIP, architecture: md[mdArch], clientToken: md[mdClientToken], tags: tags,
 		}
+		inst.attrs, inst.userData = adoptedAttrs(md, inst.instanceType)
 		switch m.State {
 		case backend.StateRunning:
 			inst.state = stateRunning

@@ -51,6 +51,14 @@ const (
 	ErrUnsupportedOperation         ErrorCode = "UnsupportedOperation"
 )
 
+// Codes of the instance attribute, credit and volume actions (all 400).
+const (
+	ErrInstanceCreditSpecificationNotSupported ErrorCode = "InstanceCreditSpecification.NotSupported"
+	ErrInvalidBlockDeviceMapping               ErrorCode = "InvalidBlockDeviceMapping"
+	ErrInvalidVolumeIDMalformed                ErrorCode = "InvalidVolumeID.Malformed"
+	ErrInvalidVolumeNotFound                   ErrorCode = "InvalidVolume.NotFound"
+)
+
 // errorStatus is the one table of code → HTTP status. Codes not listed are
 // client faults (400).
 var errorStatus = map[ErrorCode]int{

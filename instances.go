@@ -97,6 +97,10 @@ func (s *Server) runInstances(ctx context.Context, c *call) (any, error) {
 			return nil, err
 		}
 	}
+	attrs, err := s.launchAttributes(c, &req, instanceType)
+	if err != nil {
+		return nil, err
+	}
 	az := ""
 	if req.Placement != nil && req.Placement.AvailabilityZone != "" {
 		az = req.Placement.AvailabilityZone
@@ -165,19 +169,21 @@ func (s *Server) runInstances(ctx context.Context, c *call) (any, error) {
 			id: newID("i-"), seq: s.seq, zone: z, res: r, imageID: img.id, instanceType: instanceType,
 			keyName: req.KeyName, launchTime: now, launchIndex: i, az: az, architecture: img.arch,
 			clientToken: req.ClientToken, userData: userData, tags: slices.Clone(instTags), state: statePending,
+			attrs: attrs.clone(),
 		}
+		md := map[string]string{
+			mdAccount: c.account, mdRegion: c.region, mdReservation: r.id,
+			mdLaunchIndex: strconv.Itoa(i), mdType: instanceType, mdKeyName: req.KeyName,
+			mdClientToken: req.ClientToken, mdRequestHash: requestHash, mdTags: tagsJSON,
+			mdAZ: az, mdLaunchTime: now.Format(time.RFC3339Nano), mdArch: img.arch,
+		}
+		launchMetadata(md, attrs, userData)
 		r.instances = append(r.instances, inst)
 		z.order = append(z.order, inst)
 		s.instances[inst.id] = inst
 		s.launch(inst, backend.LaunchSpec{
 			InstanceID: inst.id, ImageID: img.id, InstanceType: instanceType, UserData: userData,
-			KeyName: req.KeyName, PublicKey: publicKey,
-			Metadata: map[string]string{
-				mdAccount: c.account, mdRegion: c.region, mdReservation: r.id,
-				mdLaunchIndex: strconv.Itoa(i), mdType: instanceType, mdKeyName: req.KeyName,
-				mdClientToken: req.ClientToken, mdRequestHash: requestHash, mdTags: tagsJSON,
-				mdAZ: az, mdLaunchTime: now.Format(time.RFC3339Nano), mdArch: img.arch,
-			},
+			KeyName: req.KeyName, PublicKey: publicKey, Metadata: md,
 		})
 	}
 	z.reservations[r.id] = r

@@ -136,6 +136,13 @@ func (s *Server) drift(ev backend.Event) {
 	case backend.StateRunning:
 		inst.state, inst.reason, inst.stateReason = stateRunning, "", nil
 	case backend.StateStopped, backend.StateStopping:
+		if inst.state != stateStopped && inst.attrs.ShutdownBehavior == "terminate" {
+			// The machine shut itself down and its instance-initiated
+			// shutdown behaviour says terminate, so EC2 terminates it.
+			s.terminate(inst)
+			inst.stateReason = &xmlproto.StateReason{Code: "Client.InstanceInitiatedShutdown", Message: "Client.InstanceInitiatedShutdown: Instance initiated shutdown"}
+			break
+		}
 		if inst.state != stateStopped {
 			inst.state = stateStopped
 			inst.reason = fmt.Sprintf("Server initiated (%s GMT)", s.cfg.now().UTC().Format("2006-01-02 15:04:05"))

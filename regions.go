@@ -191,6 +191,15 @@ func (s *Server) routes() map[string]handler {
 		"DescribeTags":              s.describeTags,
 		"DescribeRegions":           s.describeRegions,
 		"DescribeAvailabilityZones": s.describeAvailabilityZones,
+
+		// Instance attributes (attributes.go, credits.go, volumes.go).
+		"DescribeInstanceAttribute":            s.describeInstanceAttribute,
+		"ModifyInstanceAttribute":              s.modifyInstanceAttribute,
+		"DescribeInstanceCreditSpecifications": s.describeInstanceCreditSpecifications,
+		"ModifyInstanceCreditSpecification":    s.modifyInstanceCreditSpecification,
+		"ModifyInstanceMaintenanceOptions":     s.modifyInstanceMaintenanceOptions,
+		"ModifyInstanceMetadataOptions":        s.modifyInstanceMetadataOptions,
+		"DescribeVolumes":                      s.describeVolumes,
 	}
 }
 

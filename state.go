@@ -79,6 +79,7 @@ type instance struct {
 	clientToken  string
 	userData     []byte
 	tags         []xmlproto.Tag
+	attrs        instanceAttrs // attributes.go
 
 	state       string
 	reason      string // stateTransitionReason
@@ -136,24 +137,12 @@ func (s *Server) view(inst *instance) xmlproto.Instance {
 		EnaSupport:         true,
 		PlatformDetails:    "Linux/UNIX",
 		UsageOperation:     "RunInstances",
-		MetadataOptions: &xmlproto.MetadataOptions{
-			State: "applied", HTTPTokens: "optional", HTTPPutResponseHopLimit: 1,
-			HTTPEndpoint: "enabled", HTTPProtocolIPv6: "disabled", InstanceMetadataTags: "disabled",
-		},
 	}
 	if inst.state != stateTerminated && inst.privateIP != "" {
 		v.PrivateIPAddress = inst.privateIP
 		v.PrivateDNSName = privateDNSName(inst.privateIP, inst.zone.region)
 	}
-	if inst.state == stateRunning || inst.state == stateStopping || inst.state == stateStopped {
-		v.BlockDeviceMappings = []xmlproto.InstanceBlockDeviceMapping{{
-			DeviceName: "/dev/xvda",
-			Ebs: xmlproto.EbsInstanceBlockDevice{
-				VolumeID: "vol-" + strings.TrimPrefix(inst.id, "i-"), Status: "attached",
-				AttachTime: inst.launchTime, DeleteOnTermination: true,
-			},
-		}}
-	}
+	s.viewAttrs(inst, &v)
 	return v
 }
 

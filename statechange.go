@@ -64,6 +64,9 @@ func (s *Server) stopInstances(ctx context.Context, c *call) (any, error) {
 		case stateShuttingDown, stateTerminated:
 			return notInState(inst, "stopped")
 		}
+		if inst.attrs.DisableAPIStop && inst.state == stateRunning {
+			return apiErr(ErrOperationNotPermitted, "The instance '%s' may not be stopped. Modify its 'disableApiStop' instance attribute and try again.", inst.id)
+		}
 		return nil
 	}, func(inst *instance) {
 		if inst.state == stateRunning {
@@ -95,7 +98,12 @@ func (s *Server) startInstances(ctx context.Context, c *call) (any, error) {
 }
 
 func (s *Server) terminateInstances(ctx context.Context, c *call) (any, error) {
-	changes, err := s.changeStates(c, func(inst *instance) error { return nil }, func(inst *instance) {
+	changes, err := s.changeStates(c, func(inst *instance) error {
+		if inst.attrs.DisableAPITermination && inst.state != stateTerminated && inst.state != stateShuttingDown {
+			return apiErr(ErrOperationNotPermitted, "The instance '%s' may not be terminated. Modify its 'disableApiTermination' instance attribute and try again.", inst.id)
+		}
+		return nil
+	}, func(inst *instance) {
 		if inst.state != stateTerminated && inst.state != stateShuttingDown {
 			s.terminate(inst)
 		}

@@ -68,6 +68,8 @@ func (s *Server) resource(z *zone, id string, imgs map[string]bool) (*taggable, 
 					z.imageTags[id] = t
 				}
 			}}, nil
+	case strings.HasPrefix(id, "vol-"):
+		return s.volumeTaggable(z, id)
 	case strings.HasPrefix(id, "key-"):
 		for _, kp := range z.keyPairs {
 			if kp.id == id {
@@ -250,6 +252,9 @@ func (s *Server) describeTags(ctx context.Context, c *call) (any, error) {
 		}
 		for _, kp := range z.keyPairs {
 			add(kp.id, "key-pair", kp.tags)
+		}
+		for _, v := range s.zoneVolumes(z, now) {
+			add(v.id, "volume", v.vol.Tags)
 		}
 	}
 	slices.SortStableFunc(all, func(a, b xmlproto.TagDescription) int {

@@ -284,6 +284,7 @@ type Instance struct {
 	EbsOptimized          bool                         `xml:"ebsOptimized"`
 	EnaSupport            bool                         `xml:"enaSupport"`
 	MetadataOptions       *MetadataOptions             `xml:"metadataOptions"`
+	MaintenanceOptions    *InstanceMaintenanceOptions  `xml:"maintenanceOptions"`
 	BootMode              string                       `xml:"currentInstanceBootMode,omitempty"`
 	PlatformDetails       string                       `xml:"platformDetails,omitempty"`
 	UsageOperation        string                       `xml:"usageOperation,omitempty"`

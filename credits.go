@@ -1,0 +1,141 @@
+package ec2emu
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/ec2emu/ec2emu/xmlproto"
+)
+
+var creditFields = fields[*instance]{byName: map[string]func(*instance) []string{
+	"instance-id": func(i *instance) []string { return one(i.id) },
+}}
+
+// creditsOf is the credit option EC2 reports for inst: its own for
+// burstable (or once burstable) instances, standard for the rest.
+func creditsOf(inst *instance) string {
+	if inst.attrs.CPUCredits != "" {
+		return inst.attrs.CPUCredits
+	}
+	return "standard"
+}
+
+func (s *Server) describeInstanceCreditSpecifications(ctx context.Context, c *call) (any, error) {
+	var req xmlproto.DescribeInstanceCreditSpecificationsRequest
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	if err := checkInstanceIDs(req.InstanceIDs); err != nil {
+		return nil, err
+	}
+	if err := checkMaxResults(req.MaxResults, len(req.InstanceIDs), "instanceId"); err != nil {
+		return nil, err
+	}
+	fs, err := compileFilters(req.Filters, creditFields)
+	if err != nil {
+		return nil, err
+	}
+	after, err := parsePageToken(req.NextToken)
+	if err != nil {
+		return nil, err
+	}
+	if req.DryRun {
+		return nil, errDryRun
+	}
+	now := s.cfg.now()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	candidates, err := s.candidates(c.scope, req.InstanceIDs, now)
+	if err != nil {
+		return nil, err
+	}
+	out := &xmlproto.DescribeInstanceCreditSpecificationsResponse{InstanceCreditSpecifications: []xmlproto.InstanceCreditSpecification{}}
+	limit := len(candidates)
+	if req.MaxResults != nil {
+		limit = *req.MaxResults
+	}
+	var lastSeq uint64
+	for _, inst := range candidates {
+		if inst.seq <= after || !s.visible(inst, now) || !fs.match(inst) {
+			continue
+		}
+		// Without IDs EC2 lists only what runs unlimited (including
+		// instances resized away from a burstable type).
+		if len(req.InstanceIDs) == 0 && inst.attrs.CPUCredits != "unlimited" {
+			continue
+		}
+		if len(out.InstanceCreditSpecifications) == limit {
+			out.NextToken = pageToken(lastSeq)
+			break
+		}
+		out.InstanceCreditSpecifications = append(out.InstanceCreditSpecifications,
+			xmlproto.InstanceCreditSpecification{InstanceID: inst.id, CPUCredits: creditsOf(inst)})
+		lastSeq = inst.seq
+	}
+	return out, nil
+}
+
+// modifyInstanceCreditSpecification succeeds or fails per instance, as EC2
+// does: the answer lists each under successful or unsuccessful with the
+// item's error code. A bad CpuCredits value fails the whole request.
+func (s *Server) modifyInstanceCreditSpecification(ctx context.Context, c *call) (any, error) {
+	var req xmlproto.ModifyInstanceCreditSpecificationRequest
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	if len(req.InstanceCreditSpecifications) == 0 {
+		return nil, apiErr(ErrMissingParameter, "The request must contain the parameter InstanceCreditSpecification")
+	}
+	for _, spec := range req.InstanceCreditSpecifications {
+		if spec.InstanceID == "" {
+			return nil, apiErr(ErrMissingParameter, "The request must contain the parameter InstanceCreditSpecification.N.InstanceId")
+		}
+		if err := oneOf("CpuCredits", spec.CPUCredits, "standard", "unlimited"); err != nil {
+			return nil, err
+		}
+	}
+	if req.DryRun {
+		return nil, errDryRun
+	}
+	now := s.cfg.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	z := s.zones[c.scope]
+	out := &xmlproto.ModifyInstanceCreditSpecificationResponse{
+		Successful:   []xmlproto.SuccessfulInstanceCreditSpecificationItem{},
+		Unsuccessful: []xmlproto.UnsuccessfulInstanceCreditSpecificationItem{},
+	}
+	fail := func(id string, code ErrorCode, msg string) {
+		out.Unsuccessful = append(out.Unsuccessful, xmlproto.UnsuccessfulInstanceCreditSpecificationItem{
+			InstanceID: id, Error: xmlproto.StateReason{Code: string(code), Message: msg}})
+	}
+	for _, spec := range req.InstanceCreditSpecifications {
+		id := spec.InstanceID
+		if !instanceIDRe.MatchString(id) {
+			fail(id, ErrInvalidInstanceIDMalformed, "Invalid id: \""+id+"\"")
+			continue
+		}
+		inst := s.instances[id]
+		if inst == nil || inst.zone != z || !s.visible(inst, now) {
+			fail(id, ErrInvalidInstanceIDNotFound, "The instance ID '"+id+"' does not exist")
+			continue
+		}
+		if inst.state == stateTerminated || inst.state == stateShuttingDown {
+			fail(id, ErrIncorrectInstanceState, "The instance '"+id+"' is not in a state from which its credit specification can be modified.")
+			continue
+		}
+		if _, ok := defaultCredits(inst.instanceType); !ok {
+			fail(id, ErrInstanceCreditSpecificationNotSupported, creditsNotSupported(inst.instanceType))
+			continue
+		}
+		inst.attrs.CPUCredits = spec.CPUCredits
+		out.Successful = append(out.Successful, xmlproto.SuccessfulInstanceCreditSpecificationItem{InstanceID: id})
+	}
+	return out, nil
+}
+
+// creditsNotSupported is EC2's message for a credit option on a type that
+// is not burstable.
+func creditsNotSupported(instanceType string) string {
+	return fmt.Sprintf("The %s instance type does not support T2 Unlimited.", instanceType)
+}

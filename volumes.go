@@ -1,0 +1,188 @@
+package ec2emu
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ec2emu/ec2emu/xmlproto"
+)
+
+// volumeIDRe: vol- and 8 (legacy) or 17 hex digits, like instance IDs.
+var volumeIDRe = regexp.MustCompile(`^vol-(?:[0-9a-f]{8}|[0-9a-f]{17})$`)
+
+// hashHex returns the first n hex digits of s's SHA-256.
+func hashHex(s string, n int) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:])[:n]
+}
+
+// volumeRef is one volume of one instance, as DescribeVolumes sees it.
+type volumeRef struct {
+	id   string
+	inst *instance
+	vol  *volume
+}
+
+// volumeGone reports whether inst's volume v no longer exists: EC2 deletes
+// a DeleteOnTermination volume with its instance.
+func volumeGone(inst *instance, v *volume) bool {
+	return inst.state == stateTerminated && v.DeleteOnTermination
+}
+
+// zoneVolumes lists the volumes of sc's instances in launch order. Callers
+// hold s.mu (read).
+func (s *Server) zoneVolumes(z *zone, now time.Time) []volumeRef {
+	if z == nil {
+		return nil
+	}
+	var out []volumeRef
+	for _, inst := range z.order {
+		if !s.visible(inst, now) {
+			continue
+		}
+		for i := range inst.attrs.Volumes {
+			v := &inst.attrs.Volumes[i]
+			if !volumeGone(inst, v) {
+				out = append(out, volumeRef{id: volumeID(inst.id, *v), inst: inst, vol: v})
+			}
+		}
+	}
+	return out
+}
+
+func (r volumeRef) view() xmlproto.Volume {
+	out := xmlproto.Volume{
+		VolumeID: r.id, Size: r.vol.Size, AvailabilityZone: r.inst.az, CreateTime: r.inst.launchTime,
+		Tags: r.vol.Tags, VolumeType: r.vol.Type, Iops: r.vol.Iops, Throughput: r.vol.Throughput,
+		Encrypted: r.vol.Encrypted, Attachments: []xmlproto.VolumeAttachment{},
+	}
+	if r.vol.Root {
+		out.SnapshotID = "snap-" + strings.TrimPrefix(r.inst.imageID, "ami-")
+	}
+	if r.inst.state == stateTerminated {
+		out.State = "available" // kept: DeleteOnTermination was false
+		return out
+	}
+	out.State = "in-use"
+	out.Attachments = append(out.Attachments, xmlproto.VolumeAttachment{
+		VolumeID: r.id, InstanceID: r.inst.id, Device: r.vol.Device, State: attachmentState(r.inst),
+		AttachTime: r.inst.launchTime, DeleteOnTermination: r.vol.DeleteOnTermination,
+	})
+	return out
+}
+
+func attached(r *volumeRef, f func(xmlproto.VolumeAttachment) string) []string {
+	var out []string
+	for _, a := range r.view().Attachments {
+		out = append(out, f(a))
+	}
+	return out
+}
+
+var volumeFields = fields[*volumeRef]{
+	byName: map[string]func(*volumeRef) []string{
+		"volume-id":            func(r *volumeRef) []string { return one(r.id) },
+		"size":                 func(r *volumeRef) []string { return one(strconv.Itoa(r.vol.Size)) },
+		"volume-type":          func(r *volumeRef) []string { return one(r.vol.Type) },
+		"status":               func(r *volumeRef) []string { return one(r.view().State) },
+		"availability-zone":    func(r *volumeRef) []string { return one(r.inst.az) },
+		"create-time":          func(r *volumeRef) []string { return one(r.inst.launchTime.UTC().Format(xmlproto.TimeFormat)) },
+		"encrypted":            func(r *volumeRef) []string { return one(strconv.FormatBool(r.vol.Encrypted)) },
+		"snapshot-id":          func(r *volumeRef) []string { return one(r.view().SnapshotID) },
+		"fast-restored":        func(r *volumeRef) []string { return one("false") },
+		"multi-attach-enabled": func(r *volumeRef) []string { return one("false") },
+		"attachment.instance-id": func(r *volumeRef) []string {
+			return attached(r, func(a xmlproto.VolumeAttachment) string { return a.InstanceID })
+		},
+		"attachment.device": func(r *volumeRef) []string {
+			return attached(r, func(a xmlproto.VolumeAttachment) string { return a.Device })
+		},
+		"attachment.status": func(r *volumeRef) []string {
+			return attached(r, func(a xmlproto.VolumeAttachment) string { return a.State })
+		},
+		"attachment.attach-time": func(r *volumeRef) []string {
+			return attached(r, func(a xmlproto.VolumeAttachment) string { return a.AttachTime.UTC().Format(xmlproto.TimeFormat) })
+		},
+		"attachment.delete-on-termination": func(r *volumeRef) []string {
+			return attached(r, func(a xmlproto.VolumeAttachment) string { return strconv.FormatBool(a.DeleteOnTermination) })
+		},
+	},
+	tags: func(r *volumeRef) []xmlproto.Tag { return r.vol.Tags },
+}
+
+func (s *Server) describeVolumes(ctx context.Context, c *call) (any, error) {
+	var req xmlproto.DescribeVolumesRequest
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	for _, id := range req.VolumeIDs {
+		if !volumeIDRe.MatchString(id) {
+			return nil, apiErr(ErrInvalidVolumeIDMalformed, "Invalid id: \"%s\" (expecting \"vol-...\")", id)
+		}
+	}
+	if err := checkMaxResults(req.MaxResults, len(req.VolumeIDs), "volumeIds"); err != nil {
+		return nil, err
+	}
+	fs, err := compileFilters(req.Filters, volumeFields)
+	if err != nil {
+		return nil, err
+	}
+	offset, err := parsePageToken(req.NextToken)
+	if err != nil {
+		return nil, err
+	}
+	if req.DryRun {
+		return nil, errDryRun
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	all := s.zoneVolumes(s.zones[c.scope], s.cfg.now())
+	for _, id := range req.VolumeIDs {
+		if !slices.ContainsFunc(all, func(r volumeRef) bool { return r.id == id }) {
+			return nil, apiErr(ErrInvalidVolumeNotFound, "The volume '%s' does not exist.", id)
+		}
+	}
+	out := &xmlproto.DescribeVolumesResponse{Volumes: []xmlproto.Volume{}}
+	matched := uint64(0)
+	for i := range all {
+		r := &all[i]
+		if len(req.VolumeIDs) > 0 && !slices.Contains(req.VolumeIDs, r.id) {
+			continue
+		}
+		if !fs.match(r) {
+			continue
+		}
+		matched++
+		if matched <= offset {
+			continue
+		}
+		if req.MaxResults != nil && len(out.Volumes) == *req.MaxResults {
+			out.NextToken = pageToken(matched - 1)
+			break
+		}
+		out.Volumes = append(out.Volumes, r.view())
+	}
+	return out, nil
+}
+
+// volumeTaggable finds volume id in z for CreateTags/DeleteTags. Callers
+// hold s.mu.
+func (s *Server) volumeTaggable(z *zone, id string) (*taggable, error) {
+	if !volumeIDRe.MatchString(id) {
+		return nil, apiErr(ErrInvalidVolumeIDMalformed, "Invalid id: \"%s\" (expecting \"vol-...\")", id)
+	}
+	for _, r := range s.zoneVolumes(z, s.cfg.now()) {
+		if r.id == id {
+			v := r.vol
+			return &taggable{id: id, kind: "volume", get: func() []xmlproto.Tag { return v.Tags },
+				set: func(t []xmlproto.Tag) { v.Tags = t }}, nil
+		}
+	}
+	return nil, apiErr(ErrInvalidVolumeNotFound, "The volume '%s' does not exist.", id)
+}
