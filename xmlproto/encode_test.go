@@ -99,6 +99,7 @@ func runningInstance() xmlproto.Instance {
 			State: "applied", HTTPTokens: "required", HTTPPutResponseHopLimit: 2,
 			HTTPEndpoint: "enabled", HTTPProtocolIPv6: "disabled", InstanceMetadataTags: "disabled",
 		},
+		MaintenanceOptions:    &xmlproto.InstanceMaintenanceOptions{AutoRecovery: "default", RebootMigration: "default"},
 		BootMode:              "legacy-bios",
 		PlatformDetails:       "Linux/UNIX",
 		UsageOperation:        "RunInstances",
@@ -169,7 +170,7 @@ type goldenCase struct {
 }
 
 func goldenCases() []goldenCase {
-	return []goldenCase{
+	return append([]goldenCase{
 		{"RunInstances", &xmlproto.Reservation{
 			ReservationID: "r-1234567890abcdef0", OwnerID: "123456789012",
 			Instances: []xmlproto.Instance{pendingInstance()},
@@ -285,7 +286,7 @@ func goldenCases() []goldenCase {
 			InstanceID: "i-1234567890abcdef0", Timestamp: t0, Output: "Ym9vdCBvawpsb2dpbjog",
 		}},
 		{"Error", nil},
-	}
+	}, attrGoldenCases()...)
 }
 
 func encodeCase(c goldenCase) []byte {

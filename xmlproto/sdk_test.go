@@ -298,6 +298,7 @@ func TestSDKRoundTrip(t *testing.T) {
 			},
 		},
 	}
+	tests = append(tests, attrSDKCases(ctx)...)
 	client := goldenServer(t, http.StatusOK, "")
 	covered := map[string]bool{"Error": true}
 	for _, tt := range tests {
@@ -505,6 +506,11 @@ func TestBotocore(t *testing.T) {
 		},
 		"GetConsoleOutput": {{[]any{"Output"}, "Ym9vdCBvawpsb2dpbjog"}, {[]any{"Timestamp"}, "2024-05-01 12:00:00+00:00"}},
 		"RebootInstances":  {{[]any{"ResponseMetadata", "RequestId"}, requestID}},
+	}
+	for name, cs := range attrBotocoreChecks {
+		for _, c := range cs {
+			checks[name] = append(checks[name], check{c.path, c.want})
+		}
 	}
 	for _, c := range goldenCases() {
 		t.Run(c.name, func(t *testing.T) {
