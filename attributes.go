@@ -340,6 +340,8 @@ func (s *Server) viewAttrs(inst *instance, v *xmlproto.Instance) {
 	a := &inst.attrs
 	v.RootDeviceName = rootDeviceName
 	v.EbsOptimized = a.EbsOptimized
+	sdc := !a.NoSourceDestCheck
+	v.SourceDestCheck = &sdc
 	if a.Monitoring {
 		v.Monitoring.State = "enabled"
 	} else {

@@ -277,11 +277,12 @@ func TestModifyStoppedInstance(t *testing.T) {
 	inst := describeOne(t, c, id)
 	got := []any{
 		string(inst.InstanceType), aws.ToBool(inst.EbsOptimized), aws.ToBool(inst.BlockDeviceMappings[0].Ebs.DeleteOnTermination),
+		aws.ToBool(inst.SourceDestCheck),
 		attrValue(t, c, id, types.InstanceAttributeNameUserData),
 		attrValue(t, c, id, types.InstanceAttributeNameInstanceInitiatedShutdownBehavior),
 		attrValue(t, c, id, types.InstanceAttributeNameSourceDestCheck),
 	}
-	want := []any{"t3.small", true, false, base64.StdEncoding.EncodeToString([]byte("#!/bin/sh\necho v2\n")), "terminate", "false"}
+	want := []any{"t3.small", true, false, false, base64.StdEncoding.EncodeToString([]byte("#!/bin/sh\necho v2\n")), "terminate", "false"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("after stop, modify, start (-want +got):\n%s", diff)
 	}
