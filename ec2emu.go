@@ -41,6 +41,7 @@ type Server struct {
 	instances map[string]*instance // every instance in every zone, by ID
 	images    map[string]*image    // images made by CreateImage while in flight or failed
 	seq       uint64               // launch order across zones
+	launching int                  // backend launches in flight
 }
 
 // New returns a Server in front of b. The Server starts at once; machines b

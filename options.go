@@ -34,7 +34,7 @@ func defaultConfig() config {
 		retention:      time.Hour,
 		namespace:      "default",
 		maxBody:        1 << 20,
-		maxInstances:   1000,
+		maxInstances:   20,
 		adoptTimeout:   30 * time.Second,
 		backendTimeout: 5 * time.Minute,
 	}
@@ -85,8 +85,16 @@ func WithMaxBodyBytes(n int64) Option { return func(c *config) { c.maxBody = n }
 // WithInstanceLimit is each account's quota of non-terminated instances per
 // region, like AWS's On-Demand instance quota: a RunInstances whose MaxCount
 // would take the account above it gets InstanceLimitExceeded (400) and
-// launches nothing. Default 1000.
-func WithInstanceLimit(n int) Option { return func(c *config) { c.maxInstances = n } }
+// launches nothing. It also bounds what one request can make the Server
+// allocate. Default 20, AWS's long-standing default On-Demand instance limit
+// per region; n <= 0 keeps the default.
+func WithInstanceLimit(n int) Option {
+	return func(c *config) {
+		if n > 0 {
+			c.maxInstances = n
+		}
+	}
+}
 
 // WithCapacity sets how many instances the Server runs at once over all
 // accounts and regions, like the capacity of an AWS Availability Zone: a
