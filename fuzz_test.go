@@ -315,4 +315,3 @@ func readCorpusFile(name string) ([]string, error) {
 	}
 	return args, nil
 }
-
