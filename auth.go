@@ -219,28 +219,34 @@ func canonicalRequest(r *http.Request, sig *sigV4, body []byte) string {
 	return b.String()
 }
 
-// canonicalQuery sorts the query parameters by name, then value, encodes
-// them per RFC 3986 and leaves out the signature itself.
+// canonicalQuery encodes the query parameters per RFC 3986, sorts them by
+// encoded name, then encoded value (sorting before encoding orders "a:"
+// and "a0" the other way), and leaves out the signature itself.
 func canonicalQuery(raw string) string {
 	q, _ := url.ParseQuery(raw) // a malformed pair simply does not verify
 	q.Del("X-Amz-Signature")
-	keys := make([]string, 0, len(q))
-	for k := range q {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	var b strings.Builder
-	for _, k := range keys {
-		vs := slices.Clone(q[k])
-		slices.Sort(vs)
+	type pair struct{ k, v string }
+	pairs := make([]pair, 0, len(q))
+	for k, vs := range q {
+		ek := uriEncode(k, true)
 		for _, v := range vs {
-			if b.Len() > 0 {
-				b.WriteByte('&')
-			}
-			b.WriteString(uriEncode(k, true))
-			b.WriteByte('=')
-			b.WriteString(uriEncode(v, true))
+			pairs = append(pairs, pair{ek, uriEncode(v, true)})
 		}
+	}
+	slices.SortFunc(pairs, func(a, b pair) int {
+		if c := strings.Compare(a.k, b.k); c != 0 {
+			return c
+		}
+		return strings.Compare(a.v, b.v)
+	})
+	var b strings.Builder
+	for i, p := range pairs {
+		if i > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(p.k)
+		b.WriteByte('=')
+		b.WriteString(p.v)
 	}
 	return b.String()
 }
@@ -262,9 +268,26 @@ func canonicalHeaderValue(r *http.Request, name string) string {
 		vals = slices.Clone(r.Header.Values(name)) // trimmed below: not in place
 	}
 	for i, v := range vals {
-		vals[i] = strings.Join(strings.Fields(v), " ")
+		vals[i] = collapseSpaces(v)
 	}
 	return strings.Join(vals, ",")
+}
+
+// collapseSpaces trims spaces and turns each inner run of them into one.
+// Only spaces: a tab inside a value is kept, as the SDKs keep it.
+func collapseSpaces(v string) string {
+	v = strings.Trim(v, " ")
+	if !strings.Contains(v, "  ") {
+		return v
+	}
+	var b strings.Builder
+	for i := 0; i < len(v); i++ {
+		if v[i] == ' ' && i > 0 && v[i-1] == ' ' {
+			continue
+		}
+		b.WriteByte(v[i])
+	}
+	return b.String()
 }
 
 // uriEncode percent-encodes every byte except RFC 3986's unreserved
