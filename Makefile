@@ -26,7 +26,7 @@ test-short:
 	$(GO) test -race -count=1 -short ./...
 
 ## fuzz: each fuzz target for a bounded time (FUZZTIME each, about a minute in all); failures land in testdata/fuzz
-FUZZTIME ?= 20s
+FUZZTIME ?= 15s
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzServeHTTP$$' -fuzztime $(FUZZTIME) .
 	$(GO) test -run '^$$' -fuzz '^FuzzSigV4$$' -fuzztime $(FUZZTIME) .
