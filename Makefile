@@ -2,7 +2,7 @@
 GO ?= go
 EC2_VM_MANAGER ?= docker
 
-.PHONY: run run-mock test test-short vet bench
+.PHONY: run run-mock test test-short fuzz vet bench
 
 ## run: start the standalone server on 127.0.0.1:4566 (docker backend; starts dockerd if needed)
 run:
@@ -19,10 +19,18 @@ test:
 	bash scripts/ensure-clients.sh
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 30m ./...
+	$(MAKE) fuzz
 
 ## test-short: the tests that need neither Docker nor the AWS CLI
 test-short:
 	$(GO) test -race -count=1 -short ./...
+
+## fuzz: each fuzz target for a bounded time (FUZZTIME each, about a minute in all); failures land in testdata/fuzz
+FUZZTIME ?= 15s
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzServeHTTP$$' -fuzztime $(FUZZTIME) .
+	$(GO) test -run '^$$' -fuzz '^FuzzSigV4$$' -fuzztime $(FUZZTIME) .
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./xmlproto
 
 vet:
 	gofmt -l . | (! grep .) || (echo "gofmt needed on the files above"; exit 1)

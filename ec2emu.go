@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -40,6 +41,7 @@ type Server struct {
 	instances map[string]*instance // every instance in every zone, by ID
 	images    map[string]*image    // images made by CreateImage while in flight or failed
 	seq       uint64               // launch order across zones
+	launching int                  // backend launches in flight
 }
 
 // New returns a Server in front of b. The Server starts at once; machines b
@@ -220,9 +222,30 @@ func (s *Server) serve(r *http.Request, c *call) (body any, err error) {
 			body, err = nil, apiErr(ErrInternalError, "An internal error has occurred.")
 		}
 	}()
+	tooLarge := apiErr(ErrRequestEntityTooLarge, "The request exceeds the limit of %d bytes.", s.cfg.maxBody)
+	// A declared length or a query string over the limit is refused before
+	// anything is read.
+	if s.cfg.maxBody > 0 && (r.ContentLength > s.cfg.maxBody || int64(len(r.URL.RawQuery)) > s.cfg.maxBody) {
+		return nil, tooLarge
+	}
+	if s.cfg.credentials != nil {
+		// The signature covers the body as received: read it (bounded) once,
+		// verify, then let the form parser read the same bytes.
+		raw, err := readBody(r.Body, s.cfg.maxBody)
+		if errors.Is(err, xmlproto.ErrBodyTooLarge) {
+			return nil, tooLarge
+		} else if err != nil {
+			return nil, apiErr(ErrInvalidParameterValue, "reading body: %s", err.Error())
+		}
+		r.Body = io.NopCloser(bytes.NewReader(raw))
+		if e := s.authenticate(r, raw); e != nil {
+			c.scope = s.scopeOf(r)
+			return nil, e
+		}
+	}
 	req, err := xmlproto.ParseRequest(r, s.cfg.maxBody)
 	if errors.Is(err, xmlproto.ErrBodyTooLarge) {
-		return nil, apiErr(ErrRequestEntityTooLarge, "The request body exceeds the limit of %d bytes.", s.cfg.maxBody)
+		return nil, tooLarge
 	}
 	if err != nil {
 		return nil, apiErr(ErrInvalidParameterValue, "%s", err.Error())
@@ -248,6 +271,25 @@ func (s *Server) serve(r *http.Request, c *call) (body any, err error) {
 		return nil, apiErr(ErrUnavailable, "The server is shutting down.")
 	}
 	return h(r.Context(), c)
+}
+
+// readBody reads at most limit bytes of body (no limit when limit <= 0);
+// more fails with xmlproto.ErrBodyTooLarge.
+func readBody(body io.Reader, limit int64) ([]byte, error) {
+	if body == nil || body == http.NoBody {
+		return nil, nil
+	}
+	if limit > 0 {
+		body = io.LimitReader(body, limit+1)
+	}
+	b, err := io.ReadAll(body)
+	if err != nil {
+		return nil, err
+	}
+	if limit > 0 && int64(len(b)) > limit {
+		return nil, xmlproto.ErrBodyTooLarge
+	}
+	return b, nil
 }
 
 // toAPIError turns any handler error into the EC2 answer; what is not an EC2

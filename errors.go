@@ -19,6 +19,7 @@ const (
 	ErrDryRunOperation              ErrorCode = "DryRunOperation"
 	ErrIdempotentParameterMismatch  ErrorCode = "IdempotentParameterMismatch"
 	ErrIncorrectInstanceState       ErrorCode = "IncorrectInstanceState"
+	ErrIncompleteSignature          ErrorCode = "IncompleteSignature"
 	ErrIncorrectState               ErrorCode = "IncorrectState"
 	ErrInstanceLimitExceeded        ErrorCode = "InstanceLimitExceeded"
 	ErrInsufficientInstanceCapacity ErrorCode = "InsufficientInstanceCapacity"
@@ -43,9 +44,12 @@ const (
 	ErrInvalidUserDataMalformed     ErrorCode = "InvalidUserData.Malformed"
 	ErrInvalidNextToken             ErrorCode = "InvalidNextToken"
 	ErrMissingAction                ErrorCode = "MissingAction"
+	ErrMissingAuthenticationToken   ErrorCode = "MissingAuthenticationToken"
 	ErrMissingParameter             ErrorCode = "MissingParameter"
 	ErrOperationNotPermitted        ErrorCode = "OperationNotPermitted"
 	ErrRequestEntityTooLarge        ErrorCode = "RequestEntityTooLarge"
+	ErrRequestExpired               ErrorCode = "RequestExpired"
+	ErrSignatureDoesNotMatch        ErrorCode = "SignatureDoesNotMatch"
 	ErrTagLimitExceeded             ErrorCode = "TagLimitExceeded"
 	ErrUnavailable                  ErrorCode = "Unavailable"
 	ErrUnsupportedOperation         ErrorCode = "UnsupportedOperation"
@@ -66,7 +70,9 @@ var errorStatus = map[ErrorCode]int{
 	ErrDryRunOperation:              http.StatusPreconditionFailed,
 	ErrInsufficientInstanceCapacity: http.StatusInternalServerError,
 	ErrInternalError:                http.StatusInternalServerError,
+	ErrMissingAuthenticationToken:   http.StatusForbidden,
 	ErrRequestEntityTooLarge:        http.StatusRequestEntityTooLarge,
+	ErrSignatureDoesNotMatch:        http.StatusForbidden,
 	ErrUnavailable:                  http.StatusServiceUnavailable,
 }
 

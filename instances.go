@@ -112,10 +112,17 @@ func (s *Server) runInstances(ctx context.Context, c *call) (any, error) {
 		az = zoneNames(c.region)[0]
 	}
 
-	// The image list comes from the backend: fetch it before taking the lock.
+	// The image list and the backend's capacity come from the backend:
+	// fetch them before taking the lock.
 	img, err := s.findImage(ctx, c.scope, req.ImageID)
 	if err != nil {
 		return nil, err
+	}
+	backendFree := -1
+	if cr, ok := s.b.(backend.CapacityReporter); ok {
+		if backendFree, err = cr.Capacity(ctx); err != nil {
+			return nil, err
+		}
 	}
 	requestHash := hashParams(c.req.Params)
 
@@ -141,16 +148,8 @@ func (s *Server) runInstances(ctx context.Context, c *call) (any, error) {
 			return s.reservationView(r, nil), nil
 		}
 	}
-	live := 0
-	for _, inst := range z.order {
-		if inst.state != stateTerminated && inst.state != stateShuttingDown {
-			live++
-		}
-	}
-	if free := s.cfg.maxInstances - live; minN > free {
-		return nil, apiErr(ErrInstanceLimitExceeded, "You have requested more instances (%d) than your current instance limit of %d allows for the specified instance type. Please visit http://aws.amazon.com/contact-us/ec2-request to request an adjustment to this limit.", minN, s.cfg.maxInstances)
-	} else if maxN > free {
-		maxN = free
+	if maxN, err = s.fit(z, minN, maxN, backendFree); err != nil {
+		return nil, err
 	}
 	if req.DryRun {
 		return nil, errDryRun
@@ -191,6 +190,46 @@ func (s *Server) runInstances(ctx context.Context, c *call) (any, error) {
 		z.tokens[req.ClientToken] = r
 	}
 	return s.reservationView(r, nil), nil
+}
+
+// fit checks a launch of minN..maxN instances against the account's
+// instance quota and the capacity left (the Server's own, and backendFree
+// from the backend, -1 for none), and returns how many to launch. Callers
+// hold s.mu (write), so concurrent launches cannot both take the last slot.
+func (s *Server) fit(z *zone, minN, maxN, backendFree int) (int, error) {
+	live := 0
+	for _, inst := range z.order {
+		if inst.state != stateTerminated && inst.state != stateShuttingDown {
+			live++
+		}
+	}
+	// Compared by subtraction: MaxCount may be near MaxInt.
+	if maxN > s.cfg.maxInstances-live {
+		return 0, apiErr(ErrInstanceLimitExceeded, "You have requested more instances (%d) than your current instance limit of %d allows for the specified instance type. Please visit http://aws.amazon.com/contact-us/ec2-request to request an adjustment to this limit.", live+maxN, s.cfg.maxInstances)
+	}
+	free := -1 // no bound
+	if s.cfg.capacity > 0 {
+		running := 0
+		for _, inst := range s.instances {
+			if inst.state != stateTerminated {
+				running++
+			}
+		}
+		free = max(s.cfg.capacity-running, 0)
+	}
+	if backendFree >= 0 {
+		// Launches still in flight may not have reached the backend's count.
+		if b := max(backendFree-s.launching, 0); free < 0 || b < free {
+			free = b
+		}
+	}
+	if free < 0 {
+		return maxN, nil
+	}
+	if minN > free {
+		return 0, apiErr(ErrInsufficientInstanceCapacity, "We currently do not have sufficient capacity to launch %d instance(s): %d more can run now. Launch fewer (lower MinCount) or try again later.", minN, free)
+	}
+	return min(maxN, free), nil
 }
 
 // hashParams fingerprints a RunInstances request for ClientToken checks:

@@ -44,10 +44,18 @@ var userShutdown = &xmlproto.StateReason{Code: "Client.UserInitiatedShutdown", M
 // launch starts inst's machine. Callers hold s.mu (write).
 func (s *Server) launch(inst *instance, spec backend.LaunchSpec) {
 	var m backend.Machine
+	s.launching++
 	s.background(inst, "launch", func(ctx context.Context) (err error) {
 		m, err = s.b.Launch(ctx, spec)
 		return err
 	}, func(err error) {
+		s.launching--
+		if errors.Is(err, backend.ErrCapacity) {
+			// Capacity ran out between the check and the launch.
+			inst.state, inst.endedAt = stateTerminated, s.cfg.now()
+			inst.stateReason = &xmlproto.StateReason{Code: "Server.InsufficientInstanceCapacity", Message: "Server.InsufficientInstanceCapacity: Insufficient capacity to satisfy instance request"}
+			return
+		}
 		if err != nil {
 			inst.state, inst.endedAt = stateTerminated, s.cfg.now()
 			inst.stateReason = &xmlproto.StateReason{Code: "Server.InternalError", Message: "Server.InternalError: Internal error on launch"}

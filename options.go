@@ -2,6 +2,7 @@ package ec2emu
 
 import (
 	"log/slog"
+	"maps"
 	"time"
 )
 
@@ -17,6 +18,8 @@ type config struct {
 	namespace      string
 	maxBody        int64
 	maxInstances   int
+	capacity       int
+	credentials    map[string]string // nil: accept any credentials
 	closeBackend   bool
 	adoptTimeout   time.Duration
 	backendTimeout time.Duration
@@ -31,7 +34,7 @@ func defaultConfig() config {
 		retention:      time.Hour,
 		namespace:      "default",
 		maxBody:        1 << 20,
-		maxInstances:   1000,
+		maxInstances:   20,
 		adoptTimeout:   30 * time.Second,
 		backendTimeout: 5 * time.Minute,
 	}
@@ -79,10 +82,45 @@ func WithNamespace(ns string) Option { return func(c *config) { c.namespace = ns
 // RequestEntityTooLarge (413). Default 1 MiB.
 func WithMaxBodyBytes(n int64) Option { return func(c *config) { c.maxBody = n } }
 
-// WithInstanceLimit caps how many non-terminated instances one account may
-// have in a region; a RunInstances whose MinCount would exceed it gets
-// InstanceLimitExceeded. Default 1000.
-func WithInstanceLimit(n int) Option { return func(c *config) { c.maxInstances = n } }
+// WithInstanceLimit is each account's quota of non-terminated instances per
+// region, like AWS's On-Demand instance quota: a RunInstances whose MaxCount
+// would take the account above it gets InstanceLimitExceeded (400) and
+// launches nothing. It also bounds what one request can make the Server
+// allocate. Default 20, AWS's long-standing default On-Demand instance limit
+// per region; n <= 0 keeps the default.
+func WithInstanceLimit(n int) Option {
+	return func(c *config) {
+		if n > 0 {
+			c.maxInstances = n
+		}
+	}
+}
+
+// WithCapacity sets how many instances the Server runs at once over all
+// accounts and regions, like the capacity of an AWS Availability Zone: a
+// RunInstances whose MinCount does not fit launches nothing and gets
+// InsufficientInstanceCapacity (500); one whose MaxCount does not fit
+// launches as many as fit. A backend that reports its own capacity
+// (backend.CapacityReporter) is asked as well. Default 0: no limit but the
+// backend's.
+func WithCapacity(n int) Option { return func(c *config) { c.capacity = n } }
+
+// WithCredentials turns on SigV4 authentication: every request must be
+// signed (Authorization header or presigned query) with one of these access
+// key IDs and its secret access key (keys maps access key ID to secret).
+// An unknown key gets AuthFailure (401), a wrong signature
+// SignatureDoesNotMatch (403), a date more than 15 minutes off the Server's
+// clock (or a presigned URL past its X-Amz-Expires) RequestExpired (400), an
+// unsigned request MissingAuthenticationToken (403). Default (nil or empty):
+// any credentials, and none, are accepted.
+func WithCredentials(keys map[string]string) Option {
+	return func(c *config) {
+		c.credentials = nil
+		if len(keys) > 0 {
+			c.credentials = maps.Clone(keys)
+		}
+	}
+}
 
 // WithBackendTimeout bounds each background backend call (launch, stop,
 // start, terminate, create-image). Default five minutes.

@@ -15,7 +15,8 @@ type scope struct {
 // scopeOf reads the region from the SigV4 credential scope (header or query
 // form), the account from the access key when that is a 12-digit account ID
 // (LocalStack's convention), and falls back to the configured defaults.
-// Signatures are not checked: any credentials are accepted.
+// Signatures are checked separately (authenticate), and only when the
+// Server has credentials.
 func (s *Server) scopeOf(r *http.Request) scope {
 	sc := scope{account: s.cfg.accountID, region: s.cfg.region}
 	parts := credentialScope(r)

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"runtime"
 	"strings"
 	"testing"
@@ -674,9 +675,16 @@ func BenchmarkDecodeDescribeInstances(b *testing.B) {
 	}
 }
 
-// FuzzDecode feeds arbitrary query strings to the two busiest shapes. Decode
-// must not panic, and the only error it may return for these shapes (whose
-// field types are all supported) is a *DecodeError.
+// FuzzDecode feeds arbitrary query strings through ParseRequest (as a form
+// body) and Decode into every request shape. Invariants:
+//   - no panic;
+//   - ParseRequest drops Action, Version and every authentication parameter
+//     from Params, and refuses a body over its limit with ErrBodyTooLarge;
+//   - the only error Decode returns is a *DecodeError naming a parameter the
+//     request really has (so the client's message points at its own key);
+//   - no decoded list is longer than the request has parameters (indices are
+//     sorted, never used as sizes: Filter.99999999999 costs one element);
+//   - decoding is deterministic (map order must not leak into results).
 func FuzzDecode(f *testing.F) {
 	for _, s := range []string{
 		wireGoRunInstances, wireBotoRunInstances, wireBotoRunInstancesENI, wireGoDescribeInstances,
@@ -684,17 +692,96 @@ func FuzzDecode(f *testing.F) {
 		"Filter..Name=&Filter.1..=&..=&.=",
 		"MinCount=1e3&DryRun=TRUE&Monitoring=x&Monitoring.Enabled.1=true",
 		"TagSpecification.1.Tag.-1.Key=%zz&BlockDeviceMapping.01.Ebs.VolumeSize=+5",
+		"InstanceId.3=i-1&InstanceId.1=i-2&InstanceId.01=i-3&InstanceId.9223372036854775808=i-4",
+		"Tag.1.Key=%FF%FE&Tag.1.Value=%C3%28&ResourceId.1=i-1&X-Amz-Signature=x&AWSAccessKeyId=y",
+		"Name=a&Name=b&PublicKeyMaterial=%%%&UserData=====&MaxResults=-0",
 	} {
 		f.Add(s)
 	}
+	shapes := []func() any{
+		func() any { return &xmlproto.RunInstancesRequest{} },
+		func() any { return &xmlproto.InstanceIDsRequest{} },
+		func() any { return &xmlproto.DescribeInstancesRequest{} },
+		func() any { return &xmlproto.DescribeInstanceStatusRequest{} },
+		func() any { return &xmlproto.CreateImageRequest{} },
+		func() any { return &xmlproto.DescribeImagesRequest{} },
+		func() any { return &xmlproto.DeregisterImageRequest{} },
+		func() any { return &xmlproto.KeyPairRequest{} },
+		func() any { return &xmlproto.DescribeKeyPairsRequest{} },
+		func() any { return &xmlproto.TagsRequest{} },
+		func() any { return &xmlproto.DescribeTagsRequest{} },
+		func() any { return &xmlproto.DescribeRegionsRequest{} },
+		func() any { return &xmlproto.DescribeAvailabilityZonesRequest{} },
+		func() any { return &xmlproto.GetConsoleOutputRequest{} },
+	}
+	const limit = 4096
 	f.Fuzz(func(t *testing.T, s string) {
-		q, _ := url.ParseQuery(s) // a parse error still yields the good pairs
-		var de *xmlproto.DecodeError
-		if err := xmlproto.Decode(q, &xmlproto.RunInstancesRequest{}); err != nil && !errors.As(err, &de) {
-			t.Errorf("Decode RunInstances(%q): %v is not a *DecodeError", s, err)
+		r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(s))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req, err := xmlproto.ParseRequest(r, limit)
+		if len(s) > limit {
+			if !errors.Is(err, xmlproto.ErrBodyTooLarge) {
+				t.Fatalf("ParseRequest of a %d-byte body with limit %d: %v, want ErrBodyTooLarge", len(s), limit, err)
+			}
+			return
 		}
-		if err := xmlproto.Decode(q, &xmlproto.DescribeInstancesRequest{}); err != nil && !errors.As(err, &de) {
-			t.Errorf("Decode DescribeInstances(%q): %v is not a *DecodeError", s, err)
+		if err != nil {
+			return // a malformed form: answered InvalidParameterValue
+		}
+		for k := range req.Params {
+			if k == "Action" || k == "Version" || strings.HasPrefix(k, "X-Amz-") || k == "Signature" || k == "AWSAccessKeyId" {
+				t.Errorf("ParseRequest(%q) left %q in Params", s, k)
+			}
+		}
+		for _, shape := range shapes {
+			v1, v2 := shape(), shape()
+			err := xmlproto.Decode(req.Params, v1)
+			var de *xmlproto.DecodeError
+			if err != nil {
+				if !errors.As(err, &de) {
+					t.Fatalf("Decode %T(%q): %v is not a *DecodeError", v1, s, err)
+				}
+				if !req.Params.Has(de.Param) {
+					t.Errorf("Decode %T(%q): error names %q, which the request does not have", v1, s, de.Param)
+				}
+				continue
+			}
+			if n := longestList(reflect.ValueOf(v1)); n > len(req.Params) {
+				t.Errorf("Decode %T(%q): a list of %d from %d parameters", v1, s, n, len(req.Params))
+			}
+			if err := xmlproto.Decode(req.Params, v2); err != nil {
+				t.Fatalf("Decode %T(%q) failed the second time: %v", v2, s, err)
+			}
+			if diff := cmp.Diff(v1, v2); diff != "" {
+				t.Errorf("Decode %T(%q) is not deterministic (-first +second)\n%s", v1, s, diff)
+			}
 		}
 	})
+}
+
+// longestList is the length of the longest slice anywhere in v.
+func longestList(v reflect.Value) int {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if v.IsNil() {
+			return 0
+		}
+		return longestList(v.Elem())
+	case reflect.Struct:
+		n := 0
+		for i := range v.NumField() {
+			n = max(n, longestList(v.Field(i)))
+		}
+		return n
+	case reflect.Slice:
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			return 0 // []byte is a blob, not a list
+		}
+		n := v.Len()
+		for i := range v.Len() {
+			n = max(n, longestList(v.Index(i)))
+		}
+		return n
+	}
+	return 0
 }

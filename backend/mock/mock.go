@@ -53,6 +53,11 @@ type Option func(*Backend)
 // terminate, create-image) takes. Default 50ms; 0 makes them instant.
 func WithDelay(d time.Duration) Option { return func(b *Backend) { b.delay = d } }
 
+// WithCapacity bounds how many machines the backend runs at once: Launch
+// fails with backend.ErrCapacity beyond it, and Capacity reports what is
+// left. Default: no bound.
+func WithCapacity(n int) Option { return func(b *Backend) { b.capacity = n } }
+
 // WithImages replaces the preloaded images.
 func WithImages(imgs ...backend.Image) Option {
 	return func(b *Backend) {
@@ -68,8 +73,9 @@ func WithClock(now func() time.Time) Option { return func(b *Backend) { b.now = 
 
 // Backend is the in-memory backend. Its zero value is not usable; call New.
 type Backend struct {
-	delay time.Duration
-	now   func() time.Time
+	delay    time.Duration
+	now      func() time.Time
+	capacity int // 0: no bound
 
 	mu       sync.Mutex
 	machines map[string]*machine
@@ -125,6 +131,10 @@ func (b *Backend) Launch(ctx context.Context, spec backend.LaunchSpec) (backend.
 		b.mu.Unlock()
 		return backend.Machine{}, fmt.Errorf("image %s: %w", spec.ImageID, backend.ErrNotFound)
 	}
+	if b.capacity > 0 && len(b.machines) >= b.capacity {
+		b.mu.Unlock()
+		return backend.Machine{}, fmt.Errorf("all %d machines in use: %w", b.capacity, backend.ErrCapacity)
+	}
 	b.nextIP++
 	n := b.nextIP
 	m := &machine{spec: spec, Machine: backend.Machine{
@@ -147,6 +157,16 @@ func (b *Backend) Launch(ctx context.Context, spec backend.LaunchSpec) (backend.
 		fmt.Fprintf(&m.console, "ec2emu mock: user data of %d bytes received (not run: the mock has no compute)\n", len(spec.UserData))
 	}
 	return m.Machine, nil
+}
+
+// Capacity implements backend.CapacityReporter.
+func (b *Backend) Capacity(ctx context.Context) (int, error) {
+	if b.capacity <= 0 {
+		return -1, nil
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return max(b.capacity-len(b.machines), 0), nil
 }
 
 // transition moves machine id from one of the states in from to to after the

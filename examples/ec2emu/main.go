@@ -9,7 +9,9 @@
 // Environment: EC2_VM_MANAGER (docker, mock or virtualbox; default docker),
 // EC2EMU_NAMESPACE (default "standalone", fixed so a restart re-adopts its
 // own instances), EC2EMU_LOG_LEVEL (debug, info, warn, error; default info),
-// plus each backend's own settings.
+// EC2EMU_CREDENTIALS (AKID:SECRET,… turns on SigV4 verification; default:
+// any credentials), EC2EMU_INSTANCE_LIMIT (instances per account and region;
+// default 20), plus each backend's own settings.
 package main
 
 import (
@@ -22,6 +24,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -54,10 +57,27 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	opts := []ec2emu.Option{ec2emu.WithLogger(log), ec2emu.WithRegion(*region),
+		ec2emu.WithNamespace(envOr("EC2EMU_NAMESPACE", "standalone"))}
+	if v := os.Getenv("EC2EMU_CREDENTIALS"); v != "" {
+		keys, err := parseCredentials(v)
+		if err != nil {
+			return fmt.Errorf("EC2EMU_CREDENTIALS: %w", err)
+		}
+		opts = append(opts, ec2emu.WithCredentials(keys))
+		log.Info("SigV4 authentication on", "keys", len(keys))
+	}
+	if v := os.Getenv("EC2EMU_INSTANCE_LIMIT"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return fmt.Errorf("EC2EMU_INSTANCE_LIMIT=%q: want a positive number", v)
+		}
+		opts = append(opts, ec2emu.WithInstanceLimit(n))
+	}
+
 	name := envOr("EC2_VM_MANAGER", "docker")
 	openCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	srv, err := ec2emu.Open(openCtx, name, ec2emu.WithLogger(log), ec2emu.WithRegion(*region),
-		ec2emu.WithNamespace(envOr("EC2EMU_NAMESPACE", "standalone")))
+	srv, err := ec2emu.Open(openCtx, name, opts...)
 	cancel()
 	if err != nil {
 		return fmt.Errorf("cannot open the %q backend: %w\n(set EC2_VM_MANAGER to one of: %s; \"mock\" needs nothing)",
@@ -85,6 +105,20 @@ func run() error {
 		return err
 	}
 	return nil
+}
+
+// parseCredentials reads "AKID:SECRET,AKID2:SECRET2". Secret access keys
+// contain neither ':' nor ','.
+func parseCredentials(v string) (map[string]string, error) {
+	keys := map[string]string{}
+	for pair := range strings.SplitSeq(v, ",") {
+		id, secret, ok := strings.Cut(strings.TrimSpace(pair), ":")
+		if !ok || id == "" || secret == "" {
+			return nil, fmt.Errorf("%q is not ACCESS_KEY_ID:SECRET_ACCESS_KEY", pair)
+		}
+		keys[id] = secret
+	}
+	return keys, nil
 }
 
 func envOr(k, def string) string {
