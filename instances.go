@@ -148,6 +148,15 @@ func (s *Server) runInstances(ctx context.Context, c *call) (any, error) {
 	} else if maxN > free {
 		maxN = free
 	}
+	placementAZ := az
+	if req.Placement == nil || req.Placement.AvailabilityZone == "" {
+		placementAZ = ""
+	}
+	sn, groups, err := launchNetwork(z, &req, placementAZ)
+	if err != nil {
+		return nil, err
+	}
+	az = sn.az
 	if req.DryRun {
 		return nil, errDryRun
 	}
@@ -165,19 +174,21 @@ func (s *Server) runInstances(ctx context.Context, c *call) (any, error) {
 			id: newID("i-"), seq: s.seq, zone: z, res: r, imageID: img.id, instanceType: instanceType,
 			keyName: req.KeyName, launchTime: now, launchIndex: i, az: az, architecture: img.arch,
 			clientToken: req.ClientToken, userData: userData, tags: slices.Clone(instTags), state: statePending,
+			nic: newNIC(sn, groups, ""),
 		}
 		r.instances = append(r.instances, inst)
 		z.order = append(z.order, inst)
 		s.instances[inst.id] = inst
+		md := map[string]string{
+			mdAccount: c.account, mdRegion: c.region, mdReservation: r.id,
+			mdLaunchIndex: strconv.Itoa(i), mdType: instanceType, mdKeyName: req.KeyName,
+			mdClientToken: req.ClientToken, mdRequestHash: requestHash, mdTags: tagsJSON,
+			mdAZ: az, mdLaunchTime: now.Format(time.RFC3339Nano), mdArch: img.arch,
+		}
+		inst.nic.store(md)
 		s.launch(inst, backend.LaunchSpec{
 			InstanceID: inst.id, ImageID: img.id, InstanceType: instanceType, UserData: userData,
-			KeyName: req.KeyName, PublicKey: publicKey,
-			Metadata: map[string]string{
-				mdAccount: c.account, mdRegion: c.region, mdReservation: r.id,
-				mdLaunchIndex: strconv.Itoa(i), mdType: instanceType, mdKeyName: req.KeyName,
-				mdClientToken: req.ClientToken, mdRequestHash: requestHash, mdTags: tagsJSON,
-				mdAZ: az, mdLaunchTime: now.Format(time.RFC3339Nano), mdArch: img.arch,
-			},
+			KeyName: req.KeyName, PublicKey: publicKey, Metadata: md,
 		})
 	}
 	z.reservations[r.id] = r

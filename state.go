@@ -37,6 +37,7 @@ type zone struct {
 	keyPairs     map[string]*keyPair
 	tokens       map[string]*reservation // ClientToken → its reservation
 	imageTags    map[string][]xmlproto.Tag
+	net          *network // default VPC, subnets, security groups (network.go)
 }
 
 // zone returns sc's state, creating it on first use. Callers hold s.mu.
@@ -49,6 +50,7 @@ func (s *Server) zone(sc scope) *zone {
 			keyPairs:     map[string]*keyPair{},
 			tokens:       map[string]*reservation{},
 			imageTags:    map[string][]xmlproto.Tag{},
+			net:          newNetwork(sc),
 		}
 		s.zones[sc] = z
 	}
@@ -79,6 +81,7 @@ type instance struct {
 	clientToken  string
 	userData     []byte
 	tags         []xmlproto.Tag
+	nic          *nic // primary network interface: VPC, subnet, groups (network.go)
 
 	state       string
 	reason      string // stateTransitionReason
@@ -145,6 +148,7 @@ func (s *Server) view(inst *instance) xmlproto.Instance {
 		v.PrivateIPAddress = inst.privateIP
 		v.PrivateDNSName = privateDNSName(inst.privateIP, inst.zone.region)
 	}
+	s.viewNetwork(inst, &v)
 	if inst.state == stateRunning || inst.state == stateStopping || inst.state == stateStopped {
 		v.BlockDeviceMappings = []xmlproto.InstanceBlockDeviceMapping{{
 			DeviceName: "/dev/xvda",

@@ -77,6 +77,9 @@ func (s *Server) resource(z *zone, id string, imgs map[string]bool) (*taggable, 
 		}
 		return nil, apiErr(ErrInvalidKeyPairNotFound, "The key pair ID '%s' does not exist", id)
 	}
+	if t, ok, err := netResource(z, id); ok {
+		return t, err
+	}
 	return nil, apiErr(ErrInvalidID, "The ID '%s' is not valid", id)
 }
 
@@ -251,6 +254,7 @@ func (s *Server) describeTags(ctx context.Context, c *call) (any, error) {
 		for _, kp := range z.keyPairs {
 			add(kp.id, "key-pair", kp.tags)
 		}
+		z.net.eachTagged(add)
 	}
 	slices.SortStableFunc(all, func(a, b xmlproto.TagDescription) int {
 		if c := strings.Compare(a.ResourceID, b.ResourceID); c != 0 {

@@ -169,7 +169,7 @@ type goldenCase struct {
 }
 
 func goldenCases() []goldenCase {
-	return []goldenCase{
+	return append([]goldenCase{
 		{"RunInstances", &xmlproto.Reservation{
 			ReservationID: "r-1234567890abcdef0", OwnerID: "123456789012",
 			Instances: []xmlproto.Instance{pendingInstance()},
@@ -285,7 +285,7 @@ func goldenCases() []goldenCase {
 			InstanceID: "i-1234567890abcdef0", Timestamp: t0, Output: "Ym9vdCBvawpsb2dpbjog",
 		}},
 		{"Error", nil},
-	}
+	}, networkGoldenCases()...)
 }
 
 func encodeCase(c goldenCase) []byte {

@@ -300,6 +300,9 @@ func TestSDKRoundTrip(t *testing.T) {
 	}
 	client := goldenServer(t, http.StatusOK, "")
 	covered := map[string]bool{"Error": true}
+	for _, c := range networkGoldenCases() {
+		covered[c.name] = true // round-tripped by TestSDKRoundTripNetwork
+	}
 	for _, tt := range tests {
 		covered[tt.name] = true
 		t.Run(tt.name, func(t *testing.T) {
@@ -505,6 +508,11 @@ func TestBotocore(t *testing.T) {
 		},
 		"GetConsoleOutput": {{[]any{"Output"}, "Ym9vdCBvawpsb2dpbjog"}, {[]any{"Timestamp"}, "2024-05-01 12:00:00+00:00"}},
 		"RebootInstances":  {{[]any{"ResponseMetadata", "RequestId"}, requestID}},
+	}
+	for name, cs := range networkBotocoreChecks() {
+		for _, ch := range cs {
+			checks[name] = append(checks[name], check(ch))
+		}
 	}
 	for _, c := range goldenCases() {
 		t.Run(c.name, func(t *testing.T) {
