@@ -200,11 +200,11 @@ var instanceTypeFields = fields[*xmlproto.InstanceTypeInfo]{byName: map[string]f
 	"vcpu-info.default-threads-per-core": func(t *xmlproto.InstanceTypeInfo) []string {
 		return one(strconv.Itoa(t.VCPUInfo.DefaultThreadsPerCore))
 	},
-	"memory-info.size-in-mib":              func(t *xmlproto.InstanceTypeInfo) []string { return one(strconv.FormatInt(t.MemoryInfo.SizeInMiB, 10)) },
-	"network-info.network-performance":     func(t *xmlproto.InstanceTypeInfo) []string { return one(t.NetworkInfo.NetworkPerformance) },
-	"network-info.ena-support":             func(t *xmlproto.InstanceTypeInfo) []string { return one(t.NetworkInfo.EnaSupport) },
-	"network-info.ipv6-supported":          func(t *xmlproto.InstanceTypeInfo) []string { return boolStr(t.NetworkInfo.Ipv6Supported) },
-	"network-info.efa-supported":           func(t *xmlproto.InstanceTypeInfo) []string { return boolStr(t.NetworkInfo.EfaSupported) },
+	"memory-info.size-in-mib":          func(t *xmlproto.InstanceTypeInfo) []string { return one(strconv.FormatInt(t.MemoryInfo.SizeInMiB, 10)) },
+	"network-info.network-performance": func(t *xmlproto.InstanceTypeInfo) []string { return one(t.NetworkInfo.NetworkPerformance) },
+	"network-info.ena-support":         func(t *xmlproto.InstanceTypeInfo) []string { return one(t.NetworkInfo.EnaSupport) },
+	"network-info.ipv6-supported":      func(t *xmlproto.InstanceTypeInfo) []string { return boolStr(t.NetworkInfo.Ipv6Supported) },
+	"network-info.efa-supported":       func(t *xmlproto.InstanceTypeInfo) []string { return boolStr(t.NetworkInfo.EfaSupported) },
 	"network-info.maximum-network-interfaces": func(t *xmlproto.InstanceTypeInfo) []string {
 		return one(strconv.Itoa(t.NetworkInfo.MaximumNetworkInterfaces))
 	},
