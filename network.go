@@ -266,7 +266,11 @@ func launchNetwork(z *zone, req *xmlproto.RunInstancesRequest, placementAZ strin
 	for _, name := range req.SecurityGroups {
 		g := z.net.groupByName(sn.vpcID, name)
 		if g == nil {
-			return nil, nil, apiErr(ErrInvalidGroupNotFound, "The security group '%s' does not exist in VPC '%s'", name, sn.vpcID)
+			where := "VPC"
+			if v := z.net.vpc(sn.vpcID); v != nil && v.isDefault {
+				where = "default VPC"
+			}
+			return nil, nil, apiErr(ErrInvalidGroupNotFound, "The security group '%s' does not exist in %s '%s'", name, where, sn.vpcID)
 		}
 		if err := add(g); err != nil {
 			return nil, nil, err
