@@ -36,7 +36,7 @@ type family struct {
 var families = []family{
 	{"t1", "x86_64", "xen", "Intel", 0, 1, false, false, "micro:1:627:Very Low"},
 	{"m1", "x86_64", "xen", "Intel", 0, 1, false, false, "small:1:1740:Low|medium:1:3840:Moderate|large:2:7680:Moderate|xlarge:4:15360:High"},
-	{"t2", "x86_64", "xen", "Intel", 2.3, 1, true, true, "nano:1:512:Low to Moderate|micro:1:1024:Low to Moderate|small:1:2048:Low to Moderate|medium:2:4096:Low to Moderate|large:2:8192:Low to Moderate|xlarge:4:16384:Moderate|2xlarge:8:32768:Moderate"},
+	{"t2", "x86_64", "xen", "Intel", 2.5, 1, true, true, "nano:1:512:Low to Moderate|micro:1:1024:Low to Moderate|small:1:2048:Low to Moderate|medium:2:4096:Low to Moderate|large:2:8192:Low to Moderate|xlarge:4:16384:Moderate|2xlarge:8:32768:Moderate"},
 	{"t3", "x86_64", "nitro", "Intel", 2.5, 2, true, true, "nano:2:512:Up to 5 Gigabit|micro:2:1024:Up to 5 Gigabit|small:2:2048:Up to 5 Gigabit|medium:2:4096:Up to 5 Gigabit|large:2:8192:Up to 5 Gigabit|xlarge:4:16384:Up to 5 Gigabit|2xlarge:8:32768:Up to 5 Gigabit"},
 	{"t3a", "x86_64", "nitro", "AMD", 2.2, 2, true, true, "nano:2:512:Up to 5 Gigabit|micro:2:1024:Up to 5 Gigabit|small:2:2048:Up to 5 Gigabit|medium:2:4096:Up to 5 Gigabit|large:2:8192:Up to 5 Gigabit|xlarge:4:16384:Up to 5 Gigabit|2xlarge:8:32768:Up to 5 Gigabit"},
 	{"t4g", "arm64", "nitro", "AWS", 2.5, 1, true, true, "nano:2:512:Up to 5 Gigabit|micro:2:1024:Up to 5 Gigabit|small:2:2048:Up to 5 Gigabit|medium:2:4096:Up to 5 Gigabit|large:2:8192:Up to 5 Gigabit|xlarge:4:16384:Up to 5 Gigabit|2xlarge:8:32768:Up to 5 Gigabit"},
@@ -94,9 +94,11 @@ func typeInfo(f family, size string, vcpus int, mem int64, netPerf string) xmlpr
 		},
 		PlacementGroupInfo:            xmlproto.PlacementGroupInfo{SupportedStrategies: []string{"cluster", "partition", "spread"}},
 		BurstablePerformanceSupported: f.burstable,
-		AutoRecoverySupported:         !legacy && !metal,
-		DedicatedHostsSupported:       !f.burstable && !legacy,
-		SupportedBootModes:            []string{"legacy-bios", "uefi"},
+		// On-Demand hibernation: x86 types with under 150 GiB of memory.
+		HibernationSupported:    !legacy && !metal && f.arch == "x86_64" && mem < 150*1024,
+		AutoRecoverySupported:   !legacy && !metal,
+		DedicatedHostsSupported: !f.burstable && !legacy,
+		SupportedBootModes:      []string{"legacy-bios", "uefi"},
 	}
 	if metal {
 		it.Hypervisor = ""
