@@ -658,8 +658,21 @@ func TestRunInstancesNetworking(t *testing.T) {
 		t.Errorf("us-east-1c has %d free addresses with 4 instances, want %d", n, 4091-4)
 	}
 
-	// Unknown or contradicting networking launches nothing.
-	before, _ := b.Machines(ctx)
+	// Unknown or contradicting networking launches nothing. Every earlier
+	// launch must have reached the backend before it is counted.
+	var all []string
+	for _, id := range ids {
+		all = append(all, id)
+	}
+	if err := ec2.NewInstanceRunningWaiter(c, func(o *ec2.InstanceRunningWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 10*time.Millisecond, 50*time.Millisecond
+	}).Wait(ctx, &ec2.DescribeInstancesInput{InstanceIds: all}, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	before, err := b.Machines(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	one := aws.Int32(1)
 	errTests := []struct {
 		name string
@@ -684,7 +697,10 @@ func TestRunInstancesNetworking(t *testing.T) {
 			wantAPIError(t, err, tt.code, 400)
 		})
 	}
-	after, _ := b.Machines(ctx)
+	after, err := b.Machines(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(after) != len(before) {
 		t.Errorf("failed launches left machines: %d before, %d after", len(before), len(after))
 	}
@@ -727,6 +743,12 @@ func TestNetworkSurvivesRestart(t *testing.T) {
 	}
 	out := run(t, c1, &ec2.RunInstancesInput{SubnetId: aws.String(sub), SecurityGroupIds: []string{aws.ToString(sg.GroupId)}})
 	id := aws.ToString(out.Instances[0].InstanceId)
+	// The machine must have reached the backend before the restart.
+	if err := ec2.NewInstanceRunningWaiter(c1, func(o *ec2.InstanceRunningWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 10*time.Millisecond, 50*time.Millisecond
+	}).Wait(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}}, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
 	describe := func(c *ec2.Client) string {
 		d, err := c.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
 		if err != nil {
