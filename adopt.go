@@ -66,6 +66,7 @@ func (s *Server) adopt(ctx context.Context) error {
 		default:
 			inst.state, inst.endedAt = stateTerminated, s.cfg.now()
 		}
+		inst.nic = adoptNIC(z, md, inst.az)
 		r.instances = append(r.instances, inst)
 		z.order = append(z.order, inst)
 		s.instances[inst.id] = inst

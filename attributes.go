@@ -340,8 +340,6 @@ func (s *Server) viewAttrs(inst *instance, v *xmlproto.Instance) {
 	a := &inst.attrs
 	v.RootDeviceName = rootDeviceName
 	v.EbsOptimized = a.EbsOptimized
-	sdc := !a.NoSourceDestCheck
-	v.SourceDestCheck = &sdc
 	if a.Monitoring {
 		v.Monitoring.State = "enabled"
 	} else {
@@ -467,9 +465,6 @@ func (s *Server) describeInstanceAttribute(ctx context.Context, c *call) (any, e
 	if !slices.Contains(describableAttrs, req.Attribute) {
 		return nil, unknownAttribute(req.Attribute)
 	}
-	if req.Attribute == "groupSet" {
-		return nil, apiErr(ErrUnsupportedOperation, "DescribeInstanceAttribute does not support the attribute groupSet in this emulator.")
-	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	inst, err := s.oneInstance(c.scope, req.InstanceID)
@@ -510,6 +505,12 @@ func (s *Server) describeInstanceAttribute(ctx context.Context, c *call) (any, e
 		out.ProductCodes = &[]xmlproto.ProductCode{}
 	case "sourceDestCheck":
 		out.SourceDestCheck = boolValue(!a.NoSourceDestCheck)
+	case "groupSet":
+		groups := []xmlproto.GroupIdentifier{}
+		if n := liveNIC(inst); n != nil {
+			groups = slices.Clone(n.groups)
+		}
+		out.Groups = &groups
 	case "ebsOptimized":
 		out.EbsOptimized = boolValue(a.EbsOptimized)
 	case "sriovNetSupport":
@@ -532,7 +533,7 @@ var (
 	}
 	modifiedHere = []string{
 		"disableApiTermination", "disableApiStop", "instanceType", "instanceInitiatedShutdownBehavior",
-		"blockDeviceMapping", "userData", "sourceDestCheck", "ebsOptimized",
+		"blockDeviceMapping", "userData", "sourceDestCheck", "ebsOptimized", "groupSet",
 	}
 	// needsStopped are the attributes EC2 changes only on a stopped instance.
 	needsStopped = []string{"instanceType", "userData", "ebsOptimized", "kernel", "ramdisk", "enaSupport", "sriovNetSupport"}
@@ -541,9 +542,10 @@ var (
 // attrChange is one ModifyInstanceAttribute request reduced to its
 // attribute and value, whichever form the client used.
 type attrChange struct {
-	name string
-	str  *string // string forms, and the Attribute+Value form
-	bdms []xmlproto.InstanceBlockDeviceMappingSpecification
+	name   string
+	str    *string // string forms, and the Attribute+Value form
+	bdms   []xmlproto.InstanceBlockDeviceMappingSpecification
+	groups []string // groupSet: GroupId.N
 }
 
 func modifyForms(req *xmlproto.ModifyInstanceAttributeRequest) ([]attrChange, error) {
@@ -575,7 +577,7 @@ func modifyForms(req *xmlproto.ModifyInstanceAttributeRequest) ([]attrChange, er
 	addStr("sriovNetSupport", req.SriovNetSupport)
 	addStr("userData", req.UserData)
 	if len(req.Groups) > 0 {
-		out = append(out, attrChange{name: "groupSet"})
+		out = append(out, attrChange{name: "groupSet", groups: req.Groups})
 	}
 	if len(req.BlockDeviceMappings) > 0 {
 		out = append(out, attrChange{name: "blockDeviceMapping", bdms: req.BlockDeviceMappings})
@@ -615,7 +617,11 @@ func (s *Server) modifyInstanceAttribute(ctx context.Context, c *call) (any, err
 	if !slices.Contains(modifiedHere, ch.name) {
 		return nil, apiErr(ErrUnsupportedOperation, "Modifying the attribute %s is not supported by this emulator.", ch.name)
 	}
-	if ch.name != "blockDeviceMapping" && ch.str == nil {
+	if ch.name == "groupSet" && len(ch.groups) == 0 {
+		// Attribute=groupSet names the attribute but carries no GroupId.N.
+		return nil, apiErr(ErrMissingParameter, "The request must contain the parameter groupId")
+	}
+	if ch.name != "blockDeviceMapping" && ch.name != "groupSet" && ch.str == nil {
 		return nil, apiErr(ErrMissingParameter, "The request must contain the parameter value")
 	}
 	// Validate the value before looking at the instance: nothing depends on it.
@@ -678,6 +684,19 @@ func (s *Server) modifyInstanceAttribute(ctx context.Context, c *call) (any, err
 		}
 		dots = append(dots, &a.Volumes[i])
 	}
+	var groups []xmlproto.GroupIdentifier // groupSet: resolved in the instance's VPC
+	for _, id := range ch.groups {
+		g, err := inst.zone.net.groupByID(id)
+		if err != nil {
+			return nil, err
+		}
+		if n := liveNIC(inst); n == nil || g.vpcID != n.vpcID {
+			return nil, apiErr(ErrInvalidGroupNotFound, "The security group '%s' does not exist in the instance's VPC", id)
+		}
+		if !slices.ContainsFunc(groups, func(x xmlproto.GroupIdentifier) bool { return x.GroupID == g.id }) {
+			groups = append(groups, xmlproto.GroupIdentifier{GroupID: g.id, GroupName: g.name})
+		}
+	}
 	if req.DryRun {
 		return nil, errDryRun
 	}
@@ -701,6 +720,8 @@ func (s *Server) modifyInstanceAttribute(ctx context.Context, c *call) (any, err
 		a.ShutdownBehavior = *ch.str
 	case "userData":
 		inst.userData = userData
+	case "groupSet":
+		inst.nic.groups = groups
 	case "blockDeviceMapping":
 		for i, v := range dots {
 			v.DeleteOnTermination = *ch.bdms[i].Ebs.DeleteOnTermination

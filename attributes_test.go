@@ -209,8 +209,12 @@ func TestModifyInstanceAttributeErrors(t *testing.T) {
 		{"unknown device", &ec2.ModifyInstanceAttributeInput{BlockDeviceMappings: []types.InstanceBlockDeviceMappingSpecification{{
 			DeviceName: aws.String("/dev/sdz"), Ebs: &types.EbsInstanceBlockDeviceSpecification{DeleteOnTermination: aws.Bool(false)}}}},
 			"InvalidParameterValue", 400, "/dev/sdz"},
-		{"security groups are not answered here", &ec2.ModifyInstanceAttributeInput{Groups: []string{"sg-12345678"}},
-			"UnsupportedOperation", 400, ""},
+		{"unknown security group", &ec2.ModifyInstanceAttributeInput{Groups: []string{"sg-12345678"}},
+			"InvalidGroup.NotFound", 400, "sg-12345678"},
+		{"malformed security group", &ec2.ModifyInstanceAttributeInput{Groups: []string{"default"}},
+			"InvalidGroupId.Malformed", 400, "default"},
+		{"groupSet named without groups", &ec2.ModifyInstanceAttributeInput{Attribute: types.InstanceAttributeNameGroupSet},
+			"MissingParameter", 400, ""},
 		{"dry run", &ec2.ModifyInstanceAttributeInput{DryRun: aws.Bool(true), DisableApiTermination: &types.AttributeBooleanValue{Value: aws.Bool(true)}},
 			"DryRunOperation", 412, ""},
 	}
@@ -751,4 +755,55 @@ func TestAttributesSurviveRestart(t *testing.T) {
 	if diff := cmp.Diff(before, snapshot(c2)); diff != "" {
 		t.Errorf("after restart (-before +after):\n%s", diff)
 	}
+}
+
+// TestGroupSetAttribute: groupSet reads the primary interface's groups and
+// ModifyInstanceAttribute GroupId.N replaces them on a running instance.
+func TestGroupSetAttribute(t *testing.T) {
+	srv, _ := newServer(t)
+	c, ctx := srv.Client, ctxT(t)
+	id := runOne(t, c, &ec2.RunInstancesInput{InstanceType: types.InstanceTypeT3Micro})
+	groups := func() []string {
+		t.Helper()
+		out, err := c.DescribeInstanceAttribute(ctx, &ec2.DescribeInstanceAttributeInput{InstanceId: aws.String(id), Attribute: types.InstanceAttributeNameGroupSet})
+		if err != nil {
+			t.Fatalf("DescribeInstanceAttribute groupSet: %v", err)
+		}
+		var names []string
+		for _, g := range out.Groups {
+			names = append(names, aws.ToString(g.GroupName))
+		}
+		return names
+	}
+	if diff := cmp.Diff([]string{"default"}, groups()); diff != "" {
+		t.Errorf("groupSet at launch (-want +got):\n%s", diff)
+	}
+	var ids []string
+	for _, name := range []string{"web", "ssh"} {
+		sg, err := c.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{GroupName: aws.String(name), Description: aws.String(name)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, aws.ToString(sg.GroupId))
+	}
+	if _, err := c.ModifyInstanceAttribute(ctx, &ec2.ModifyInstanceAttributeInput{InstanceId: aws.String(id), Groups: ids}); err != nil {
+		t.Fatalf("ModifyInstanceAttribute groupSet: %v", err)
+	}
+	if diff := cmp.Diff([]string{"web", "ssh"}, groups()); diff != "" {
+		t.Errorf("groupSet after modify (-want +got):\n%s", diff)
+	}
+	out, err := c.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, g := range out.Reservations[0].Instances[0].SecurityGroups {
+		got = append(got, aws.ToString(g.GroupId))
+	}
+	if diff := cmp.Diff(ids, got); diff != "" {
+		t.Errorf("DescribeInstances groups after modify (-want +got):\n%s", diff)
+	}
+	// The groups are now in use: deleting one is refused.
+	_, err = c.DeleteSecurityGroup(ctx, &ec2.DeleteSecurityGroupInput{GroupId: aws.String(ids[0])})
+	wantAPIError(t, err, "DependencyViolation", 400)
 }

@@ -53,6 +53,24 @@ const (
 	ErrTagLimitExceeded             ErrorCode = "TagLimitExceeded"
 	ErrUnavailable                  ErrorCode = "Unavailable"
 	ErrUnsupportedOperation         ErrorCode = "UnsupportedOperation"
+
+	// Networking and instance types.
+	ErrCannotDelete                        ErrorCode = "CannotDelete"
+	ErrDependencyViolation                 ErrorCode = "DependencyViolation"
+	ErrInvalidGroupDuplicate               ErrorCode = "InvalidGroup.Duplicate"
+	ErrInvalidGroupNotFound                ErrorCode = "InvalidGroup.NotFound"
+	ErrInvalidGroupIDMalformed             ErrorCode = "InvalidGroupId.Malformed"
+	ErrInvalidInstanceType                 ErrorCode = "InvalidInstanceType"
+	ErrInvalidNetworkInterfaceIDNotFound   ErrorCode = "InvalidNetworkInterfaceID.NotFound"
+	ErrInvalidPermissionDuplicate          ErrorCode = "InvalidPermission.Duplicate"
+	ErrInvalidPermissionMalformed          ErrorCode = "InvalidPermission.Malformed"
+	ErrInvalidPermissionNotFound           ErrorCode = "InvalidPermission.NotFound"
+	ErrInvalidSecurityGroupRuleIDNotFound  ErrorCode = "InvalidSecurityGroupRuleId.NotFound"
+	ErrInvalidSecurityGroupRuleIDMalformed ErrorCode = "InvalidSecurityGroupRuleId.Malformed"
+	ErrInvalidSubnetIDMalformed            ErrorCode = "InvalidSubnetID.Malformed"
+	ErrInvalidSubnetIDNotFound             ErrorCode = "InvalidSubnetID.NotFound"
+	ErrInvalidVpcIDMalformed               ErrorCode = "InvalidVpcID.Malformed"
+	ErrInvalidVpcIDNotFound                ErrorCode = "InvalidVpcID.NotFound"
 )
 
 // Codes of the instance attribute, credit and volume actions (all 400).

@@ -151,6 +151,15 @@ func (s *Server) runInstances(ctx context.Context, c *call) (any, error) {
 	if maxN, err = s.fit(z, minN, maxN, backendFree); err != nil {
 		return nil, err
 	}
+	placementAZ := az
+	if req.Placement == nil || req.Placement.AvailabilityZone == "" {
+		placementAZ = ""
+	}
+	sn, groups, err := launchNetwork(z, &req, placementAZ)
+	if err != nil {
+		return nil, err
+	}
+	az = sn.az
 	if req.DryRun {
 		return nil, errDryRun
 	}
@@ -168,7 +177,7 @@ func (s *Server) runInstances(ctx context.Context, c *call) (any, error) {
 			id: newID("i-"), seq: s.seq, zone: z, res: r, imageID: img.id, instanceType: instanceType,
 			keyName: req.KeyName, launchTime: now, launchIndex: i, az: az, architecture: img.arch,
 			clientToken: req.ClientToken, userData: userData, tags: slices.Clone(instTags), state: statePending,
-			attrs: attrs.clone(),
+			attrs: attrs.clone(), nic: newNIC(sn, groups, ""),
 		}
 		md := map[string]string{
 			mdAccount: c.account, mdRegion: c.region, mdReservation: r.id,
@@ -177,6 +186,7 @@ func (s *Server) runInstances(ctx context.Context, c *call) (any, error) {
 			mdAZ: az, mdLaunchTime: now.Format(time.RFC3339Nano), mdArch: img.arch,
 		}
 		launchMetadata(md, attrs, userData)
+		inst.nic.store(md)
 		r.instances = append(r.instances, inst)
 		z.order = append(z.order, inst)
 		s.instances[inst.id] = inst

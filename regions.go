@@ -2,7 +2,6 @@ package ec2emu
 
 import (
 	"context"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -156,41 +155,40 @@ func (s *Server) describeAvailabilityZones(ctx context.Context, c *call) (any, e
 	return out, nil
 }
 
-// defaultInstanceType is what RunInstances uses when none is given; the EC2
-// API reference documents m1.small.
-const defaultInstanceType = "m1.small"
-
-var instanceTypeRe = regexp.MustCompile(`^[a-z][a-z0-9-]*\.[a-z0-9-]+$`)
-
-func validateInstanceType(t string) error {
-	if !instanceTypeRe.MatchString(t) {
-		return apiErr(ErrInvalidParameterValue, "Invalid value '%s' for InstanceType.", t)
-	}
-	return nil
-}
-
 func (s *Server) routes() map[string]handler {
 	return map[string]handler{
-		"RunInstances":              s.runInstances,
-		"DescribeInstances":         s.describeInstances,
-		"StartInstances":            s.startInstances,
-		"StopInstances":             s.stopInstances,
-		"TerminateInstances":        s.terminateInstances,
-		"RebootInstances":           s.rebootInstances,
-		"DescribeInstanceStatus":    s.describeInstanceStatus,
-		"GetConsoleOutput":          s.getConsoleOutput,
-		"CreateImage":               s.createImage,
-		"DescribeImages":            s.describeImages,
-		"DeregisterImage":           s.deregisterImage,
-		"CreateKeyPair":             s.createKeyPair,
-		"ImportKeyPair":             s.importKeyPair,
-		"DescribeKeyPairs":          s.describeKeyPairs,
-		"DeleteKeyPair":             s.deleteKeyPair,
-		"CreateTags":                s.createTags,
-		"DeleteTags":                s.deleteTags,
-		"DescribeTags":              s.describeTags,
-		"DescribeRegions":           s.describeRegions,
-		"DescribeAvailabilityZones": s.describeAvailabilityZones,
+		"RunInstances":                  s.runInstances,
+		"DescribeInstances":             s.describeInstances,
+		"StartInstances":                s.startInstances,
+		"StopInstances":                 s.stopInstances,
+		"TerminateInstances":            s.terminateInstances,
+		"RebootInstances":               s.rebootInstances,
+		"DescribeInstanceStatus":        s.describeInstanceStatus,
+		"GetConsoleOutput":              s.getConsoleOutput,
+		"CreateImage":                   s.createImage,
+		"DescribeImages":                s.describeImages,
+		"DeregisterImage":               s.deregisterImage,
+		"CreateKeyPair":                 s.createKeyPair,
+		"ImportKeyPair":                 s.importKeyPair,
+		"DescribeKeyPairs":              s.describeKeyPairs,
+		"DeleteKeyPair":                 s.deleteKeyPair,
+		"CreateTags":                    s.createTags,
+		"DeleteTags":                    s.deleteTags,
+		"DescribeTags":                  s.describeTags,
+		"DescribeRegions":               s.describeRegions,
+		"DescribeAvailabilityZones":     s.describeAvailabilityZones,
+		"DescribeVpcs":                  s.describeVpcs,
+		"DescribeSubnets":               s.describeSubnets,
+		"DescribeSecurityGroups":        s.describeSecurityGroups,
+		"DescribeSecurityGroupRules":    s.describeSecurityGroupRules,
+		"CreateSecurityGroup":           s.createSecurityGroup,
+		"DeleteSecurityGroup":           s.deleteSecurityGroup,
+		"AuthorizeSecurityGroupIngress": s.authorizeIngress,
+		"AuthorizeSecurityGroupEgress":  s.authorizeEgress,
+		"RevokeSecurityGroupIngress":    s.revokeIngress,
+		"RevokeSecurityGroupEgress":     s.revokeEgress,
+		"DescribeInstanceTypes":         s.describeInstanceTypes,
+		"DescribeInstanceTypeOfferings": s.describeInstanceTypeOfferings,
 
 		// Instance attributes (attributes.go, credits.go, volumes.go).
 		"DescribeInstanceAttribute":            s.describeInstanceAttribute,

@@ -37,6 +37,7 @@ type zone struct {
 	keyPairs     map[string]*keyPair
 	tokens       map[string]*reservation // ClientToken → its reservation
 	imageTags    map[string][]xmlproto.Tag
+	net          *network // default VPC, subnets, security groups (network.go)
 }
 
 // zone returns sc's state, creating it on first use. Callers hold s.mu.
@@ -49,6 +50,7 @@ func (s *Server) zone(sc scope) *zone {
 			keyPairs:     map[string]*keyPair{},
 			tokens:       map[string]*reservation{},
 			imageTags:    map[string][]xmlproto.Tag{},
+			net:          newNetwork(sc),
 		}
 		s.zones[sc] = z
 	}
@@ -80,6 +82,7 @@ type instance struct {
 	userData     []byte
 	tags         []xmlproto.Tag
 	attrs        instanceAttrs // attributes.go
+	nic          *nic          // primary network interface: VPC, subnet, groups (network.go)
 
 	state       string
 	reason      string // stateTransitionReason
@@ -142,6 +145,7 @@ func (s *Server) view(inst *instance) xmlproto.Instance {
 		v.PrivateIPAddress = inst.privateIP
 		v.PrivateDNSName = privateDNSName(inst.privateIP, inst.zone.region)
 	}
+	s.viewNetwork(inst, &v)
 	s.viewAttrs(inst, &v)
 	return v
 }

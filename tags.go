@@ -79,6 +79,9 @@ func (s *Server) resource(z *zone, id string, imgs map[string]bool) (*taggable, 
 		}
 		return nil, apiErr(ErrInvalidKeyPairNotFound, "The key pair ID '%s' does not exist", id)
 	}
+	if t, ok, err := netResource(z, id); ok {
+		return t, err
+	}
 	return nil, apiErr(ErrInvalidID, "The ID '%s' is not valid", id)
 }
 
@@ -256,6 +259,7 @@ func (s *Server) describeTags(ctx context.Context, c *call) (any, error) {
 		for _, v := range s.zoneVolumes(z, now) {
 			add(v.id, "volume", v.vol.Tags)
 		}
+		z.net.eachTagged(add)
 	}
 	slices.SortStableFunc(all, func(a, b xmlproto.TagDescription) int {
 		if c := strings.Compare(a.ResourceID, b.ResourceID); c != 0 {

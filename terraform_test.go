@@ -63,19 +63,15 @@ package ec2emu_test
 // and a refresh afterwards finds the instance terminated, so Terraform drops
 // it from state.
 //
-// DescribeInstanceTypes and DescribeVpcs belong to the default networking
-// and instance-type work; until the Server answers them they are listed in
-// awaitingMerge, where the replay checks they are still unanswered and
-// falls back on what the provider would conclude. Networking settings
-// (vpc_security_group_ids, checked through groupSet and readSecurityGroups)
-// go in tfConfig.
+// The configuration also sets vpc_security_group_ids to a group made
+// beforehand (as an aws_security_group resource would be): RunInstances
+// carries SecurityGroupId.1, and Read keeps groupSet.
 
 import (
 	"bytes"
 	"crypto/sha1"
 	"encoding/base64"
 	"encoding/hex"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -90,18 +86,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
-	"github.com/aws/smithy-go"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/ec2emu/ec2emu"
 	"github.com/ec2emu/ec2emu/backend/mock"
 	"github.com/ec2emu/ec2emu/ec2emutest"
 )
-
-// awaitingMerge lists the actions of the replay that this Server does not
-// answer yet. The replay checks each still answers InvalidAction, so the
-// entry must go once the action exists.
-var awaitingMerge = map[string]bool{"DescribeInstanceTypes": true, "DescribeVpcs": true}
 
 // tfConfig is the aws_instance configuration replayed.
 type tfConfig struct {
@@ -150,15 +140,6 @@ func (r *tfReplay) poll(what string, target types.InstanceStateName, pending ...
 			r.t.Fatalf("%s: still %s after 30s", what, s)
 		}
 		time.Sleep(20 * time.Millisecond) // the provider waits 3–10s between polls
-	}
-}
-
-// unanswered checks an action awaiting merge is still InvalidAction.
-func (r *tfReplay) unanswered(action string, err error) {
-	r.t.Helper()
-	var ae smithy.APIError
-	if !errors.As(err, &ae) || ae.ErrorCode() != "InvalidAction" {
-		r.t.Errorf("%s is in awaitingMerge but answered %v: remove it from awaitingMerge and check its answer", action, err)
 	}
 }
 
@@ -224,15 +205,10 @@ func (r *tfReplay) read() {
 	// findInstanceTypeByName: the provider reads credits only for burstable types.
 	var burstable bool
 	it, err := r.c.DescribeInstanceTypes(ctx, &ec2.DescribeInstanceTypesInput{InstanceTypes: []types.InstanceType{inst.InstanceType}})
-	if awaitingMerge["DescribeInstanceTypes"] {
-		r.unanswered("DescribeInstanceTypes", err)
-		burstable = strings.HasPrefix(string(inst.InstanceType), "t2") || strings.HasPrefix(string(inst.InstanceType), "t3")
-	} else {
-		if err != nil || len(it.InstanceTypes) != 1 {
-			t.Fatalf("findInstanceTypeByName(%s): %v", inst.InstanceType, err)
-		}
-		burstable = aws.ToBool(it.InstanceTypes[0].BurstablePerformanceSupported)
+	if err != nil || len(it.InstanceTypes) != 1 {
+		t.Fatalf("findInstanceTypeByName(%s): %v", inst.InstanceType, err)
 	}
+	burstable = aws.ToBool(it.InstanceTypes[0].BurstablePerformanceSupported)
 
 	// flattenInstanceLaunchTemplate → findInstanceTagValue.
 	lt, err := r.c.DescribeTags(ctx, &ec2.DescribeTagsInput{Filters: []types.Filter{
@@ -320,16 +296,10 @@ func (r *tfReplay) read() {
 func (r *tfReplay) readSecurityGroups(inst types.Instance) {
 	r.t.Helper()
 	if inst.VpcId == nil {
-		if !awaitingMerge["DescribeVpcs"] {
-			r.t.Errorf("instance %s reports no vpcId although DescribeVpcs is answered", r.id)
-		}
+		r.t.Errorf("instance %s reports no vpcId: every instance is in a VPC", r.id)
 		return
 	}
 	out, err := r.c.DescribeVpcs(ctxT(r.t), &ec2.DescribeVpcsInput{VpcIds: []string{aws.ToString(inst.VpcId)}})
-	if awaitingMerge["DescribeVpcs"] {
-		r.unanswered("DescribeVpcs", err)
-		return
-	}
 	if err != nil || len(out.Vpcs) != 1 {
 		r.t.Fatalf("findVPCByID(%s): %v", aws.ToString(inst.VpcId), err)
 	}
@@ -456,15 +426,22 @@ func TestTerraformAWSInstanceReplay(t *testing.T) {
 	log := &actionLog{}
 	hs := httptest.NewServer(log.wrap(srv))
 	t.Cleanup(func() { hs.Close(); srv.Close() })
+	// The group comes from another resource; make it outside the log.
+	direct := httptest.NewServer(srv)
+	t.Cleanup(direct.Close)
+	sg, err := ec2emutest.Client(direct.URL, "us-east-1").CreateSecurityGroup(ctxT(t), &ec2.CreateSecurityGroupInput{
+		GroupName: aws.String("tf-replay-web"), Description: aws.String("Managed by Terraform"),
+	})
+	if err != nil {
+		t.Fatalf("CreateSecurityGroup: %v", err)
+	}
 	r := &tfReplay{t: t, c: ec2emutest.Client(hs.URL, "us-east-1"), cfg: tfConfig{
 		AMI: ubuntuAMI, InstanceType: "t3.micro", UserData: "#!/bin/sh\necho v1\n", Tags: map[string]string{"Name": "tf-replay"},
+		VPCSecurityGroupIDs: []string{aws.ToString(sg.GroupId)},
 	}}
-	readSeq := []string{"DescribeInstances", "DescribeInstanceTypes", "DescribeTags", "DescribeInstanceAttribute", "DescribeVolumes",
-		"DescribeInstanceAttribute", "DescribeInstanceAttribute", "DescribeInstanceAttribute", "DescribeInstanceCreditSpecifications"}
-	if !awaitingMerge["DescribeVpcs"] {
-		// An instance in the default VPC: readSecurityGroups reads the VPC.
-		readSeq = slices.Insert(readSeq, 3, "DescribeVpcs")
-	}
+	readSeq := []string{"DescribeInstances", "DescribeInstanceTypes", "DescribeTags", "DescribeVpcs", "DescribeInstanceAttribute",
+		"DescribeVolumes", "DescribeInstanceAttribute", "DescribeInstanceAttribute", "DescribeInstanceAttribute",
+		"DescribeInstanceCreditSpecifications"}
 	wantState := func(userData string) map[string]string {
 		return map[string]string{
 			"instance_state": "running", "instance_type": "t3.micro", "ami": ubuntuAMI, "tags.Name": "tf-replay",

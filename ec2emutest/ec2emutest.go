@@ -8,6 +8,9 @@
 package ec2emutest
 
 import (
+	"bytes"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"testing"
 
@@ -51,5 +54,32 @@ func Client(url, region string) *ec2.Client {
 		Region:       region,
 		BaseEndpoint: aws.String(url),
 		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
+		HTTPClient:   &http.Client{Transport: inMemoryBody{http.DefaultTransport.(*http.Transport).Clone()}},
 	})
+}
+
+// inMemoryBody hands the transport each request body as an in-memory
+// reader. smithy-go (v1.28) closes the request body as soon as the response
+// headers arrive, and its body's WriteTo then answers io.EOF as an error; a
+// server on loopback answers before net/http has finished its last read of
+// the body, so the transport tears the connection down under a response
+// still being read ("use of closed network connection" on bodies larger
+// than its read buffer). With a bytes.Reader the transport sends headers
+// and body at once and its last read sees a clean EOF.
+type inMemoryBody struct{ next http.RoundTripper }
+
+func (t inMemoryBody) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return t.next.RoundTrip(r)
+	}
+	b, err := io.ReadAll(r.Body)
+	r.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	r2 := r.Clone(r.Context())
+	r2.Body = io.NopCloser(bytes.NewReader(b))
+	r2.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+	r2.ContentLength = int64(len(b))
+	return t.next.RoundTrip(r2)
 }

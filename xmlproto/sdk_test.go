@@ -301,6 +301,9 @@ func TestSDKRoundTrip(t *testing.T) {
 	tests = append(tests, attrSDKCases(ctx)...)
 	client := goldenServer(t, http.StatusOK, "")
 	covered := map[string]bool{"Error": true}
+	for _, c := range networkGoldenCases() {
+		covered[c.name] = true // round-tripped by TestSDKRoundTripNetwork
+	}
 	for _, tt := range tests {
 		covered[tt.name] = true
 		t.Run(tt.name, func(t *testing.T) {
@@ -510,6 +513,11 @@ func TestBotocore(t *testing.T) {
 	for name, cs := range attrBotocoreChecks {
 		for _, c := range cs {
 			checks[name] = append(checks[name], check{c.path, c.want})
+		}
+	}
+	for name, cs := range networkBotocoreChecks() {
+		for _, ch := range cs {
+			checks[name] = append(checks[name], check(ch))
 		}
 	}
 	for _, c := range goldenCases() {

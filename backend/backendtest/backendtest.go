@@ -476,8 +476,20 @@ func checkDrift(ctx context.Context, e *env) error {
 }
 
 func checkReadopt(ctx context.Context, e *env) error {
+	// A subnet other than the first zone's and a group made by this Server:
+	// both must come back with the machines, from what the backend stored.
+	subnets, err := e.c.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{Filters: []types.Filter{{Name: aws.String("availability-zone"), Values: []string{"us-east-1b"}}}})
+	if err != nil || len(subnets.Subnets) != 1 {
+		return fmt.Errorf("DescribeSubnets us-east-1b: %d subnets, %v", len(subnets.Subnets), err)
+	}
+	sg, err := e.c.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{GroupName: aws.String("readopt"), Description: aws.String("readopt")})
+	if err != nil {
+		return err
+	}
+	subnetID, groupIDs := subnets.Subnets[0].SubnetId, []string{*sg.GroupId}
 	ids, err := e.run(ctx, 2, func(in *ec2.RunInstancesInput) {
 		in.ClientToken = aws.String("readopt-token")
+		in.SubnetId, in.SecurityGroupIds = subnetID, groupIDs
 		in.TagSpecifications = []types.TagSpecification{{ResourceType: types.ResourceTypeInstance, Tags: []types.Tag{{Key: aws.String("team"), Value: aws.String("blue")}}}}
 	})
 	if err != nil {
@@ -511,7 +523,7 @@ func checkReadopt(ctx context.Context, e *env) error {
 	}
 	// The same ClientToken after the restart launches nothing new.
 	again, err := c2.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String(e.h.ImageID), MinCount: aws.Int32(2), MaxCount: aws.Int32(2),
-		ClientToken:       aws.String("readopt-token"),
+		ClientToken: aws.String("readopt-token"), SubnetId: subnetID, SecurityGroupIds: groupIDs,
 		TagSpecifications: []types.TagSpecification{{ResourceType: types.ResourceTypeInstance, Tags: []types.Tag{{Key: aws.String("team"), Value: aws.String("blue")}}}}})
 	if err != nil {
 		return fmt.Errorf("RunInstances retried after restart: %w", err)
@@ -532,9 +544,18 @@ func summary(d *ec2.DescribeInstancesOutput) string {
 				tags = append(tags, *t.Key+"="+*t.Value)
 			}
 			slices.Sort(tags)
-			lines = append(lines, fmt.Sprintf("%s res=%s state=%s image=%s type=%s index=%d token=%s tags=%v launch=%s",
+			var groups []string
+			for _, g := range i.SecurityGroups {
+				groups = append(groups, aws.ToString(g.GroupId)+"/"+aws.ToString(g.GroupName))
+			}
+			eni := ""
+			if len(i.NetworkInterfaces) > 0 {
+				eni = aws.ToString(i.NetworkInterfaces[0].NetworkInterfaceId)
+			}
+			lines = append(lines, fmt.Sprintf("%s res=%s state=%s image=%s type=%s index=%d token=%s tags=%v launch=%s az=%s vpc=%s subnet=%s groups=%v eni=%s",
 				*i.InstanceId, *r.ReservationId, i.State.Name, *i.ImageId, i.InstanceType, *i.AmiLaunchIndex,
-				aws.ToString(i.ClientToken), tags, i.LaunchTime.UTC().Format(time.RFC3339)))
+				aws.ToString(i.ClientToken), tags, i.LaunchTime.UTC().Format(time.RFC3339),
+				aws.ToString(i.Placement.AvailabilityZone), aws.ToString(i.VpcId), aws.ToString(i.SubnetId), groups, eni))
 		}
 	}
 	slices.Sort(lines)

@@ -1,0 +1,636 @@
+package ec2emu
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/ec2emu/ec2emu/xmlproto"
+)
+
+// Default networking. Every account and region starts, like a fresh AWS
+// account, with a default VPC (172.31.0.0/16), one default /20 subnet per
+// availability zone and the VPC's "default" security group. Their IDs are
+// derived from account and region, so they are the same after a restart and
+// re-adopted machines still point at them. Nothing here routes packets: an
+// instance's address is whatever its backend gives it.
+
+// network is the VPC state of one zone (account and region).
+type network struct {
+	vpcs    []*vpc
+	subnets []*subnet
+	groups  []*securityGroup // creation order; the default group first
+}
+
+type vpc struct {
+	id, owner, cidr, dhcpOptionsID, assocID string
+	isDefault                               bool
+	tags                                    []xmlproto.Tag
+}
+
+type subnet struct {
+	id, owner, vpcID, cidr, az, azID string
+	defaultForAz                     bool
+	tags                             []xmlproto.Tag
+}
+
+// subnetSize is the address count of a default /20 subnet less the five
+// addresses AWS reserves in every subnet.
+const subnetSize = 4096 - 5
+
+// stableID derives an EC2-style ID (prefix + 17 hex digits) from parts, so
+// default resources keep their IDs across restarts.
+func stableID(prefix string, parts ...string) string {
+	sum := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
+	return prefix + hex.EncodeToString(sum[:])[:17]
+}
+
+func newNetwork(sc scope) *network {
+	v := &vpc{
+		id: stableID("vpc-", sc.account, sc.region, "default-vpc"), owner: sc.account, cidr: "172.31.0.0/16",
+		dhcpOptionsID: stableID("dopt-", sc.account, sc.region), assocID: stableID("vpc-cidr-assoc-", sc.account, sc.region),
+		isDefault: true,
+	}
+	n := &network{vpcs: []*vpc{v}}
+	for i, az := range zoneNames(sc.region) {
+		n.subnets = append(n.subnets, &subnet{
+			id: stableID("subnet-", sc.account, sc.region, az), owner: sc.account, vpcID: v.id,
+			cidr: fmt.Sprintf("172.31.%d.0/20", 16*i), az: az, azID: zoneID(sc.region, i), defaultForAz: true,
+		})
+	}
+	n.groups = append(n.groups, defaultSecurityGroup(sc, v))
+	return n
+}
+
+func (n *network) vpc(id string) *vpc {
+	for _, v := range n.vpcs {
+		if v.id == id {
+			return v
+		}
+	}
+	return nil
+}
+
+func (n *network) defaultVPC() *vpc {
+	for _, v := range n.vpcs {
+		if v.isDefault {
+			return v
+		}
+	}
+	return nil
+}
+
+func (n *network) subnet(id string) *subnet {
+	for _, sn := range n.subnets {
+		if sn.id == id {
+			return sn
+		}
+	}
+	return nil
+}
+
+// defaultSubnet is the default subnet of az (the first zone's if az is
+// unknown, which callers have ruled out).
+func (n *network) defaultSubnet(az string) *subnet {
+	for _, sn := range n.subnets {
+		if sn.defaultForAz && sn.az == az {
+			return sn
+		}
+	}
+	return n.subnets[0]
+}
+
+// ensureZone creates sc's zone (with its default network) if this is the
+// first request for it, so read-only handlers can then work under the read
+// lock.
+func (s *Server) ensureZone(sc scope) {
+	s.mu.RLock()
+	ok := s.zones[sc] != nil
+	s.mu.RUnlock()
+	if !ok {
+		s.mu.Lock()
+		s.zone(sc)
+		s.mu.Unlock()
+	}
+}
+
+// nic is an instance's primary network interface.
+type nic struct {
+	vpcID, subnetID, eniID, attachID, mac string
+	groups                                []xmlproto.GroupIdentifier
+}
+
+// Metadata keys for an instance's network placement, stored with the
+// machine so a restarted Server re-adopts it in the same subnet and groups.
+const (
+	mdVpc    = "vpc-id"
+	mdSubnet = "subnet-id"
+	mdENI    = "network-interface-id"
+	mdGroups = "security-groups" // JSON list of {id,name}
+)
+
+func newNIC(sn *subnet, groups []xmlproto.GroupIdentifier, eniID string) *nic {
+	if eniID == "" {
+		eniID = newID("eni-")
+	}
+	return &nic{
+		vpcID: sn.vpcID, subnetID: sn.id, eniID: eniID, attachID: "eni-attach-" + strings.TrimPrefix(eniID, "eni-"),
+		mac: macFor(eniID), groups: slices.Clone(groups),
+	}
+}
+
+// macFor derives a locally administered MAC address from the ENI ID: the
+// backend's real MAC is not part of the seam, and the value only needs to be
+// stable and unique.
+func macFor(eniID string) string {
+	sum := sha256.Sum256([]byte(eniID))
+	b := []string{"02"}
+	for _, c := range sum[:5] {
+		b = append(b, fmt.Sprintf("%02x", c))
+	}
+	return strings.Join(b, ":")
+}
+
+type groupRef struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+func (n *nic) store(md map[string]string) {
+	md[mdVpc], md[mdSubnet], md[mdENI] = n.vpcID, n.subnetID, n.eniID
+	refs := make([]groupRef, 0, len(n.groups))
+	for _, g := range n.groups {
+		refs = append(refs, groupRef{g.GroupID, g.GroupName})
+	}
+	b, _ := json.Marshal(refs)
+	md[mdGroups] = string(b)
+}
+
+// adoptNIC rebuilds a re-adopted machine's interface from its metadata.
+// Machines launched before networking existed go into the default subnet of
+// their zone with the default group. Callers hold s.mu.
+func adoptNIC(z *zone, md map[string]string, az string) *nic {
+	sn := z.net.subnet(md[mdSubnet])
+	if sn == nil {
+		sn = z.net.defaultSubnet(az)
+	}
+	var groups []xmlproto.GroupIdentifier
+	var refs []groupRef
+	if json.Unmarshal([]byte(md[mdGroups]), &refs) == nil {
+		for _, r := range refs {
+			groups = append(groups, xmlproto.GroupIdentifier{GroupID: r.ID, GroupName: r.Name})
+		}
+	}
+	if len(groups) == 0 {
+		g := z.net.defaultGroup(sn.vpcID)
+		groups = []xmlproto.GroupIdentifier{{GroupID: g.id, GroupName: g.name}}
+	}
+	n := newNIC(sn, groups, md[mdENI])
+	if md[mdVpc] != "" {
+		n.vpcID = md[mdVpc]
+	}
+	return n
+}
+
+// launchNetwork resolves RunInstances' SubnetId, SecurityGroupId.N,
+// SecurityGroup.N and NetworkInterface.N to a subnet and groups. It answers
+// the AWS errors for unknown or contradicting ones. Callers hold s.mu.
+func launchNetwork(z *zone, req *xmlproto.RunInstancesRequest, placementAZ string) (*subnet, []xmlproto.GroupIdentifier, error) {
+	subnetID, groupIDs := req.SubnetID, req.SecurityGroupIDs
+	if len(req.NetworkInterfaces) > 0 {
+		if req.SubnetID != "" {
+			return nil, nil, apiErr(ErrInvalidParameterCombination, "Network interfaces and an instance-level subnet ID may not be specified on the same request")
+		}
+		if len(req.SecurityGroupIDs) > 0 || len(req.SecurityGroups) > 0 {
+			return nil, nil, apiErr(ErrInvalidParameterCombination, "Network interfaces and an instance-level security groups may not be specified on the same request")
+		}
+		ni := req.NetworkInterfaces[0]
+		if ni.DeviceIndex == nil {
+			return nil, nil, apiErr(ErrInvalidParameterValue, "Each network interface requires a device index.")
+		}
+		if *ni.DeviceIndex != 0 {
+			return nil, nil, apiErr(ErrInvalidParameterValue, "When specifying network interfaces, you must include a device at index 0.")
+		}
+		if len(req.NetworkInterfaces) > 1 {
+			return nil, nil, apiErr(ErrUnsupportedOperation, "This emulator supports one network interface per instance (DeviceIndex 0).")
+		}
+		if ni.NetworkInterfaceID != "" {
+			return nil, nil, apiErr(ErrInvalidNetworkInterfaceIDNotFound, "The networkInterface ID '%s' does not exist", ni.NetworkInterfaceID)
+		}
+		subnetID, groupIDs = ni.SubnetID, ni.SecurityGroupIDs
+	}
+	var sn *subnet
+	if subnetID != "" {
+		if !strings.HasPrefix(subnetID, "subnet-") {
+			return nil, nil, apiErr(ErrInvalidSubnetIDMalformed, "Invalid id: \"%s\"", subnetID)
+		}
+		if sn = z.net.subnet(subnetID); sn == nil {
+			return nil, nil, apiErr(ErrInvalidSubnetIDNotFound, "The subnet ID '%s' does not exist", subnetID)
+		}
+		if placementAZ != "" && placementAZ != sn.az {
+			return nil, nil, apiErr(ErrInvalidParameterValue, "Value (%s) for parameter availabilityZone is invalid. Subnet '%s' is in the availability zone %s", placementAZ, sn.id, sn.az)
+		}
+	} else {
+		az := placementAZ
+		if az == "" {
+			az = zoneNames(z.region)[0]
+		}
+		sn = z.net.defaultSubnet(az)
+	}
+	var groups []xmlproto.GroupIdentifier
+	add := func(g *securityGroup) error {
+		if g.vpcID != sn.vpcID {
+			return apiErr(ErrInvalidParameter, "Security group %s and subnet %s belong to different networks.", g.id, sn.id)
+		}
+		if !slices.ContainsFunc(groups, func(x xmlproto.GroupIdentifier) bool { return x.GroupID == g.id }) {
+			groups = append(groups, xmlproto.GroupIdentifier{GroupID: g.id, GroupName: g.name})
+		}
+		return nil
+	}
+	for _, id := range groupIDs {
+		g, err := z.net.groupByID(id)
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := add(g); err != nil {
+			return nil, nil, err
+		}
+	}
+	for _, name := range req.SecurityGroups {
+		g := z.net.groupByName(sn.vpcID, name)
+		if g == nil {
+			where := "VPC"
+			if v := z.net.vpc(sn.vpcID); v != nil && v.isDefault {
+				where = "default VPC"
+			}
+			return nil, nil, apiErr(ErrInvalidGroupNotFound, "The security group '%s' does not exist in %s '%s'", name, where, sn.vpcID)
+		}
+		if err := add(g); err != nil {
+			return nil, nil, err
+		}
+	}
+	if len(groups) == 0 {
+		g := z.net.defaultGroup(sn.vpcID)
+		groups = append(groups, xmlproto.GroupIdentifier{GroupID: g.id, GroupName: g.name})
+	}
+	return sn, groups, nil
+}
+
+// viewNetwork adds inst's VPC placement and primary network interface to
+// its description. A terminated instance has released its interface.
+// Callers hold s.mu (read).
+func (s *Server) viewNetwork(inst *instance, v *xmlproto.Instance) {
+	n := inst.nic
+	if n == nil || inst.state == stateTerminated {
+		return
+	}
+	sdc := !inst.attrs.NoSourceDestCheck // the attribute is the primary interface's
+	v.VpcID, v.SubnetID, v.SourceDestCheck = n.vpcID, n.subnetID, &sdc
+	v.Groups = slices.Clone(n.groups)
+	eni := xmlproto.InstanceNetworkInterface{
+		NetworkInterfaceID: n.eniID, SubnetID: n.subnetID, VpcID: n.vpcID, OwnerID: inst.res.owner,
+		Status: "in-use", MacAddress: n.mac, PrivateIPAddress: inst.privateIP, SourceDestCheck: sdc,
+		Groups: slices.Clone(n.groups), InterfaceType: "interface",
+		Attachment: xmlproto.NetworkInterfaceAttachment{
+			AttachmentID: n.attachID, DeviceIndex: 0, Status: "attached", AttachTime: inst.launchTime,
+			DeleteOnTermination: true, NetworkCardIndex: 0,
+		},
+	}
+	if inst.privateIP != "" {
+		eni.PrivateDNSName = privateDNSName(inst.privateIP, inst.zone.region)
+		eni.PrivateIPAddresses = []xmlproto.InstancePrivateIPAddress{{
+			PrivateIPAddress: inst.privateIP, PrivateDNSName: eni.PrivateDNSName, Primary: true,
+		}}
+	}
+	v.NetworkInterfaces = []xmlproto.InstanceNetworkInterface{eni}
+}
+
+// liveNIC is inst's interface while the instance holds one.
+func liveNIC(i *instance) *nic {
+	if i.nic == nil || i.state == stateTerminated {
+		return nil
+	}
+	return i.nic
+}
+
+func nicField(get func(*nic) []string) func(*instance) []string {
+	return func(i *instance) []string {
+		if n := liveNIC(i); n != nil {
+			return get(n)
+		}
+		return nil
+	}
+}
+
+func groupIDsOf(n *nic) []string {
+	var out []string
+	for _, g := range n.groups {
+		out = append(out, g.GroupID)
+	}
+	return out
+}
+
+func sourceDestCheckOf(i *instance) []string {
+	if liveNIC(i) == nil {
+		return nil
+	}
+	return one(strconv.FormatBool(!i.attrs.NoSourceDestCheck))
+}
+
+func groupNamesOf(n *nic) []string {
+	var out []string
+	for _, g := range n.groups {
+		out = append(out, g.GroupName)
+	}
+	return out
+}
+
+// The DescribeInstances filters on networking join instanceFields here, so
+// the table in instances.go stays about the instance itself.
+func init() {
+	maps.Copy(instanceFields.byName, map[string]func(*instance) []string{
+		"vpc-id":                                     nicField(func(n *nic) []string { return one(n.vpcID) }),
+		"subnet-id":                                  nicField(func(n *nic) []string { return one(n.subnetID) }),
+		"instance.group-id":                          nicField(groupIDsOf),
+		"instance.group-name":                        nicField(groupNamesOf),
+		"network-interface.group-id":                 nicField(groupIDsOf),
+		"network-interface.group-name":               nicField(groupNamesOf),
+		"network-interface.network-interface-id":     nicField(func(n *nic) []string { return one(n.eniID) }),
+		"network-interface.subnet-id":                nicField(func(n *nic) []string { return one(n.subnetID) }),
+		"network-interface.vpc-id":                   nicField(func(n *nic) []string { return one(n.vpcID) }),
+		"network-interface.mac-address":              nicField(func(n *nic) []string { return one(n.mac) }),
+		"network-interface.status":                   nicField(func(n *nic) []string { return one("in-use") }),
+		"network-interface.source-dest-check":        sourceDestCheckOf,
+		"network-interface.attachment.attachment-id": nicField(func(n *nic) []string { return one(n.attachID) }),
+		"network-interface.attachment.device-index":  nicField(func(n *nic) []string { return one("0") }),
+		"network-interface.attachment.status":        nicField(func(n *nic) []string { return one("attached") }),
+		"network-interface.private-dns-name": func(i *instance) []string {
+			if liveNIC(i) == nil || i.privateIP == "" {
+				return nil
+			}
+			return one(privateDNSName(i.privateIP, i.zone.region))
+		},
+		"network-interface.owner-id": func(i *instance) []string {
+			if liveNIC(i) == nil {
+				return nil
+			}
+			return one(i.res.owner)
+		},
+		"source-dest-check": sourceDestCheckOf,
+	})
+}
+
+// ---- DescribeVpcs, DescribeSubnets ----
+
+func (s *Server) vpcView(v *vpc) xmlproto.Vpc {
+	return xmlproto.Vpc{
+		VpcID: v.id, OwnerID: v.owner, State: "available", CidrBlock: v.cidr,
+		CidrBlockAssociationSet: []xmlproto.VpcCidrBlockAssociation{{
+			AssociationID: v.assocID, CidrBlock: v.cidr, CidrBlockState: xmlproto.CidrBlockState{State: "associated"},
+		}},
+		DhcpOptionsID: v.dhcpOptionsID, Tags: v.tags, InstanceTenancy: "default", IsDefault: v.isDefault,
+		BlockPublicAccessStates: &xmlproto.BlockPublicAccessStates{InternetGatewayBlockMode: "off"},
+	}
+}
+
+var vpcFields = fields[*xmlproto.Vpc]{
+	byName: map[string]func(*xmlproto.Vpc) []string{
+		"vpc-id":          func(v *xmlproto.Vpc) []string { return one(v.VpcID) },
+		"cidr":            func(v *xmlproto.Vpc) []string { return one(v.CidrBlock) },
+		"cidr-block":      func(v *xmlproto.Vpc) []string { return one(v.CidrBlock) },
+		"dhcp-options-id": func(v *xmlproto.Vpc) []string { return one(v.DhcpOptionsID) },
+		"is-default":      func(v *xmlproto.Vpc) []string { return one(strconv.FormatBool(v.IsDefault)) },
+		"isDefault":       func(v *xmlproto.Vpc) []string { return one(strconv.FormatBool(v.IsDefault)) },
+		"owner-id":        func(v *xmlproto.Vpc) []string { return one(v.OwnerID) },
+		"state":           func(v *xmlproto.Vpc) []string { return one(v.State) },
+		"cidr-block-association.cidr-block": func(v *xmlproto.Vpc) []string {
+			return mapAssoc(v, func(a xmlproto.VpcCidrBlockAssociation) string { return a.CidrBlock })
+		},
+		"cidr-block-association.association-id": func(v *xmlproto.Vpc) []string {
+			return mapAssoc(v, func(a xmlproto.VpcCidrBlockAssociation) string { return a.AssociationID })
+		},
+		"cidr-block-association.state": func(v *xmlproto.Vpc) []string {
+			return mapAssoc(v, func(a xmlproto.VpcCidrBlockAssociation) string { return a.CidrBlockState.State })
+		},
+	},
+	tags: func(v *xmlproto.Vpc) []xmlproto.Tag { return v.Tags },
+}
+
+func mapAssoc(v *xmlproto.Vpc, f func(xmlproto.VpcCidrBlockAssociation) string) []string {
+	var out []string
+	for _, a := range v.CidrBlockAssociationSet {
+		out = append(out, f(a))
+	}
+	return out
+}
+
+// page cuts items to one page of at most max (all when max is nil) after
+// the offset the token names, and returns the token of the next page.
+func page[T any](items []T, max *int, token string) ([]T, string, error) {
+	offset, err := parsePageToken(token)
+	if err != nil {
+		return nil, "", err
+	}
+	if offset >= uint64(len(items)) {
+		return items[:0], "", nil
+	}
+	items = items[offset:]
+	if max == nil || len(items) <= *max {
+		return items, "", nil
+	}
+	return items[:*max], pageToken(offset + uint64(*max)), nil
+}
+
+func (s *Server) describeVpcs(ctx context.Context, c *call) (any, error) {
+	var req xmlproto.DescribeVpcsRequest
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	if err := checkMaxResults(req.MaxResults, 0, ""); err != nil {
+		return nil, err
+	}
+	for _, id := range req.VpcIDs {
+		if !strings.HasPrefix(id, "vpc-") {
+			return nil, apiErr(ErrInvalidVpcIDMalformed, "Invalid id: \"%s\"", id)
+		}
+	}
+	fs, err := compileFilters(req.Filters, vpcFields)
+	if err != nil {
+		return nil, err
+	}
+	if req.DryRun {
+		return nil, errDryRun
+	}
+	s.ensureZone(c.scope)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	z := s.zones[c.scope]
+	for _, id := range req.VpcIDs {
+		if z.net.vpc(id) == nil {
+			return nil, apiErr(ErrInvalidVpcIDNotFound, "The vpc ID '%s' does not exist", id)
+		}
+	}
+	all := []xmlproto.Vpc{}
+	for _, v := range z.net.vpcs {
+		if len(req.VpcIDs) > 0 && !slices.Contains(req.VpcIDs, v.id) {
+			continue
+		}
+		view := s.vpcView(v)
+		if fs.match(&view) {
+			all = append(all, view)
+		}
+	}
+	out := &xmlproto.DescribeVpcsResponse{}
+	out.Vpcs, out.NextToken, err = page(all, req.MaxResults, req.NextToken)
+	return out, err
+}
+
+// subnetView renders sn. Callers hold s.mu (read).
+func (s *Server) subnetView(z *zone, sn *subnet) xmlproto.Subnet {
+	used := 0
+	for _, inst := range z.order {
+		if n := liveNIC(inst); n != nil && n.subnetID == sn.id {
+			used++
+		}
+	}
+	return xmlproto.Subnet{
+		SubnetID: sn.id, SubnetArn: fmt.Sprintf("arn:aws:ec2:%s:%s:subnet/%s", z.region, sn.owner, sn.id),
+		State: "available", OwnerID: sn.owner, VpcID: sn.vpcID, CidrBlock: sn.cidr,
+		AvailableIPAddressCount: subnetSize - used, AvailabilityZone: sn.az, AvailabilityZoneID: sn.azID,
+		DefaultForAz: sn.defaultForAz, MapPublicIPOnLaunch: sn.defaultForAz,
+		PrivateDNSNameOptionsOnLaunch: &xmlproto.PrivateDNSNameOptions{HostnameType: "ip-name"},
+		BlockPublicAccessStates:       &xmlproto.BlockPublicAccessStates{InternetGatewayBlockMode: "off"},
+		Tags:                          sn.tags,
+	}
+}
+
+var subnetFields = func() fields[*xmlproto.Subnet] {
+	az := func(v *xmlproto.Subnet) []string { return one(v.AvailabilityZone) }
+	azID := func(v *xmlproto.Subnet) []string { return one(v.AvailabilityZoneID) }
+	cidr := func(v *xmlproto.Subnet) []string { return one(v.CidrBlock) }
+	dfa := func(v *xmlproto.Subnet) []string { return one(strconv.FormatBool(v.DefaultForAz)) }
+	return fields[*xmlproto.Subnet]{
+		byName: map[string]func(*xmlproto.Subnet) []string{
+			"availability-zone": az, "availabilityZone": az,
+			"availability-zone-id": azID, "availabilityZoneId": azID,
+			"cidr-block": cidr, "cidr": cidr, "cidrBlock": cidr,
+			"default-for-az": dfa, "defaultForAz": dfa,
+			"available-ip-address-count": func(v *xmlproto.Subnet) []string { return one(strconv.Itoa(v.AvailableIPAddressCount)) },
+			"map-public-ip-on-launch":    func(v *xmlproto.Subnet) []string { return one(strconv.FormatBool(v.MapPublicIPOnLaunch)) },
+			"owner-id":                   func(v *xmlproto.Subnet) []string { return one(v.OwnerID) },
+			"state":                      func(v *xmlproto.Subnet) []string { return one(v.State) },
+			"subnet-arn":                 func(v *xmlproto.Subnet) []string { return one(v.SubnetArn) },
+			"subnet-id":                  func(v *xmlproto.Subnet) []string { return one(v.SubnetID) },
+			"vpc-id":                     func(v *xmlproto.Subnet) []string { return one(v.VpcID) },
+			"ipv6-native":                func(v *xmlproto.Subnet) []string { return one(strconv.FormatBool(v.Ipv6Native)) },
+			"enable-dns64":               func(v *xmlproto.Subnet) []string { return one(strconv.FormatBool(v.EnableDNS64)) },
+		},
+		tags: func(v *xmlproto.Subnet) []xmlproto.Tag { return v.Tags },
+	}
+}()
+
+func (s *Server) describeSubnets(ctx context.Context, c *call) (any, error) {
+	var req xmlproto.DescribeSubnetsRequest
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	if err := checkMaxResults(req.MaxResults, 0, ""); err != nil {
+		return nil, err
+	}
+	for _, id := range req.SubnetIDs {
+		if !strings.HasPrefix(id, "subnet-") {
+			return nil, apiErr(ErrInvalidSubnetIDMalformed, "Invalid id: \"%s\"", id)
+		}
+	}
+	fs, err := compileFilters(req.Filters, subnetFields)
+	if err != nil {
+		return nil, err
+	}
+	if req.DryRun {
+		return nil, errDryRun
+	}
+	s.ensureZone(c.scope)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	z := s.zones[c.scope]
+	for _, id := range req.SubnetIDs {
+		if z.net.subnet(id) == nil {
+			return nil, apiErr(ErrInvalidSubnetIDNotFound, "The subnet ID '%s' does not exist", id)
+		}
+	}
+	all := []xmlproto.Subnet{}
+	for _, sn := range z.net.subnets {
+		if len(req.SubnetIDs) > 0 && !slices.Contains(req.SubnetIDs, sn.id) {
+			continue
+		}
+		view := s.subnetView(z, sn)
+		if fs.match(&view) {
+			all = append(all, view)
+		}
+	}
+	out := &xmlproto.DescribeSubnetsResponse{}
+	out.Subnets, out.NextToken, err = page(all, req.MaxResults, req.NextToken)
+	return out, err
+}
+
+// ---- tags on networking resources ----
+
+// netResource finds a VPC, subnet, security group or security group rule
+// for CreateTags/DeleteTags; ok is false when id is none of those kinds.
+// Callers hold s.mu.
+func netResource(z *zone, id string) (t *taggable, ok bool, err error) {
+	switch {
+	case strings.HasPrefix(id, "vpc-"):
+		v := z.net.vpc(id)
+		if v == nil {
+			return nil, true, apiErr(ErrInvalidVpcIDNotFound, "The vpc ID '%s' does not exist", id)
+		}
+		return &taggable{id: id, kind: "vpc", get: func() []xmlproto.Tag { return v.tags },
+			set: func(t []xmlproto.Tag) { v.tags = t }}, true, nil
+	case strings.HasPrefix(id, "subnet-"):
+		sn := z.net.subnet(id)
+		if sn == nil {
+			return nil, true, apiErr(ErrInvalidSubnetIDNotFound, "The subnet ID '%s' does not exist", id)
+		}
+		return &taggable{id: id, kind: "subnet", get: func() []xmlproto.Tag { return sn.tags },
+			set: func(t []xmlproto.Tag) { sn.tags = t }}, true, nil
+	case strings.HasPrefix(id, "sg-"):
+		g, err := z.net.groupByID(id)
+		if err != nil {
+			return nil, true, err
+		}
+		return &taggable{id: id, kind: "security-group", get: func() []xmlproto.Tag { return g.tags },
+			set: func(t []xmlproto.Tag) { g.tags = t }}, true, nil
+	case strings.HasPrefix(id, "sgr-"):
+		_, r := z.net.rule(id)
+		if r == nil {
+			return nil, true, apiErr(ErrInvalidSecurityGroupRuleIDNotFound, "The security group rule ID '%s' does not exist", id)
+		}
+		return &taggable{id: id, kind: "security-group-rule", get: func() []xmlproto.Tag { return r.tags },
+			set: func(t []xmlproto.Tag) { r.tags = t }}, true, nil
+	}
+	return nil, false, nil
+}
+
+// eachTagged calls add for every networking resource and its tags, for
+// DescribeTags.
+func (n *network) eachTagged(add func(id, kind string, tags []xmlproto.Tag)) {
+	for _, v := range n.vpcs {
+		add(v.id, "vpc", v.tags)
+	}
+	for _, sn := range n.subnets {
+		add(sn.id, "subnet", sn.tags)
+	}
+	for _, g := range n.groups {
+		add(g.id, "security-group", g.tags)
+		for _, r := range g.rules {
+			add(r.id, "security-group-rule", r.tags)
+		}
+	}
+}
