@@ -10,19 +10,25 @@ import (
 )
 
 // background runs op on inst's machine in a goroutine the Server owns: calls
-// on one machine run in order (inst.opMu), calls on different machines run
-// at once, and s.mu is taken only to record the outcome with done. Callers
-// hold s.mu (write).
+// on one machine run one after the other in the order they were accepted
+// (each waits for the one before it; a mutex would let a terminate overtake
+// the launch it follows and leave a machine behind), calls on different
+// machines run at once, and s.mu is taken only to record the outcome with
+// done. Callers hold s.mu (write).
 func (s *Server) background(inst *instance, what string, op func(ctx context.Context) error, done func(err error)) {
 	inst.busy++
+	prev, mine := inst.lastOp, make(chan struct{})
+	inst.lastOp = mine
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		inst.opMu.Lock()
+		defer close(mine)
+		if prev != nil {
+			<-prev // always closed: every op is bounded by its context
+		}
 		ctx, cancel := context.WithTimeout(s.ctx, s.cfg.backendTimeout)
 		err := op(ctx)
 		cancel()
-		inst.opMu.Unlock()
 		if err != nil {
 			s.log.Warn("backend call failed", "op", what, "instance", inst.id, "err", err)
 		}
