@@ -40,6 +40,9 @@ type Server struct {
 	instances map[string]*instance // every instance in every zone, by ID
 	images    map[string]*image    // images made by CreateImage while in flight or failed
 	seq       uint64               // launch order across zones
+
+	lastImagesMu sync.Mutex
+	lastImages   []backend.Image // the backend's last image listing, for DescribeImages while it is down
 }
 
 // New returns a Server in front of b. The Server starts at once; machines b

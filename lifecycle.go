@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/ec2emu/ec2emu/backend"
 	"github.com/ec2emu/ec2emu/xmlproto"
@@ -39,6 +40,26 @@ func (s *Server) background(inst *instance, what string, op func(ctx context.Con
 	}()
 }
 
+// untilAvailable calls op until it returns anything but ErrUnavailable, with
+// backoff, or until ctx ends.
+func (s *Server) untilAvailable(ctx context.Context, op func() error) error {
+	wait := 100 * time.Millisecond
+	for {
+		err := op()
+		if !errors.Is(err, backend.ErrUnavailable) {
+			return err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+		wait = min(wait*2, 5*time.Second)
+	}
+}
+
 // userReason is the stateTransitionReason AWS gives a user-initiated stop
 // or termination.
 func (s *Server) userReason() string {
@@ -52,6 +73,14 @@ func (s *Server) launch(inst *instance, spec backend.LaunchSpec) {
 	var m backend.Machine
 	s.background(inst, "launch", func(ctx context.Context) (err error) {
 		m, err = s.b.Launch(ctx, spec)
+		if errors.Is(err, backend.ErrUnavailable) {
+			// The backend could not clean up after itself with its engine
+			// gone: remove whatever the launch made once it is back, or the
+			// instance would be terminated with its machine still there.
+			if terr := s.untilAvailable(ctx, func() error { return s.b.Terminate(ctx, inst.id) }); terr != nil {
+				s.log.Warn("cleaning up after a failed launch failed", "instance", inst.id, "err", terr)
+			}
+		}
 		return err
 	}, func(err error) {
 		if err != nil {
@@ -71,7 +100,9 @@ func (s *Server) launch(inst *instance, spec backend.LaunchSpec) {
 func (s *Server) terminate(inst *instance) {
 	inst.state, inst.reason, inst.stateReason = stateShuttingDown, s.userReason(), userShutdown
 	s.background(inst, "terminate", func(ctx context.Context) error {
-		return s.b.Terminate(ctx, inst.id)
+		// A terminate was accepted: it must happen, so an engine that is
+		// down is waited for (within the backend timeout), not given up on.
+		return s.untilAvailable(ctx, func() error { return s.b.Terminate(ctx, inst.id) })
 	}, func(err error) {
 		if err != nil && !errors.Is(err, backend.ErrNotFound) {
 			// The machine may still exist; say so rather than pretend.

@@ -260,7 +260,7 @@ func (r *run) step(ctx context.Context, c *ec2.Client, rng *rand.Rand, client in
 		// Mostly by ID: a full listing of every instance costs the SDK far
 		// more to decode than anything costs the Server.
 		var ids []string
-		if rng.IntN(4) != 0 {
+		if rng.IntN(8) != 0 {
 			ids = pick(1 + rng.IntN(4))
 		}
 		err = r.describe(ctx, c, ids)
