@@ -30,6 +30,7 @@ const (
 	mdAZ          = "availability-zone"
 	mdLaunchTime  = "launch-time"
 	mdArch        = "architecture"
+	mdCount       = "count" // instances in the reservation
 )
 
 const maxUserData = 16 * 1024 // EC2's limit on user data, before base64
@@ -162,7 +163,7 @@ func (s *Server) runInstances(ctx context.Context, c *call) (any, error) {
 	for i := range maxN {
 		s.seq++
 		inst := &instance{
-			id: newID("i-"), seq: s.seq, zone: z, res: r, imageID: img.id, instanceType: instanceType,
+			id: instanceIDFor(r.id, i), seq: s.seq, zone: z, res: r, imageID: img.id, instanceType: instanceType,
 			keyName: req.KeyName, launchTime: now, launchIndex: i, az: az, architecture: img.arch,
 			clientToken: req.ClientToken, userData: userData, tags: slices.Clone(instTags), state: statePending,
 		}
@@ -177,6 +178,7 @@ func (s *Server) runInstances(ctx context.Context, c *call) (any, error) {
 				mdLaunchIndex: strconv.Itoa(i), mdType: instanceType, mdKeyName: req.KeyName,
 				mdClientToken: req.ClientToken, mdRequestHash: requestHash, mdTags: tagsJSON,
 				mdAZ: az, mdLaunchTime: now.Format(time.RFC3339Nano), mdArch: img.arch,
+				mdCount: strconv.Itoa(maxN),
 			},
 		})
 	}
@@ -185,6 +187,14 @@ func (s *Server) runInstances(ctx context.Context, c *call) (any, error) {
 		z.tokens[req.ClientToken] = r
 	}
 	return s.reservationView(r, nil), nil
+}
+
+// instanceIDFor derives the ID of instance i of reservation resID, so that a
+// restarted Server, knowing the reservation and its size from any machine
+// of it, also knows the IDs of the instances whose machines it never made.
+func instanceIDFor(resID string, i int) string {
+	sum := sha256.Sum256([]byte(resID + "/" + strconv.Itoa(i)))
+	return "i-" + hex.EncodeToString(sum[:9])[:17]
 }
 
 // hashParams fingerprints a RunInstances request for ClientToken checks:

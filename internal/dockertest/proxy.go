@@ -1,8 +1,10 @@
 package dockertest
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -179,6 +181,10 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		p.held++
 		release := p.release
 		p.mu.Unlock()
+		// Read the body now: the server notices a client that goes away
+		// (and cancels r's context) only once the body has been read.
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
 		select {
 		case <-release:
 		case <-r.Context().Done():
