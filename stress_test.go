@@ -17,9 +17,9 @@ func TestStressMock(t *testing.T) {
 		Backend:      mock.New(mock.WithDelay(2 * time.Millisecond)),
 		ImageID:      ubuntuAMI,
 		Clients:      32,
-		Rounds:       15,
-		MaxInstances: 48,
-		MaxImages:    12,
+		Rounds:       10,
+		MaxInstances: 32,
+		MaxImages:    8,
 		Settle:       30 * time.Second,
 	})
 }
