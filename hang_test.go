@@ -81,7 +81,9 @@ func TestHungBackgroundCallBoundedByTimeout(t *testing.T) {
 	srv := ec2emutest.NewServer(t, h, ec2emu.WithBackendTimeout(300*time.Millisecond))
 	c, ctx := srv.Client, ctxT(t)
 	id := *run(t, c, &ec2.RunInstancesInput{}).Instances[0].InstanceId
-	fast := func(o *ec2.InstanceRunningWaiterOptions) { o.MinDelay, o.MaxDelay = 5*time.Millisecond, 20*time.Millisecond }
+	fast := func(o *ec2.InstanceRunningWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 5*time.Millisecond, 20*time.Millisecond
+	}
 	if err := ec2.NewInstanceRunningWaiter(c, fast).Wait(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}}, 30*time.Second); err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +100,9 @@ func TestHungBackgroundCallBoundedByTimeout(t *testing.T) {
 	if _, err := c.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{id}}); err != nil {
 		t.Fatal(err)
 	}
-	term := func(o *ec2.InstanceTerminatedWaiterOptions) { o.MinDelay, o.MaxDelay = 5*time.Millisecond, 20*time.Millisecond }
+	term := func(o *ec2.InstanceTerminatedWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 5*time.Millisecond, 20*time.Millisecond
+	}
 	if err := ec2.NewInstanceTerminatedWaiter(c, term).Wait(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}}, 30*time.Second); err != nil {
 		t.Error(err)
 	}
