@@ -117,8 +117,19 @@ func (s *Server) adoptOne(id, imageID, privateIP string, created time.Time, md m
 // being created (or started) when the earlier process stopped: it is started
 // now; if that fails it is removed. Callers hold s.mu.
 func (s *Server) resumeLaunch(inst *instance) {
+	var ip string
 	s.background(inst, "resume launch", func(ctx context.Context) error {
 		err := s.b.Start(ctx, inst.id)
+		if err == nil {
+			// A machine that never ran had no address when it was listed.
+			if ms, lerr := s.b.Machines(ctx); lerr == nil {
+				for _, m := range ms {
+					if m.ID == inst.id {
+						ip = m.PrivateIP
+					}
+				}
+			}
+		}
 		if err != nil && !errors.Is(err, backend.ErrInvalidState) && !errors.Is(err, backend.ErrNotFound) {
 			if terr := s.untilAvailable(ctx, func() error { return s.b.Terminate(ctx, inst.id) }); terr != nil {
 				s.log.Warn("removing the machine of an interrupted launch failed", "instance", inst.id, "err", terr)
@@ -132,6 +143,9 @@ func (s *Server) resumeLaunch(inst *instance) {
 		switch {
 		case err == nil:
 			inst.state = stateRunning
+			if ip != "" {
+				inst.privateIP = ip
+			}
 		case errors.Is(err, backend.ErrInvalidState):
 			// Still on its way up by itself (e.g. a VM that is starting);
 			// drift events will say when it is up.

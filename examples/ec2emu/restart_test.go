@@ -159,8 +159,9 @@ func TestKillDuringRunInstances(t *testing.T) {
 	<-first.done
 	// The dead process's held calls are dropped with its connections;
 	// wait until nothing it sent is still on its way to the daemon.
-	waitUntil(t, 10*time.Second, "the killed server's calls to drain", func() (bool, string) {
-		return proxy.Held() == 0 && proxy.InFlight() == 0, "held " + itoa(proxy.Held()) + ", in flight " + itoa(proxy.InFlight())
+	waitUntil(t, 30*time.Second, "the killed server's calls to drain", func() (bool, string) {
+		inflight := proxy.InFlight()
+		return proxy.Held() == 0 && len(inflight) == 0, "held " + itoa(proxy.Held()) + ", in flight " + strings.Join(inflight, ", ")
 	})
 	proxy.Hold(nil)
 	before := namespaceContainers(t, ns)
@@ -198,6 +199,9 @@ func TestKillDuringRunInstances(t *testing.T) {
 			}
 		default:
 			t.Errorf("%s is %s after the restart", id, i.State.Name)
+		}
+		if i.State.Name == types.InstanceStateNameRunning && aws.ToString(i.PrivateIpAddress) == "" {
+			t.Errorf("%s is running without a private IP", id)
 		}
 	}
 	if len(running) != 4 || len(terminated) != 1 {

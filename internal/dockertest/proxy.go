@@ -35,7 +35,7 @@ type Proxy struct {
 	hold     func(*http.Request) bool
 	release  chan struct{}
 	held     int
-	inflight int // requests being forwarded, event streams excepted
+	inflight map[*http.Request]string // requests being forwarded, event streams excepted
 	passed   map[string]int
 }
 
@@ -59,7 +59,7 @@ func NewProxy(t testing.TB) *Proxy {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	p := &Proxy{Path: filepath.Join(dir, "docker.sock"), release: make(chan struct{}), passed: map[string]int{}}
+	p := &Proxy{Path: filepath.Join(dir, "docker.sock"), release: make(chan struct{}), passed: map[string]int{}, inflight: map[*http.Request]string{}}
 	p.Host = "unix://" + p.Path
 	tr := &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 		var d net.Dialer
@@ -159,12 +159,16 @@ func (p *Proxy) Held() int {
 	return p.held
 }
 
-// InFlight returns how many requests are being forwarded now, not counting
-// event streams, which never end.
-func (p *Proxy) InFlight() int {
+// InFlight returns the requests being forwarded now ("METHOD path"), not
+// counting event streams, which never end.
+func (p *Proxy) InFlight() []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.inflight
+	out := make([]string, 0, len(p.inflight))
+	for _, s := range p.inflight {
+		out = append(out, s)
+	}
+	return out
 }
 
 // Passed returns how many requests matching "METHOD /path-suffix" (e.g.
@@ -198,13 +202,13 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	stream := strings.HasSuffix(r.URL.Path, "/events")
 	if !stream {
-		p.inflight++
+		p.inflight[r] = r.Method + " " + r.URL.Path
 	}
 	p.mu.Unlock()
 	p.rp.ServeHTTP(w, r)
 	p.mu.Lock()
 	if !stream {
-		p.inflight--
+		delete(p.inflight, r)
 		p.passed[r.Method+" /"+r.URL.Path[strings.LastIndex(r.URL.Path, "/")+1:]]++
 	}
 	p.mu.Unlock()
