@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"slices"
 	"strconv"
 	"time"
@@ -15,6 +16,16 @@ import (
 // adopt re-creates the EC2 records of machines the backend already runs
 // (launched by an earlier process under this namespace) from the metadata
 // stored with them: same IDs, reservations, tags, client tokens and states.
+//
+// A RunInstances cut short by the earlier process's death is settled as EC2
+// settles a launch that fails after it was answered: instances whose machine
+// exists are kept (a machine created but never started is started now),
+// and instances of the reservation whose machine was never created are
+// recorded as terminated with reason Server.InternalError. The reservation
+// keeps every instance ID it was answered with (they are derived from it),
+// so a retry with the same ClientToken returns it and launches nothing. Only
+// if no machine of a reservation was created at all is it unknown after the
+// restart, and then a retry launches it.
 func (s *Server) adopt(ctx context.Context) error {
 	ms, err := s.b.Machines(ctx)
 	if err != nil {
@@ -27,52 +38,144 @@ func (s *Server) adopt(ctx context.Context) error {
 	})
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	adopted := map[*reservation]map[string]string{} // reservations seen now → one machine's metadata
 	for _, m := range ms {
 		md := m.Metadata
 		if s.instances[m.ID] != nil || md[mdAccount] == "" || md[mdRegion] == "" || md[mdReservation] == "" {
 			continue // known already, or not launched by a Server
 		}
-		z := s.zone(scope{account: md[mdAccount], region: md[mdRegion]})
-		r := z.reservations[md[mdReservation]]
-		if r == nil {
-			r = &reservation{id: md[mdReservation], owner: md[mdAccount], clientToken: md[mdClientToken], requestHash: md[mdRequestHash]}
-			z.reservations[r.id] = r
-			if r.clientToken != "" {
-				z.tokens[r.clientToken] = r
-			}
+		inst := s.adoptOne(m.ID, m.ImageID, m.PrivateIP, m.LaunchTime, md)
+		if _, ok := adopted[inst.res]; !ok {
+			adopted[inst.res] = md
 		}
-		launched, err := time.Parse(time.RFC3339Nano, md[mdLaunchTime])
-		if err != nil {
-			launched = m.LaunchTime
-		}
-		var tags []xmlproto.Tag
-		if md[mdTags] != "" {
-			_ = json.Unmarshal([]byte(md[mdTags]), &tags) // unreadable tags are dropped, the machine is kept
-		}
-		s.seq++
-		inst := &instance{
-			id: m.ID, seq: s.seq, zone: z, res: r, imageID: m.ImageID, instanceType: md[mdType], keyName: md[mdKeyName],
-			launchTime: launched.UTC(), launchIndex: atoi(md[mdLaunchIndex]), az: cmp.Or(md[mdAZ], zoneNames(md[mdRegion])[0]),
-			privateIP: m.PrivateIP, architecture: md[mdArch], clientToken: md[mdClientToken], tags: tags,
-		}
-		inst.attrs, inst.userData = adoptedAttrs(md, inst.instanceType)
 		switch m.State {
 		case backend.StateRunning:
 			inst.state = stateRunning
 		case backend.StatePending:
-			inst.state = statePending // it comes up by itself; drift will say when
+			inst.state = statePending
+			s.resumeLaunch(inst)
 		case backend.StateStopping, backend.StateStopped:
 			inst.state, inst.reason, inst.stateReason = stateStopped, s.userReason(), userShutdown
 		default:
 			inst.state, inst.endedAt = stateTerminated, s.cfg.now()
 		}
-		inst.nic = adoptNIC(z, md, inst.az)
-		r.instances = append(r.instances, inst)
-		z.order = append(z.order, inst)
-		s.instances[inst.id] = inst
-		s.log.Info("adopted machine", "instance", inst.id, "state", inst.state, "reservation", r.id)
+		s.log.Info("adopted machine", "instance", inst.id, "state", inst.state, "reservation", inst.res.id)
+	}
+	// Instances of those reservations that never got a machine.
+	for r, md := range adopted {
+		n := atoi(md[mdCount])
+		for i := range n {
+			id := instanceIDFor(r.id, i)
+			if s.instances[id] != nil || slices.ContainsFunc(r.instances, func(in *instance) bool { return in.launchIndex == i }) {
+				continue
+			}
+			imd := withKey(md, mdLaunchIndex, strconv.Itoa(i))
+			inst := s.adoptOne(id, imageOf(r), "", time.Time{}, imd)
+			inst.state, inst.endedAt = stateTerminated, s.cfg.now()
+			inst.stateReason = &xmlproto.StateReason{Code: "Server.InternalError",
+				Message: "Server.InternalError: no machine was found for the instance when the emulator restarted"}
+			s.log.Info("instance of an interrupted launch has no machine", "instance", id, "reservation", r.id)
+		}
+		slices.SortFunc(r.instances, func(a, b *instance) int { return cmp.Compare(a.launchIndex, b.launchIndex) })
 	}
 	return nil
+}
+
+// adoptOne records instance id from its machine's metadata, in no state yet.
+// Callers hold s.mu.
+func (s *Server) adoptOne(id, imageID, privateIP string, created time.Time, md map[string]string) *instance {
+	z := s.zone(scope{account: md[mdAccount], region: md[mdRegion]})
+	r := z.reservations[md[mdReservation]]
+	if r == nil {
+		r = &reservation{id: md[mdReservation], owner: md[mdAccount], clientToken: md[mdClientToken], requestHash: md[mdRequestHash]}
+		z.reservations[r.id] = r
+		if r.clientToken != "" {
+			z.tokens[r.clientToken] = r
+		}
+	}
+	launched, err := time.Parse(time.RFC3339Nano, md[mdLaunchTime])
+	if err != nil {
+		launched = created
+	}
+	var tags []xmlproto.Tag
+	if md[mdTags] != "" {
+		_ = json.Unmarshal([]byte(md[mdTags]), &tags) // unreadable tags are dropped, the machine is kept
+	}
+	s.seq++
+	inst := &instance{
+		id: id, seq: s.seq, zone: z, res: r, imageID: imageID, instanceType: md[mdType], keyName: md[mdKeyName],
+		launchTime: launched.UTC(), launchIndex: atoi(md[mdLaunchIndex]), az: cmp.Or(md[mdAZ], zoneNames(md[mdRegion])[0]),
+		privateIP: privateIP, architecture: md[mdArch], clientToken: md[mdClientToken], tags: tags,
+	}
+	inst.attrs, inst.userData = adoptedAttrs(md, inst.instanceType)
+	inst.nic = adoptNIC(z, md, inst.az)
+	r.instances = append(r.instances, inst)
+	z.order = append(z.order, inst)
+	s.instances[inst.id] = inst
+	return inst
+}
+
+// resumeLaunch finishes the launch of an adopted machine that was still
+// being created (or started) when the earlier process stopped: it is started
+// now; if that fails it is removed. Callers hold s.mu.
+func (s *Server) resumeLaunch(inst *instance) {
+	var ip string
+	s.background(inst, "resume launch", func(ctx context.Context) error {
+		err := s.b.Start(ctx, inst.id)
+		if err == nil {
+			// A machine that never ran had no address when it was listed.
+			if ms, lerr := s.b.Machines(ctx); lerr == nil {
+				for _, m := range ms {
+					if m.ID == inst.id {
+						ip = m.PrivateIP
+					}
+				}
+			}
+		}
+		if err != nil && !errors.Is(err, backend.ErrInvalidState) && !errors.Is(err, backend.ErrNotFound) {
+			if terr := s.untilAvailable(ctx, func() error { return s.b.Terminate(ctx, inst.id) }); terr != nil {
+				s.log.Warn("removing the machine of an interrupted launch failed", "instance", inst.id, "err", terr)
+			}
+		}
+		return err
+	}, func(err error) {
+		if inst.state != statePending {
+			return // changed meanwhile
+		}
+		switch {
+		case err == nil:
+			inst.state = stateRunning
+			if ip != "" {
+				inst.privateIP = ip
+			}
+		case errors.Is(err, backend.ErrInvalidState):
+			// Still on its way up by itself (e.g. a VM that is starting);
+			// drift events will say when it is up.
+		default:
+			inst.state, inst.endedAt = stateTerminated, s.cfg.now()
+			inst.stateReason = &xmlproto.StateReason{Code: "Server.InternalError", Message: "Server.InternalError: Internal error on launch"}
+		}
+	})
+}
+
+// imageOf is the AMI the instances of r were launched from.
+func imageOf(r *reservation) string {
+	for _, in := range r.instances {
+		if in.imageID != "" {
+			return in.imageID
+		}
+	}
+	return ""
+}
+
+// withKey returns a copy of md with key set to v.
+func withKey(md map[string]string, key, v string) map[string]string {
+	out := make(map[string]string, len(md))
+	for k, x := range md {
+		out[k] = x
+	}
+	out[key] = v
+	return out
 }
 
 func atoi(s string) int {

@@ -22,6 +22,7 @@ import (
 
 	"github.com/ec2emu/ec2emu"
 	"github.com/ec2emu/ec2emu/backend/mock"
+	"github.com/ec2emu/ec2emu/ec2emutest"
 )
 
 // fakeClock is a settable time source for WithClock.
@@ -56,6 +57,7 @@ func signedClient(url, key, secret string) *ec2.Client {
 		Region:           "eu-west-1",
 		BaseEndpoint:     aws.String(url),
 		Credentials:      credentials.NewStaticCredentialsProvider(key, secret, ""),
+		HTTPClient:       ec2emutest.HTTPClient(),
 		RetryMaxAttempts: 1,
 	})
 }

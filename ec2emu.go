@@ -42,6 +42,9 @@ type Server struct {
 	images    map[string]*image    // images made by CreateImage while in flight or failed
 	seq       uint64               // launch order across zones
 	launching int                  // backend launches in flight
+
+	lastImagesMu sync.Mutex
+	lastImages   []backend.Image // the backend's last image listing, for DescribeImages while it is down
 }
 
 // New returns a Server in front of b. The Server starts at once; machines b

@@ -178,7 +178,7 @@ func (s *Server) describeImages(ctx context.Context, c *call) (any, error) {
 	if req.DryRun {
 		return nil, errDryRun
 	}
-	imgs, err := s.b.Images(ctx)
+	imgs, err := s.imagesForDescribe(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -219,6 +219,24 @@ func (s *Server) describeImages(ctx context.Context, c *call) (any, error) {
 		out.Images = append(out.Images, v.wire())
 	}
 	return out, nil
+}
+
+// imagesForDescribe lists the backend's images; while its engine does not
+// answer, DescribeImages is served from the last listing that succeeded, as
+// DescribeInstances is served from state. Nothing that launches or changes an
+// image uses this.
+func (s *Server) imagesForDescribe(ctx context.Context) ([]backend.Image, error) {
+	imgs, err := s.b.Images(ctx)
+	s.lastImagesMu.Lock()
+	defer s.lastImagesMu.Unlock()
+	switch {
+	case err == nil:
+		s.lastImages = imgs
+	case errors.Is(err, backend.ErrUnavailable) && s.lastImages != nil:
+		s.log.Warn("backend unavailable; describing images from the last listing", "err", err)
+		return s.lastImages, nil
+	}
+	return imgs, err
 }
 
 func ownedBy(v *amiView, owners []string, account string) bool {

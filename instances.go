@@ -30,6 +30,7 @@ const (
 	mdAZ          = "availability-zone"
 	mdLaunchTime  = "launch-time"
 	mdArch        = "architecture"
+	mdCount       = "count" // instances in the reservation
 )
 
 const maxUserData = 16 * 1024 // EC2's limit on user data, before base64
@@ -174,7 +175,7 @@ func (s *Server) runInstances(ctx context.Context, c *call) (any, error) {
 	for i := range maxN {
 		s.seq++
 		inst := &instance{
-			id: newID("i-"), seq: s.seq, zone: z, res: r, imageID: img.id, instanceType: instanceType,
+			id: instanceIDFor(r.id, i), seq: s.seq, zone: z, res: r, imageID: img.id, instanceType: instanceType,
 			keyName: req.KeyName, launchTime: now, launchIndex: i, az: az, architecture: img.arch,
 			clientToken: req.ClientToken, userData: userData, tags: slices.Clone(instTags), state: statePending,
 			attrs: attrs.clone(), nic: newNIC(sn, groups, ""),
@@ -184,6 +185,7 @@ func (s *Server) runInstances(ctx context.Context, c *call) (any, error) {
 			mdLaunchIndex: strconv.Itoa(i), mdType: instanceType, mdKeyName: req.KeyName,
 			mdClientToken: req.ClientToken, mdRequestHash: requestHash, mdTags: tagsJSON,
 			mdAZ: az, mdLaunchTime: now.Format(time.RFC3339Nano), mdArch: img.arch,
+			mdCount: strconv.Itoa(maxN),
 		}
 		launchMetadata(md, attrs, userData)
 		inst.nic.store(md)
@@ -240,6 +242,14 @@ func (s *Server) fit(z *zone, minN, maxN, backendFree int) (int, error) {
 		return 0, apiErr(ErrInsufficientInstanceCapacity, "We currently do not have sufficient capacity to launch %d instance(s): %d more can run now. Launch fewer (lower MinCount) or try again later.", minN, free)
 	}
 	return min(maxN, free), nil
+}
+
+// instanceIDFor derives the ID of instance i of reservation resID, so that a
+// restarted Server, knowing the reservation and its size from any machine
+// of it, also knows the IDs of the instances whose machines it never made.
+func instanceIDFor(resID string, i int) string {
+	sum := sha256.Sum256([]byte(resID + "/" + strconv.Itoa(i)))
+	return "i-" + hex.EncodeToString(sum[:9])[:17]
 }
 
 // hashParams fingerprints a RunInstances request for ClientToken checks:

@@ -4,25 +4,32 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/ec2emu/ec2emu/backend"
 	"github.com/ec2emu/ec2emu/xmlproto"
 )
 
 // background runs op on inst's machine in a goroutine the Server owns: calls
-// on one machine run in order (inst.opMu), calls on different machines run
-// at once, and s.mu is taken only to record the outcome with done. Callers
-// hold s.mu (write).
+// on one machine run one after the other in the order they were accepted
+// (each waits for the one before it; a mutex would let a terminate overtake
+// the launch it follows and leave a machine behind), calls on different
+// machines run at once, and s.mu is taken only to record the outcome with
+// done. Callers hold s.mu (write).
 func (s *Server) background(inst *instance, what string, op func(ctx context.Context) error, done func(err error)) {
 	inst.busy++
+	prev, mine := inst.lastOp, make(chan struct{})
+	inst.lastOp = mine
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		inst.opMu.Lock()
+		defer close(mine)
+		if prev != nil {
+			<-prev // always closed: every op is bounded by its context
+		}
 		ctx, cancel := context.WithTimeout(s.ctx, s.cfg.backendTimeout)
 		err := op(ctx)
 		cancel()
-		inst.opMu.Unlock()
 		if err != nil {
 			s.log.Warn("backend call failed", "op", what, "instance", inst.id, "err", err)
 		}
@@ -31,6 +38,26 @@ func (s *Server) background(inst *instance, what string, op func(ctx context.Con
 		done(err)
 		s.mu.Unlock()
 	}()
+}
+
+// untilAvailable calls op until it returns anything but ErrUnavailable, with
+// backoff, or until ctx ends.
+func (s *Server) untilAvailable(ctx context.Context, op func() error) error {
+	wait := 100 * time.Millisecond
+	for {
+		err := op()
+		if !errors.Is(err, backend.ErrUnavailable) {
+			return err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+		wait = min(wait*2, 5*time.Second)
+	}
 }
 
 // userReason is the stateTransitionReason AWS gives a user-initiated stop
@@ -47,6 +74,14 @@ func (s *Server) launch(inst *instance, spec backend.LaunchSpec) {
 	s.launching++
 	s.background(inst, "launch", func(ctx context.Context) (err error) {
 		m, err = s.b.Launch(ctx, spec)
+		if errors.Is(err, backend.ErrUnavailable) {
+			// The backend could not clean up after itself with its engine
+			// gone: remove whatever the launch made once it is back, or the
+			// instance would be terminated with its machine still there.
+			if terr := s.untilAvailable(ctx, func() error { return s.b.Terminate(ctx, inst.id) }); terr != nil {
+				s.log.Warn("cleaning up after a failed launch failed", "instance", inst.id, "err", terr)
+			}
+		}
 		return err
 	}, func(err error) {
 		s.launching--
@@ -73,7 +108,9 @@ func (s *Server) launch(inst *instance, spec backend.LaunchSpec) {
 func (s *Server) terminate(inst *instance) {
 	inst.state, inst.reason, inst.stateReason = stateShuttingDown, s.userReason(), userShutdown
 	s.background(inst, "terminate", func(ctx context.Context) error {
-		return s.b.Terminate(ctx, inst.id)
+		// A terminate was accepted: it must happen, so an engine that is
+		// down is waited for (within the backend timeout), not given up on.
+		return s.untilAvailable(ctx, func() error { return s.b.Terminate(ctx, inst.id) })
 	}, func(err error) {
 		if err != nil && !errors.Is(err, backend.ErrNotFound) {
 			// The machine may still exist; say so rather than pretend.

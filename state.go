@@ -3,7 +3,6 @@ package ec2emu
 import (
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/ec2emu/ec2emu/backend"
@@ -89,11 +88,12 @@ type instance struct {
 	stateReason *xmlproto.StateReason
 	endedAt     time.Time // when it became terminated
 
-	// opMu serialises backend calls on this machine (launch, then stop, …)
-	// without blocking anything else; busy counts calls queued or in flight,
-	// so drift events do not fight the Server's own transitions.
-	opMu sync.Mutex
-	busy int
+	// lastOp is closed when the last backend call queued on this machine
+	// has finished and been recorded; the next call waits for it, so calls
+	// run in the order they were accepted. busy counts calls queued or in
+	// flight, so drift events do not fight the Server's own transitions.
+	lastOp chan struct{}
+	busy   int
 }
 
 type keyPair struct {

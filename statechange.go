@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"strconv"
+	"time"
 
 	"github.com/ec2emu/ec2emu/backend"
 	"github.com/ec2emu/ec2emu/xmlproto"
@@ -13,7 +14,7 @@ import (
 // changeStates is the shared shape of Start/Stop/Terminate/RebootInstances:
 // validate every ID and every instance's state first, so a request either
 // applies to all its instances or to none, then apply.
-func (s *Server) changeStates(c *call, check func(*instance) error, apply func(*instance)) ([]xmlproto.InstanceStateChange, error) {
+func (s *Server) changeStates(ctx context.Context, c *call, check func(*instance) error, apply func(*instance)) ([]xmlproto.InstanceStateChange, error) {
 	var req xmlproto.InstanceIDsRequest
 	if err := c.decode(&req); err != nil {
 		return nil, err
@@ -23,6 +24,13 @@ func (s *Server) changeStates(c *call, check func(*instance) error, apply func(*
 	}
 	if err := checkInstanceIDs(req.InstanceIDs); err != nil {
 		return nil, err
+	}
+	if !req.DryRun {
+		// The work happens in the background: if the engine is down, say
+		// so now (503, which SDKs retry) rather than accept and fail later.
+		if err := s.ping(ctx); err != nil {
+			return nil, err
+		}
 	}
 	now := s.cfg.now()
 	s.mu.Lock()
@@ -52,12 +60,23 @@ func (s *Server) changeStates(c *call, check func(*instance) error, apply func(*
 	return out, nil
 }
 
+// ping checks that the backend's engine answers, if the backend can tell.
+func (s *Server) ping(ctx context.Context) error {
+	p, ok := s.b.(backend.Pinger)
+	if !ok {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	return p.Ping(ctx)
+}
+
 func notInState(inst *instance, verb string) error {
 	return apiErr(ErrIncorrectInstanceState, "The instance '%s' is not in a state from which it can be %s.", inst.id, verb)
 }
 
 func (s *Server) stopInstances(ctx context.Context, c *call) (any, error) {
-	changes, err := s.changeStates(c, func(inst *instance) error {
+	changes, err := s.changeStates(ctx, c, func(inst *instance) error {
 		switch inst.state {
 		case statePending:
 			return apiErr(ErrIncorrectInstanceState, "Instance '%s' cannot be stopped as it has never reached the 'running' state.", inst.id)
@@ -80,7 +99,7 @@ func (s *Server) stopInstances(ctx context.Context, c *call) (any, error) {
 }
 
 func (s *Server) startInstances(ctx context.Context, c *call) (any, error) {
-	changes, err := s.changeStates(c, func(inst *instance) error {
+	changes, err := s.changeStates(ctx, c, func(inst *instance) error {
 		switch inst.state {
 		case stateStopping, stateShuttingDown, stateTerminated:
 			return notInState(inst, "started")
@@ -98,7 +117,7 @@ func (s *Server) startInstances(ctx context.Context, c *call) (any, error) {
 }
 
 func (s *Server) terminateInstances(ctx context.Context, c *call) (any, error) {
-	changes, err := s.changeStates(c, func(inst *instance) error {
+	changes, err := s.changeStates(ctx, c, func(inst *instance) error {
 		if inst.attrs.DisableAPITermination && inst.state != stateTerminated && inst.state != stateShuttingDown {
 			return apiErr(ErrOperationNotPermitted, "The instance '%s' may not be terminated. Modify its 'disableApiTermination' instance attribute and try again.", inst.id)
 		}
@@ -115,7 +134,7 @@ func (s *Server) terminateInstances(ctx context.Context, c *call) (any, error) {
 }
 
 func (s *Server) rebootInstances(ctx context.Context, c *call) (any, error) {
-	_, err := s.changeStates(c, func(inst *instance) error {
+	_, err := s.changeStates(ctx, c, func(inst *instance) error {
 		switch inst.state {
 		case stateRunning, statePending:
 			return nil

@@ -233,3 +233,9 @@ func (b *Backend) Close() error {
 	}
 	return nil
 }
+
+// Ping implements backend.Pinger: one call to the daemon's /_ping.
+func (b *Backend) Ping(ctx context.Context) error {
+	_, err := b.cli.Ping(ctx)
+	return wrap("ping", "daemon", err)
+}

@@ -390,11 +390,13 @@ func stateOf(s container.ContainerState) backend.State {
 	switch s {
 	case container.StateRunning:
 		return backend.StateRunning
-	case container.StateRestarting:
+	case container.StateRestarting, container.StateCreated:
+		// Created but never started: a launch cut short (the emulator
+		// died between create and start); the Server finishes it.
 		return backend.StatePending
 	case container.StateRemoving:
 		return backend.StateTerminated
-	default: // paused, exited, dead, created
+	default: // paused, exited, dead
 		return backend.StateStopped
 	}
 }

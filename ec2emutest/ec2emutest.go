@@ -54,8 +54,16 @@ func Client(url, region string) *ec2.Client {
 		Region:       region,
 		BaseEndpoint: aws.String(url),
 		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
-		HTTPClient:   &http.Client{Transport: inMemoryBody{http.DefaultTransport.(*http.Transport).Clone()}},
+		HTTPClient:   HTTPClient(),
 	})
+}
+
+// HTTPClient returns the HTTP client Client gives its SDK client: use it in
+// SDK clients of your own (ec2.Options.HTTPClient) that talk to a Server on
+// loopback, especially with retries turned off. It works around
+// aws-sdk-go-v2#2737 (see inMemoryBody).
+func HTTPClient() *http.Client {
+	return &http.Client{Transport: inMemoryBody{http.DefaultTransport.(*http.Transport).Clone()}}
 }
 
 // inMemoryBody hands the transport each request body as an in-memory

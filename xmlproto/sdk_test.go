@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/ec2emu/ec2emu/ec2emutest"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -49,7 +50,7 @@ func goldenServer(t *testing.T, status int, file string) *ec2.Client {
 		BaseEndpoint:     aws.String(srv.URL),
 		Region:           "us-east-1",
 		Credentials:      credentials.NewStaticCredentialsProvider("a", "b", ""),
-		HTTPClient:       srv.Client(),
+		HTTPClient:       ec2emutest.HTTPClient(), // aws-sdk-go-v2#2737
 		RetryMaxAttempts: 1,
 	})
 }

@@ -36,6 +36,10 @@ import (
 	_ "github.com/ec2emu/ec2emu/virtualbox"
 )
 
+// defaultAddr is where the server listens unless told otherwise: loopback
+// only, since it accepts any credentials and runs containers on request.
+const defaultAddr = "127.0.0.1:4566"
+
 func main() {
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "ec2emu:", err)
@@ -44,7 +48,7 @@ func main() {
 }
 
 func run() error {
-	addr := flag.String("addr", "127.0.0.1:4566", "address to listen on (loopback by default)")
+	addr := flag.String("addr", defaultAddr, "address to listen on (loopback by default)")
 	region := flag.String("region", "us-east-1", "region for requests that carry no SigV4 credential scope")
 	flag.Parse()
 

@@ -1,0 +1,175 @@
+package docker_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/ec2emu/ec2emu/docker"
+	"github.com/ec2emu/ec2emu/ec2emutest"
+	"github.com/ec2emu/ec2emu/internal/dockertest"
+)
+
+// states returns the EC2 state of each of ids.
+func states(ctx context.Context, c *ec2.Client, ids ...string) (map[string]types.InstanceStateName, error) {
+	out, err := c.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: ids})
+	if err != nil {
+		return nil, err
+	}
+	got := map[string]types.InstanceStateName{}
+	for _, r := range out.Reservations {
+		for _, i := range r.Instances {
+			got[*i.InstanceId] = i.State.Name
+		}
+	}
+	return got, nil
+}
+
+// waitStates waits until every one of ids is in state want.
+func waitStates(t *testing.T, c *ec2.Client, want types.InstanceStateName, ids ...string) {
+	t.Helper()
+	waitFor(t, 60*time.Second, "instances "+string(want), func() (bool, string) {
+		got, err := states(t.Context(), c, ids...)
+		if err != nil {
+			return false, err.Error()
+		}
+		for _, id := range ids {
+			if got[id] != want {
+				return false, string(got[id])
+			}
+		}
+		return true, ""
+	})
+}
+
+// wantCode checks err is the EC2 error code with the HTTP status.
+func wantCode(t *testing.T, what string, err error, code string, status int) {
+	t.Helper()
+	var ae smithy.APIError
+	var re *awshttp.ResponseError
+	if !errors.As(err, &ae) || !errors.As(err, &re) {
+		t.Errorf("%s: got %v, want %d %s", what, err, status, code)
+		return
+	}
+	if ae.ErrorCode() != code || re.HTTPStatusCode() != status {
+		t.Errorf("%s: got %d %s (%s), want %d %s", what, re.HTTPStatusCode(), ae.ErrorCode(), ae.ErrorMessage(), status, code)
+	}
+}
+
+// launchOne runs one instance of ami and returns its ID.
+func launchOne(t *testing.T, c *ec2.Client, ami string) string {
+	t.Helper()
+	out, err := c.RunInstances(t.Context(), &ec2.RunInstancesInput{ImageId: aws.String(ami), MinCount: aws.Int32(1), MaxCount: aws.Int32(1)})
+	if err != nil {
+		t.Fatalf("RunInstances: %v", err)
+	}
+	return *out.Instances[0].InstanceId
+}
+
+// TestDaemonOutage cuts the Docker daemon away from a running Server (a
+// proxy stands in for the daemon, which other tests share) and brings it
+// back: while it is gone, what needs it answers 503 Unavailable and what can
+// be answered from state is; afterwards launches and drift detection work
+// again.
+func TestDaemonOutage(t *testing.T) {
+	cli := dockertest.Require(t)
+	ami, _ := dockertest.UniqueAMI(t, cli)
+	ns := dockertest.Namespace(t)
+	dockertest.RemoveContainersOnCleanup(t, cli, docker.LabelNamespace, ns)
+	proxy := dockertest.NewProxy(t)
+	b, err := docker.New(t.Context(), docker.WithClient(proxy.Client(t)), docker.WithNamespace(ns), docker.WithDockerSocket(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := ec2emutest.NewServer(t, b)
+	// One attempt per call: the test must see the first answer.
+	c := ec2.New(srv.Client.Options(), func(o *ec2.Options) { o.RetryMaxAttempts = 1 })
+	ctx := t.Context()
+
+	id := launchOne(t, c, ami)
+	waitStates(t, c, types.InstanceStateNameRunning, id)
+	if _, err := c.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{ami}}); err != nil {
+		t.Fatal(err)
+	}
+
+	proxy.Cut()
+	unavailable := []struct {
+		name string
+		call func() error
+	}{
+		{"RunInstances", func() error {
+			_, err := c.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String(ami), MinCount: aws.Int32(1), MaxCount: aws.Int32(1)})
+			return err
+		}},
+		{"StopInstances", func() error {
+			_, err := c.StopInstances(ctx, &ec2.StopInstancesInput{InstanceIds: []string{id}})
+			return err
+		}},
+		{"RebootInstances", func() error {
+			_, err := c.RebootInstances(ctx, &ec2.RebootInstancesInput{InstanceIds: []string{id}})
+			return err
+		}},
+		{"TerminateInstances", func() error {
+			_, err := c.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{id}})
+			return err
+		}},
+		{"CreateImage", func() error {
+			_, err := c.CreateImage(ctx, &ec2.CreateImageInput{InstanceId: aws.String(id), Name: aws.String("outage")})
+			return err
+		}},
+		{"GetConsoleOutput", func() error {
+			_, err := c.GetConsoleOutput(ctx, &ec2.GetConsoleOutputInput{InstanceId: aws.String(id)})
+			return err
+		}},
+	}
+	for _, u := range unavailable {
+		wantCode(t, u.name+" while the daemon is down", u.call(), "Unavailable", http.StatusServiceUnavailable)
+	}
+	// Served from state: the instance is still running as far as anyone
+	// knows, and nothing was half-applied by the refused calls.
+	if got, err := states(ctx, c, id); err != nil || got[id] != types.InstanceStateNameRunning {
+		t.Errorf("DescribeInstances while the daemon is down: %v, %v; want running", got, err)
+	}
+	if out, err := c.DescribeInstanceStatus(ctx, &ec2.DescribeInstanceStatusInput{InstanceIds: []string{id}}); err != nil || len(out.InstanceStatuses) != 1 {
+		t.Errorf("DescribeInstanceStatus while the daemon is down: %v", err)
+	}
+	if out, err := c.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{ami}}); err != nil || len(out.Images) != 1 {
+		t.Errorf("DescribeImages while the daemon is down (from the last listing): %v", err)
+	}
+	if _, err := c.DescribeKeyPairs(ctx, &ec2.DescribeKeyPairsInput{}); err != nil {
+		t.Errorf("DescribeKeyPairs while the daemon is down: %v", err)
+	}
+
+	if err := proxy.Restore(); err != nil {
+		t.Fatal(err)
+	}
+	// The event stream reconnects by itself: drift is seen again.
+	if err := cli.ContainerPause(ctx, docker.ContainerPrefix+id); err != nil {
+		t.Fatal(err)
+	}
+	waitStates(t, c, types.InstanceStateNameStopped, id)
+	// And everything that needs the daemon works again.
+	id2 := launchOne(t, c, ami)
+	waitStates(t, c, types.InstanceStateNameRunning, id2)
+	if _, err := c.StartInstances(ctx, &ec2.StartInstancesInput{InstanceIds: []string{id}}); err != nil {
+		t.Fatal(err)
+	}
+	waitStates(t, c, types.InstanceStateNameRunning, id)
+	if _, err := c.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{id, id2}}); err != nil {
+		t.Fatal(err)
+	}
+	waitStates(t, c, types.InstanceStateNameTerminated, id, id2)
+	for _, i := range []string{id, id2} {
+		if _, err := cli.ContainerInspect(ctx, docker.ContainerPrefix+i); err == nil {
+			t.Errorf("container of terminated %s still exists", i)
+		}
+	}
+}
