@@ -2,6 +2,7 @@ package docker_test
 
 import (
 	"errors"
+	cerrdefs "github.com/containerd/errdefs"
 	"slices"
 	"testing"
 	"time"
@@ -136,6 +137,14 @@ func TestCreateImage(t *testing.T) {
 			}
 			if _, err := e.b.Launch(ctx, backend.LaunchSpec{InstanceID: newID(t), ImageID: ami}); !errors.Is(err, backend.ErrNotFound) {
 				t.Errorf("Launch of deregistered image: %v, want ErrNotFound", err)
+			}
+			// Once its last instance is terminated, the deregistered image
+			// itself goes: nothing is left dangling.
+			if err := e.b.Terminate(ctx, dst.ID); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.cli.ImageInspect(ctx, ii.ID); !cerrdefs.IsNotFound(err) {
+				t.Errorf("image %s of deregistered %s after its last instance: %v, want removed", ii.ID, ami, err)
 			}
 		})
 	}

@@ -14,6 +14,7 @@ import (
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/pkg/stdcopy"
 
@@ -211,8 +212,12 @@ func (b *Backend) Reboot(ctx context.Context, id string) error {
 // already gone is not an error.
 func (b *Backend) Terminate(ctx context.Context, id string) error {
 	defer b.own.begin(id)()
+	var imageID string // the container's image, to drop once deregistered and unused
 	err := b.withContainer(ctx, id, "remove", func(cid string) error {
 		if b.remove {
+			if info, err := b.cli.ContainerInspect(ctx, cid); err == nil {
+				imageID = info.Image
+			}
 			return b.cli.ContainerRemove(ctx, cid, container.RemoveOptions{Force: true})
 		}
 		st, err := b.status(ctx, cid)
@@ -239,8 +244,27 @@ func (b *Backend) Terminate(ctx context.Context, id string) error {
 	}
 	if err == nil {
 		b.forget(id)
+		if imageID != "" {
+			b.dropDeregistered(ctx, imageID)
+		}
 	}
 	return err
+}
+
+// dropDeregistered removes image imageID if CreateImage made it and it has
+// been deregistered since: DeregisterImage can only untag an image that
+// instances still run from, so without this each such image would stay
+// behind, dangling, after its last instance. Removal is refused (and
+// ignored) while other containers still use it.
+func (b *Backend) dropDeregistered(ctx context.Context, imageID string) {
+	ii, err := b.cli.ImageInspect(ctx, imageID)
+	if err != nil || len(ii.RepoTags) > 0 || ii.Config == nil || ii.Config.Labels[LabelAMIID] == "" {
+		return
+	}
+	if _, err := b.cli.ImageRemove(ctx, imageID, image.RemoveOptions{PruneChildren: true}); err != nil &&
+		!cerrdefs.IsNotFound(err) && !cerrdefs.IsConflict(err) {
+		b.log.Warn("removing a deregistered image", "image", imageID, "err", err)
+	}
 }
 
 // keptName is the name of a terminated instance's container kept with
