@@ -137,13 +137,19 @@ func (s *Server) runInstances(ctx context.Context, c *call) (any, error) {
 			return s.reservationView(r, nil), nil
 		}
 	}
-	live := 0
-	for _, inst := range z.order {
-		if inst.state != stateTerminated && inst.state != stateShuttingDown {
-			live++
+	// Counting live instances walks the whole zone; skip it when even
+	// counting every instance the zone holds leaves room for maxN.
+	free := s.cfg.maxInstances - len(z.order)
+	if free < maxN {
+		live := 0
+		for _, inst := range z.order {
+			if inst.state != stateTerminated && inst.state != stateShuttingDown {
+				live++
+			}
 		}
+		free = s.cfg.maxInstances - live
 	}
-	if free := s.cfg.maxInstances - live; minN > free {
+	if minN > free {
 		return nil, apiErr(ErrInstanceLimitExceeded, "You have requested more instances (%d) than your current instance limit of %d allows for the specified instance type. Please visit http://aws.amazon.com/contact-us/ec2-request to request an adjustment to this limit.", minN, s.cfg.maxInstances)
 	} else if maxN > free {
 		maxN = free
@@ -391,7 +397,10 @@ func (s *Server) describeInstances(ctx context.Context, c *call) (any, error) {
 			break
 		}
 		if lastRes != inst.res {
-			out.Reservations = append(out.Reservations, xmlproto.Reservation{ReservationID: inst.res.id, OwnerID: inst.res.owner})
+			// Sized for the reservation's instances (at most a page), so a
+			// large reservation is not copied over and over as it grows.
+			out.Reservations = append(out.Reservations, xmlproto.Reservation{ReservationID: inst.res.id, OwnerID: inst.res.owner,
+				Instances: make([]xmlproto.Instance, 0, min(len(inst.res.instances), limit-n))})
 			last, lastRes = &out.Reservations[len(out.Reservations)-1], inst.res
 		}
 		last.Instances = append(last.Instances, s.view(inst))
