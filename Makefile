@@ -2,7 +2,7 @@
 GO ?= go
 EC2_VM_MANAGER ?= docker
 
-.PHONY: run run-mock test test-short vet bench
+.PHONY: run run-mock test test-short vet bench bench-micro
 
 ## run: start the standalone server on 127.0.0.1:4566 (docker backend; starts dockerd if needed)
 run:
@@ -23,6 +23,16 @@ test:
 ## test-short: the tests that need neither Docker nor the AWS CLI
 test-short:
 	$(GO) test -race -count=1 -short ./...
+
+## bench: the performance table of README "Performance" (mock over loopback HTTP with the real SDK,
+## docker side by side with the raw engine, memory of 10,000 instances); BENCHFLAGS=-docker=false skips docker
+bench:
+	@case "$(BENCHFLAGS)" in *-docker=false*) ;; *) bash scripts/ensure-docker.sh;; esac
+	$(GO) run ./internal/cmd/ec2bench $(BENCHFLAGS)
+
+## bench-micro: the in-process hot paths (decode, encode, filters, DescribeInstances, RunInstances) with allocations
+bench-micro:
+	$(GO) test -run '^$$' -bench . -benchmem . ./xmlproto
 
 vet:
 	gofmt -l . | (! grep .) || (echo "gofmt needed on the files above"; exit 1)

@@ -164,26 +164,21 @@ func benchDocker(ctx context.Context, o options, t *table) error {
 	if err := waitState(ctx, c, ids, types.InstanceStateNameRunning, 100*time.Millisecond, timeoutFor(o.dockerSize)); err != nil {
 		return err
 	}
-	for _, conc := range []int{1, 4} {
-		r, err := throughput(ctx, conc, o.rounds, o.roundTime, func(ctx context.Context) error {
-			_, err := c.DescribeInstances(ctx, &ec2.DescribeInstancesInput{})
-			return err
-		})
-		if err != nil {
-			return err
-		}
-		rw := row{name: fmt.Sprintf("docker: DescribeInstances, %d running instances, SDK, concurrency %d", o.dockerSize, conc), figure: r.String()}
-		if conc == 4 {
-			rw.target, rw.met = "≥ 1,000 req/s", atLeast(r.rps, 1000)
-		}
-		t.add(rw)
-	}
-	r, err := throughput(ctx, 4, o.rounds, o.roundTime, rawPost(url, "111111111111", "us-east-1", "Action=DescribeInstances&Version=2016-11-15"))
+	const form = "Action=DescribeInstances&Version=2016-11-15"
+	reply, err := fetch(ctx, url, "111111111111", "us-east-1", form)
 	if err != nil {
 		return err
 	}
-	t.add(row{name: fmt.Sprintf("docker: DescribeInstances, %d running instances, raw HTTP, concurrency 4", o.dockerSize), figure: r.String(),
-		target: "≥ 1,000 req/s", met: atLeast(r.rps, 1000)})
+	call := func(c *ec2.Client) func(ctx context.Context) error {
+		return func(ctx context.Context) error {
+			_, err := c.DescribeInstances(ctx, &ec2.DescribeInstancesInput{})
+			return err
+		}
+	}
+	name := fmt.Sprintf("docker: DescribeInstances, %d running instances (%s KiB reply)", o.dockerSize, num(float64(len(reply))/1024))
+	if err := sdkAndRaw(ctx, o, t, name, url, "111111111111", "us-east-1", form, reply, call, "≥ 1,000 req/s", 1000); err != nil {
+		return err
+	}
 	if _, err := c.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: ids}); err != nil {
 		return err
 	}

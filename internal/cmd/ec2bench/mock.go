@@ -107,16 +107,16 @@ func benchMock(ctx context.Context, o options, t *table) error {
 		if err != nil {
 			return err
 		}
-		t.add(row{name: fmt.Sprintf("RunInstances (1 instance), mock, SDK, concurrency %d", conc), figure: r.String(),
-			baseline: "SDK alone " + num(base.rps) + " req/s", ratio: fmt.Sprintf("%.2f×", r.rps/base.rps),
-			target: "≥ 5,000 req/s", met: atLeast(r.rps, 5000)})
+		rw := row{name: fmt.Sprintf("RunInstances (1 instance), mock, SDK, concurrency %d", conc), figure: r.String(),
+			baseline: "SDK alone " + num(base.rps) + " req/s", ratio: fmt.Sprintf("%.2f×", r.rps/base.rps)}
+		if conc == 4 {
+			rw.target, rw.met = "≥ 5,000 req/s", atLeast(r.rps, 5000)
+		}
+		t.add(rw)
 	}
-	var rawAcct atomic.Pointer[string]
 	var rawOp atomic.Pointer[func(context.Context) error]
 	next := func() {
-		a := nextAccount()
-		rawAcct.Store(&a)
-		op := rawPost(url, a, "eu-west-1", form)
+		op := rawPost(url, nextAccount(), "eu-west-1", form)
 		rawOp.Store(&op)
 	}
 	r, err := throughputWith(ctx, 4, o.rounds, o.roundTime, next, func(ctx context.Context) error { return (*rawOp.Load())(ctx) })
