@@ -295,7 +295,7 @@ func encodeField(buf *bytes.Buffer, f *encField, v reflect.Value, depth int) {
 			return
 		}
 		open(buf, f, depth)
-		buf.Write(t.UTC().AppendFormat(buf.AvailableBuffer(), TimeFormat))
+		buf.Write(appendTime(buf.AvailableBuffer(), t))
 		buf.WriteString(f.close)
 	case kStruct:
 		if f.omitEmpty && v.IsZero() {
@@ -321,12 +321,55 @@ func encodeField(buf *bytes.Buffer, f *encField, v reflect.Value, depth int) {
 	}
 }
 
+// appendTime appends t in TimeFormat, digit by digit: time.AppendFormat
+// parses its layout on every call, and a DescribeInstances writes two
+// timestamps per instance.
+func appendTime(b []byte, t time.Time) []byte {
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		return t.AppendFormat(b, TimeFormat)
+	}
+	hour, min, sec := t.Clock()
+	b = pad(b, year, 4)
+	b = append(b, '-')
+	b = pad(b, int(month), 2)
+	b = append(b, '-')
+	b = pad(b, day, 2)
+	b = append(b, 'T')
+	b = pad(b, hour, 2)
+	b = append(b, ':')
+	b = pad(b, min, 2)
+	b = append(b, ':')
+	b = pad(b, sec, 2)
+	b = append(b, '.')
+	b = pad(b, t.Nanosecond()/1e6, 3)
+	return append(b, 'Z')
+}
+
+// pad appends v (0 <= v < 10^width, width <= 4) as width decimal digits.
+func pad(b []byte, v, width int) []byte {
+	var d [4]byte
+	for i := width - 1; i >= 0; i-- {
+		d[i] = byte('0' + v%10)
+		v /= 10
+	}
+	return append(b, d[:width]...)
+}
+
+// needsEscape marks the bytes escape cannot copy as they are.
+var needsEscape = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = c < 0x20 || c >= 0x80 || c == '&' || c == '<' || c == '>' || c == '"' || c == '\''
+	}
+	return t
+}()
+
 // escape writes s as XML character data. Most values (IDs, states) need no
 // escaping, so the common case is a plain copy.
 func escape(buf *bytes.Buffer, s string) {
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < 0x20 || c >= 0x80 || c == '&' || c == '<' || c == '>' || c == '"' || c == '\'' {
+		if needsEscape[s[i]] {
 			if utf8.ValidString(s) {
 				xml.EscapeText(buf, []byte(s))
 			} else {
