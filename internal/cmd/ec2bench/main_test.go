@@ -24,6 +24,9 @@ func TestMain(m *testing.M) {
 // table: one row per figure, each with a measured value. Speed is not
 // judged here; that is the benchmark's job.
 func TestMockAndMemoryRows(t *testing.T) {
+	if testing.Short() {
+		t.Skip("launches 1,400 instances and runs every mock figure briefly")
+	}
 	t.Setenv("EC2BENCH_TEST_SERVE", "1") // inherited by the child started below
 	o := options{rounds: 1, roundTime: 50 * time.Millisecond, runs: 1, memCount: 300}
 	tb := &table{}
