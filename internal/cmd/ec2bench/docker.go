@@ -168,6 +168,11 @@ func benchDocker(ctx context.Context, o options, t *table) error {
 	if err := waitState(ctx, c, ids, types.InstanceStateNameRunning, 100*time.Millisecond, timeoutFor(o.dockerSize)); err != nil {
 		return err
 	}
+	if got, err := countInstances(ctx, c); err != nil {
+		return err
+	} else if got != o.dockerSize {
+		return fmt.Errorf("DescribeInstances returned %d instances, want %d", got, o.dockerSize)
+	}
 	const form = "Action=DescribeInstances&Version=2016-11-15"
 	reply, err := fetch(ctx, url, acct, "us-east-1", form)
 	if err != nil {
@@ -182,11 +187,6 @@ func benchDocker(ctx context.Context, o options, t *table) error {
 	name := fmt.Sprintf("docker: DescribeInstances, %d running instances (%s KiB reply)", o.dockerSize, num(float64(len(reply))/1024))
 	if err := sdkAndRaw(ctx, o, t, name, url, acct, "us-east-1", form, reply, call, "≥ 1,000 req/s", 1000); err != nil {
 		return err
-	}
-	if got, err := countInstances(ctx, c); err != nil {
-		return err
-	} else if got != o.dockerSize {
-		return fmt.Errorf("DescribeInstances returned %d instances, want %d", got, o.dockerSize)
 	}
 	if _, err := c.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: ids}); err != nil {
 		return err
