@@ -98,15 +98,14 @@ func benchMock(ctx context.Context, o options, t *table) error {
 	for _, conc := range []int{1, 4} {
 		var client atomic.Pointer[ec2.Client]
 		next := func() { client.Store(newClient(url, nextAccount(), "eu-west-1")) }
-		r, err := throughputWith(ctx, conc, o.rounds, o.roundTime, next, func(ctx context.Context) error { return run(ctx, client.Load()) })
-		if err != nil {
-			return err
-		}
 		cc := newClient(canned, "111111111111", "eu-west-1")
-		base, err := throughput(ctx, conc, o.rounds, o.roundTime, func(ctx context.Context) error { return run(ctx, cc) })
+		rs, err := interleaved(ctx, conc, o.rounds, o.roundTime, []func(){next},
+			func(ctx context.Context) error { return run(ctx, client.Load()) },
+			func(ctx context.Context) error { return run(ctx, cc) })
 		if err != nil {
 			return err
 		}
+		r, base := rs[0], rs[1]
 		rw := row{name: fmt.Sprintf("RunInstances (1 instance), mock, SDK, concurrency %d", conc), figure: r.String(),
 			baseline: "SDK alone " + num(base.rps) + " req/s", ratio: fmt.Sprintf("%.2f×", r.rps/base.rps)}
 		if conc == 4 {
@@ -142,7 +141,8 @@ func benchMock(ctx context.Context, o options, t *table) error {
 }
 
 // sdkAndRaw measures one read-only call with the SDK at concurrency 1 and 4
-// (each against the SDK alone on a canned copy of the reply) and with raw
+// (its rounds taken in turn with the SDK alone on a canned copy of the
+// reply) and with raw
 // HTTP at concurrency 4, and adds the rows. A target, when given, is judged
 // on the concurrency-4 rows.
 func sdkAndRaw(ctx context.Context, o options, t *table, name, url, acct, region, form string, reply []byte,
@@ -153,14 +153,11 @@ func sdkAndRaw(ctx context.Context, o options, t *table, name, url, acct, region
 	}
 	defer stop()
 	for _, conc := range []int{1, 4} {
-		r, err := throughput(ctx, conc, o.rounds, o.roundTime, call(newClient(url, acct, region)))
+		rs, err := interleaved(ctx, conc, o.rounds, o.roundTime, nil, call(newClient(url, acct, region)), call(newClient(canned, acct, region)))
 		if err != nil {
 			return err
 		}
-		base, err := throughput(ctx, conc, o.rounds, o.roundTime, call(newClient(canned, acct, region)))
-		if err != nil {
-			return err
-		}
+		r, base := rs[0], rs[1]
 		rw := row{name: fmt.Sprintf("%s, SDK, concurrency %d", name, conc), figure: r.String(),
 			baseline: "SDK alone " + num(base.rps) + " req/s", ratio: fmt.Sprintf("%.2f×", r.rps/base.rps)}
 		if conc == 4 && target != "" {

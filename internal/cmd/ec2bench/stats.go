@@ -48,7 +48,6 @@ type rate struct {
 	rps      float64
 	p50, p99 time.Duration
 	rounds   int
-	requests int
 }
 
 func (r rate) String() string {
@@ -66,26 +65,44 @@ func throughput(ctx context.Context, conc, rounds int, d time.Duration, op func(
 // throughputWith is throughput with before, when not nil, called before
 // each round (the warm-up included).
 func throughputWith(ctx context.Context, conc, rounds int, d time.Duration, before func(), op func(ctx context.Context) error) (rate, error) {
-	var rpss, p50s, p99s []float64
-	total := 0
-	for r := -1; r < rounds; r++ {
-		if before != nil {
-			before()
-		}
-		lat, elapsed, err := round(ctx, conc, d, op)
-		if err != nil {
-			return rate{}, err
-		}
-		if r < 0 {
-			continue // warm-up: connections, caches, the first GC cycles
-		}
-		slices.Sort(lat)
-		rpss = append(rpss, float64(len(lat))/elapsed.Seconds())
-		p50s = append(p50s, float64(percentile(lat, 50)))
-		p99s = append(p99s, float64(percentile(lat, 99)))
-		total += len(lat)
+	rs, err := interleaved(ctx, conc, rounds, d, []func(){before}, op)
+	if err != nil {
+		return rate{}, err
 	}
-	return rate{rps: median(rpss), p50: time.Duration(median(p50s)), p99: time.Duration(median(p99s)), rounds: rounds, requests: total}, nil
+	return rs[0], nil
+}
+
+// interleaved measures several ops round by round in turn (op 0's round 1,
+// op 1's round 1, op 0's round 2, …), so that a figure and its baseline see
+// the same changes in the machine's load. before[i], when given and not
+// nil, is called before each of op i's rounds.
+func interleaved(ctx context.Context, conc, rounds int, d time.Duration, before []func(), ops ...func(ctx context.Context) error) ([]rate, error) {
+	type acc struct{ rps, p50, p99 []float64 }
+	accs := make([]acc, len(ops))
+	for r := -1; r < rounds; r++ {
+		for i, op := range ops {
+			if i < len(before) && before[i] != nil {
+				before[i]()
+			}
+			lat, elapsed, err := round(ctx, conc, d, op)
+			if err != nil {
+				return nil, err
+			}
+			if r < 0 {
+				continue // warm-up: connections, caches, the first GC cycles
+			}
+			slices.Sort(lat)
+			a := &accs[i]
+			a.rps = append(a.rps, float64(len(lat))/elapsed.Seconds())
+			a.p50 = append(a.p50, float64(percentile(lat, 50)))
+			a.p99 = append(a.p99, float64(percentile(lat, 99)))
+		}
+	}
+	out := make([]rate, len(ops))
+	for i, a := range accs {
+		out[i] = rate{rps: median(a.rps), p50: time.Duration(median(a.p50)), p99: time.Duration(median(a.p99)), rounds: rounds}
+	}
+	return out, nil
 }
 
 // round runs op from conc workers until d has passed and returns every
