@@ -2,7 +2,7 @@
 GO ?= go
 EC2_VM_MANAGER ?= docker
 
-.PHONY: run run-mock test test-short fuzz vet bench
+.PHONY: run run-mock test test-short fuzz vet bench bench-micro
 
 ## run: start the standalone server on 127.0.0.1:4566 (docker backend; starts dockerd if needed)
 run:
@@ -31,6 +31,16 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzServeHTTP$$' -fuzztime $(FUZZTIME) .
 	$(GO) test -run '^$$' -fuzz '^FuzzSigV4$$' -fuzztime $(FUZZTIME) .
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./xmlproto
+
+## bench: the performance table of README "Performance" (mock over loopback HTTP with the real SDK,
+## docker side by side with the raw engine, memory of 10,000 instances); BENCHFLAGS=-docker=false skips docker
+bench:
+	@case "$(BENCHFLAGS)" in *-docker=false*) ;; *) bash scripts/ensure-docker.sh;; esac
+	$(GO) run ./internal/cmd/ec2bench $(BENCHFLAGS)
+
+## bench-micro: the in-process hot paths (decode, encode, filters, DescribeInstances, RunInstances) with allocations
+bench-micro:
+	$(GO) test -run '^$$' -bench . -benchmem . ./xmlproto
 
 vet:
 	gofmt -l . | (! grep .) || (echo "gofmt needed on the files above"; exit 1)

@@ -329,8 +329,11 @@ var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 func getBuf() *bytes.Buffer { return bufPool.Get().(*bytes.Buffer) }
 
 func putBuf(b *bytes.Buffer) {
-	if b.Cap() > 1<<20 {
-		return // let large one-offs go rather than pin them
+	// A DescribeInstances over 1,000 instances is about 3 MiB: keeping
+	// buffers that size spares regrowing one per request (a sync.Pool lets
+	// them go after two idle GC cycles); only outsized ones are dropped.
+	if b.Cap() > 16<<20 {
+		return
 	}
 	b.Reset()
 	bufPool.Put(b)

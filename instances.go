@@ -209,10 +209,15 @@ func (s *Server) runInstances(ctx context.Context, c *call) (any, error) {
 // from the backend, -1 for none), and returns how many to launch. Callers
 // hold s.mu (write), so concurrent launches cannot both take the last slot.
 func (s *Server) fit(z *zone, minN, maxN, backendFree int) (int, error) {
-	live := 0
-	for _, inst := range z.order {
-		if inst.state != stateTerminated && inst.state != stateShuttingDown {
-			live++
+	// Counting live instances walks the whole zone; skip it when even
+	// counting every instance the zone holds leaves room for maxN.
+	live := len(z.order)
+	if maxN > s.cfg.maxInstances-live {
+		live = 0
+		for _, inst := range z.order {
+			if inst.state != stateTerminated && inst.state != stateShuttingDown {
+				live++
+			}
 		}
 	}
 	// Compared by subtraction: MaxCount may be near MaxInt.
@@ -456,7 +461,10 @@ func (s *Server) describeInstances(ctx context.Context, c *call) (any, error) {
 			break
 		}
 		if lastRes != inst.res {
-			out.Reservations = append(out.Reservations, xmlproto.Reservation{ReservationID: inst.res.id, OwnerID: inst.res.owner})
+			// Sized for the reservation's instances (at most a page), so a
+			// large reservation is not copied over and over as it grows.
+			out.Reservations = append(out.Reservations, xmlproto.Reservation{ReservationID: inst.res.id, OwnerID: inst.res.owner,
+				Instances: make([]xmlproto.Instance, 0, min(len(inst.res.instances), limit-n))})
 			last, lastRes = &out.Reservations[len(out.Reservations)-1], inst.res
 		}
 		last.Instances = append(last.Instances, s.view(inst))

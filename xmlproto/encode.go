@@ -73,11 +73,40 @@ const (
 	kPtr
 )
 
+// encField is how one struct field (or slice item, or pointer target) is
+// written. Its tags are built once per type, so encoding a field is a few
+// appends rather than a string assembled from parts each time.
 type encField struct {
 	index     int
-	name      string
 	omitEmpty bool
 	kind      encKind
+	tags      *[maxDepth]depthTags // by depth: the tags with their indentation
+	close     string               // "</name>\n", after a value on the same line
+	elem      *encField            // kPtr: the target; kSlice: one item
+	sub       *lazyPlan            // kStruct: the struct's own plan
+}
+
+// lazyPlan finds a struct type's plan once, on first use (not when the
+// parent's plan is made, so a type may contain itself through a pointer).
+type lazyPlan struct {
+	t    reflect.Type
+	once sync.Once
+	plan []encField
+}
+
+func (l *lazyPlan) get() []encField {
+	l.once.Do(func() { l.plan = encPlan(l.t) })
+	return l.plan
+}
+
+// maxDepth is how deep the precomputed tags go; EC2's shapes nest about 8
+// levels. Deeper elements are indented piece by piece.
+const maxDepth = 16
+
+type depthTags struct {
+	open  string // indentation + "<name>"
+	close string // indentation + "</name>\n", after child elements
+	empty string // indentation + "<name/>\n"
 }
 
 var encPlans sync.Map // reflect.Type → []encField
@@ -108,6 +137,39 @@ func kindOf(t reflect.Type) encKind {
 	panic(fmt.Sprintf("xmlproto: cannot encode %s", t))
 }
 
+// newField describes how a value of type t is written as element name.
+func newField(index int, name string, omitEmpty bool, t reflect.Type) encField {
+	f := encField{index: index, omitEmpty: omitEmpty, kind: kindOf(t), close: "</" + name + ">\n", tags: tagsFor(name)}
+	switch f.kind {
+	case kPtr:
+		e := newField(0, name, false, t.Elem())
+		f.elem = &e
+	case kSlice:
+		e := newField(0, "item", false, t.Elem())
+		f.elem = &e
+	case kStruct:
+		if t != timeType {
+			f.sub = &lazyPlan{t: t}
+		}
+	}
+	return f
+}
+
+var tagCache sync.Map // element name → *[maxDepth]depthTags
+
+func tagsFor(name string) *[maxDepth]depthTags {
+	if v, ok := tagCache.Load(name); ok {
+		return v.(*[maxDepth]depthTags)
+	}
+	var t [maxDepth]depthTags
+	for d := range t {
+		in := strings.Repeat("    ", d)
+		t[d] = depthTags{open: in + "<" + name + ">", close: in + "</" + name + ">\n", empty: in + "<" + name + "/>\n"}
+	}
+	v, _ := tagCache.LoadOrStore(name, &t)
+	return v.(*[maxDepth]depthTags)
+}
+
 func encPlan(t reflect.Type) []encField {
 	if p, ok := encPlans.Load(t); ok {
 		return p.([]encField)
@@ -120,132 +182,194 @@ func encPlan(t reflect.Type) []encField {
 			continue
 		}
 		name, opts, _ := strings.Cut(tag, ",")
-		plan = append(plan, encField{index: i, name: name, omitEmpty: opts == "omitempty", kind: kindOf(f.Type)})
+		plan = append(plan, newField(i, name, opts == "omitempty", f.Type))
 	}
 	encPlans.Store(t, plan)
 	return plan
 }
 
 func encodeFields(buf *bytes.Buffer, rv reflect.Value, depth int) {
-	for _, f := range encPlan(rv.Type()) {
-		encodeField(buf, f.name, f.kind, f.omitEmpty, rv.Field(f.index), depth)
+	encodeWith(buf, encPlan(rv.Type()), rv, depth)
+}
+
+func encodeWith(buf *bytes.Buffer, plan []encField, rv reflect.Value, depth int) {
+	for i := range plan {
+		encodeField(buf, &plan[i], rv.Field(plan[i].index), depth)
 	}
 }
+
+// spaces is indentation for up to 16 levels in one write.
+const spaces = "                                                                "
 
 func indent(buf *bytes.Buffer, depth int) {
-	for range depth {
-		buf.WriteString("    ")
+	n := 4 * depth
+	for n > len(spaces) {
+		buf.WriteString(spaces)
+		n -= len(spaces)
 	}
+	buf.WriteString(spaces[:n])
 }
 
-func open(buf *bytes.Buffer, name string, depth int) {
+func open(buf *bytes.Buffer, f *encField, depth int) {
+	if depth < maxDepth {
+		buf.WriteString(f.tags[depth].open)
+		return
+	}
 	indent(buf, depth)
-	buf.WriteByte('<')
-	buf.WriteString(name)
-	buf.WriteByte('>')
+	buf.WriteString(f.tags[0].open)
 }
 
-func closeTag(buf *bytes.Buffer, name string) {
-	buf.WriteString("</")
-	buf.WriteString(name)
-	buf.WriteString(">\n")
-}
-
-func empty(buf *bytes.Buffer, name string, depth int) {
+// closeBlock ends an element whose children are on lines of their own.
+func closeBlock(buf *bytes.Buffer, f *encField, depth int) {
+	if depth < maxDepth {
+		buf.WriteString(f.tags[depth].close)
+		return
+	}
 	indent(buf, depth)
-	buf.WriteByte('<')
-	buf.WriteString(name)
-	buf.WriteString("/>\n")
+	buf.WriteString(f.close)
 }
 
-func encodeField(buf *bytes.Buffer, name string, kind encKind, omitEmpty bool, v reflect.Value, depth int) {
-	switch kind {
+func emptyTag(buf *bytes.Buffer, f *encField, depth int) {
+	if depth < maxDepth {
+		buf.WriteString(f.tags[depth].empty)
+		return
+	}
+	indent(buf, depth)
+	buf.WriteString(f.tags[0].empty)
+}
+
+func encodeField(buf *bytes.Buffer, f *encField, v reflect.Value, depth int) {
+	switch f.kind {
 	case kPtr:
 		if v.IsNil() {
 			return
 		}
-		e := v.Elem()
-		encodeField(buf, name, kindOf(e.Type()), false, e, depth)
+		encodeField(buf, f.elem, v.Elem(), depth)
 	case kString:
 		s := v.String()
 		if s == "" {
-			if !omitEmpty {
-				empty(buf, name, depth)
+			if !f.omitEmpty {
+				emptyTag(buf, f, depth)
 			}
 			return
 		}
-		open(buf, name, depth)
+		open(buf, f, depth)
 		escape(buf, s)
-		closeTag(buf, name)
+		buf.WriteString(f.close)
 	case kBool:
-		if omitEmpty && !v.Bool() {
+		if f.omitEmpty && !v.Bool() {
 			return
 		}
-		open(buf, name, depth)
+		open(buf, f, depth)
 		buf.WriteString(strconv.FormatBool(v.Bool()))
-		closeTag(buf, name)
+		buf.WriteString(f.close)
 	case kInt:
-		if omitEmpty && v.Int() == 0 {
+		if f.omitEmpty && v.Int() == 0 {
 			return
 		}
-		open(buf, name, depth)
+		open(buf, f, depth)
 		buf.Write(strconv.AppendInt(buf.AvailableBuffer(), v.Int(), 10))
-		closeTag(buf, name)
+		buf.WriteString(f.close)
 	case kUint:
-		if omitEmpty && v.Uint() == 0 {
+		if f.omitEmpty && v.Uint() == 0 {
 			return
 		}
-		open(buf, name, depth)
+		open(buf, f, depth)
 		buf.Write(strconv.AppendUint(buf.AvailableBuffer(), v.Uint(), 10))
-		closeTag(buf, name)
+		buf.WriteString(f.close)
 	case kFloat:
-		if omitEmpty && v.Float() == 0 {
+		if f.omitEmpty && v.Float() == 0 {
 			return
 		}
-		open(buf, name, depth)
+		open(buf, f, depth)
 		buf.Write(strconv.AppendFloat(buf.AvailableBuffer(), v.Float(), 'f', -1, 64))
-		closeTag(buf, name)
+		buf.WriteString(f.close)
 	case kTime:
-		t := v.Interface().(time.Time)
+		var t time.Time
+		if v.CanAddr() {
+			t = *(*time.Time)(v.Addr().UnsafePointer()) // no allocation, unlike Interface
+		} else {
+			t = v.Interface().(time.Time)
+		}
 		if t.IsZero() {
 			return
 		}
-		open(buf, name, depth)
-		buf.Write(t.UTC().AppendFormat(buf.AvailableBuffer(), TimeFormat))
-		closeTag(buf, name)
+		open(buf, f, depth)
+		buf.Write(appendTime(buf.AvailableBuffer(), t))
+		buf.WriteString(f.close)
 	case kStruct:
-		if omitEmpty && v.IsZero() {
+		if f.omitEmpty && v.IsZero() {
 			return
 		}
-		open(buf, name, depth)
+		open(buf, f, depth)
 		buf.WriteByte('\n')
-		encodeFields(buf, v, depth+1)
-		indent(buf, depth)
-		closeTag(buf, name)
+		encodeWith(buf, f.sub.get(), v, depth+1)
+		closeBlock(buf, f, depth)
 	case kSlice:
 		if v.Len() == 0 {
-			if !omitEmpty {
-				empty(buf, name, depth)
+			if !f.omitEmpty {
+				emptyTag(buf, f, depth)
 			}
 			return
 		}
-		open(buf, name, depth)
+		open(buf, f, depth)
 		buf.WriteByte('\n')
-		ek := kindOf(v.Type().Elem())
 		for i := range v.Len() {
-			encodeField(buf, "item", ek, false, v.Index(i), depth+1)
+			encodeField(buf, f.elem, v.Index(i), depth+1)
 		}
-		indent(buf, depth)
-		closeTag(buf, name)
+		closeBlock(buf, f, depth)
 	}
 }
+
+// appendTime appends t in TimeFormat, digit by digit: time.AppendFormat
+// parses its layout on every call, and a DescribeInstances writes two
+// timestamps per instance.
+func appendTime(b []byte, t time.Time) []byte {
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		return t.AppendFormat(b, TimeFormat)
+	}
+	hour, min, sec := t.Clock()
+	b = pad(b, year, 4)
+	b = append(b, '-')
+	b = pad(b, int(month), 2)
+	b = append(b, '-')
+	b = pad(b, day, 2)
+	b = append(b, 'T')
+	b = pad(b, hour, 2)
+	b = append(b, ':')
+	b = pad(b, min, 2)
+	b = append(b, ':')
+	b = pad(b, sec, 2)
+	b = append(b, '.')
+	b = pad(b, t.Nanosecond()/1e6, 3)
+	return append(b, 'Z')
+}
+
+// pad appends v (0 <= v < 10^width, width <= 4) as width decimal digits.
+func pad(b []byte, v, width int) []byte {
+	var d [4]byte
+	for i := width - 1; i >= 0; i-- {
+		d[i] = byte('0' + v%10)
+		v /= 10
+	}
+	return append(b, d[:width]...)
+}
+
+// needsEscape marks the bytes escape cannot copy as they are.
+var needsEscape = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = c < 0x20 || c >= 0x80 || c == '&' || c == '<' || c == '>' || c == '"' || c == '\''
+	}
+	return t
+}()
 
 // escape writes s as XML character data. Most values (IDs, states) need no
 // escaping, so the common case is a plain copy.
 func escape(buf *bytes.Buffer, s string) {
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < 0x20 || c >= 0x80 || c == '&' || c == '<' || c == '>' || c == '"' || c == '\'' {
+		if needsEscape[s[i]] {
 			if utf8.ValidString(s) {
 				xml.EscapeText(buf, []byte(s))
 			} else {
