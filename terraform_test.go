@@ -89,8 +89,11 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/ec2emu/ec2emu"
+	"github.com/ec2emu/ec2emu/backend"
 	"github.com/ec2emu/ec2emu/backend/mock"
+	"github.com/ec2emu/ec2emu/docker"
 	"github.com/ec2emu/ec2emu/ec2emutest"
+	"github.com/ec2emu/ec2emu/internal/dockertest"
 )
 
 // tfConfig is the aws_instance configuration replayed.
@@ -422,7 +425,29 @@ func (l *actionLog) sequence() []string {
 }
 
 func TestTerraformAWSInstanceReplay(t *testing.T) {
-	srv := ec2emu.New(mock.New(mock.WithDelay(20 * time.Millisecond)))
+	replayTerraform(t, mock.New(mock.WithDelay(20*time.Millisecond)), ubuntuAMI)
+}
+
+// TestTerraformAWSInstanceReplayDocker makes the same calls against real
+// containers: the update stops (pauses) and starts the container.
+func TestTerraformAWSInstanceReplayDocker(t *testing.T) {
+	t.Parallel()
+	cli := dockertest.Require(t)
+	ami, _ := dockertest.UniqueAMI(t, cli)
+	ns := dockertest.Namespace(t)
+	dockertest.RemoveContainersOnCleanup(t, cli, docker.LabelNamespace, ns)
+	b, err := docker.New(ctxT(t), docker.WithClient(cli), docker.WithNamespace(ns))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	replayTerraform(t, b, ami)
+}
+
+// replayTerraform replays aws_instance's create, refresh, user_data update
+// and destroy against a Server over b, launching AMI ami.
+func replayTerraform(t *testing.T, b backend.Backend, ami string) {
+	srv := ec2emu.New(b)
 	log := &actionLog{}
 	hs := httptest.NewServer(log.wrap(srv))
 	t.Cleanup(func() { hs.Close(); srv.Close() })
@@ -436,7 +461,7 @@ func TestTerraformAWSInstanceReplay(t *testing.T) {
 		t.Fatalf("CreateSecurityGroup: %v", err)
 	}
 	r := &tfReplay{t: t, c: ec2emutest.Client(hs.URL, "us-east-1"), cfg: tfConfig{
-		AMI: ubuntuAMI, InstanceType: "t3.micro", UserData: "#!/bin/sh\necho v1\n", Tags: map[string]string{"Name": "tf-replay"},
+		AMI: ami, InstanceType: "t3.micro", UserData: "#!/bin/sh\necho v1\n", Tags: map[string]string{"Name": "tf-replay"},
 		VPCSecurityGroupIDs: []string{aws.ToString(sg.GroupId)},
 	}}
 	readSeq := []string{"DescribeInstances", "DescribeInstanceTypes", "DescribeTags", "DescribeVpcs", "DescribeInstanceAttribute",
@@ -444,7 +469,7 @@ func TestTerraformAWSInstanceReplay(t *testing.T) {
 		"DescribeInstanceCreditSpecifications"}
 	wantState := func(userData string) map[string]string {
 		return map[string]string{
-			"instance_state": "running", "instance_type": "t3.micro", "ami": ubuntuAMI, "tags.Name": "tf-replay",
+			"instance_state": "running", "instance_type": "t3.micro", "ami": ami, "tags.Name": "tf-replay",
 			"instance_initiated_shutdown_behavior": "stop",
 			"root_block_device.volume_id":          "vol-" + strings.TrimPrefix(r.id, "i-"),
 			"root_block_device.volume_size":        "8", "root_block_device.volume_type": "gp3",
