@@ -226,7 +226,7 @@ func (b *Backend) forgetAMI(id string) {
 // the boot wrapper) and carries the AMI's name, description and metadata in
 // labels.
 func (b *Backend) CreateImage(ctx context.Context, id string, spec backend.ImageSpec) (backend.Image, error) {
-	defer b.own.begin(id)()
+	defer b.own.begin(id, "")() // the source keeps its state
 	cid, err := b.resolve(ctx, id)
 	if err != nil {
 		return backend.Image{}, err

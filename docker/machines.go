@@ -28,7 +28,7 @@ func containerName(id string) string { return ContainerPrefix + id }
 // once it runs. It makes three Docker calls (create, start, inspect for the
 // address); on failure it removes the container it made.
 func (b *Backend) Launch(ctx context.Context, spec backend.LaunchSpec) (backend.Machine, error) {
-	defer b.own.begin(spec.InstanceID)()
+	defer b.own.begin(spec.InstanceID, backend.StateRunning)()
 	img, err := b.lookupAMI(ctx, spec.ImageID)
 	if err != nil {
 		return backend.Machine{}, err
@@ -148,7 +148,7 @@ func (b *Backend) ours(names []string, labels map[string]string) (string, bool) 
 // Stop pauses the instance's container. A container already paused or exited
 // is already stopped.
 func (b *Backend) Stop(ctx context.Context, id string) error {
-	defer b.own.begin(id)()
+	defer b.own.begin(id, backend.StateStopped)()
 	return b.withContainer(ctx, id, "pause", func(cid string) error {
 		if err := b.settle(ctx, id, true); err != nil {
 			return err
@@ -171,7 +171,7 @@ func (b *Backend) Stop(ctx context.Context, id string) error {
 // Start unpauses the instance's container, or starts it again if it exited
 // behind the backend's back. A running container is already started.
 func (b *Backend) Start(ctx context.Context, id string) error {
-	defer b.own.begin(id)()
+	defer b.own.begin(id, backend.StateRunning)()
 	return b.withContainer(ctx, id, "unpause", func(cid string) error {
 		if err := b.settle(ctx, id, false); err != nil {
 			return err
@@ -200,9 +200,29 @@ var rebootTimeout = 2
 
 // Reboot restarts the instance's container.
 func (b *Backend) Reboot(ctx context.Context, id string) error {
-	defer b.own.begin(id)()
+	defer b.own.begin(id, backend.StateRunning)()
 	return b.withContainer(ctx, id, "restart", func(cid string) error {
-		return b.cli.ContainerRestart(ctx, cid, container.StopOptions{Timeout: &rebootTimeout})
+		// Keep away from a pause just made (a commit's): its late echo can
+		// make the daemon take the container for paused mid-restart.
+		if err := b.settle(ctx, id, false); err != nil {
+			return err
+		}
+		err := b.cli.ContainerRestart(ctx, cid, container.StopOptions{Timeout: &rebootTimeout})
+		// Whatever the daemon made of it, a rebooted instance runs: under
+		// load a restart can end with the container exited or marked paused.
+		st, ierr := b.status(ctx, cid)
+		if ierr != nil {
+			return errors.Join(err, ierr)
+		}
+		switch st {
+		case container.StateRunning:
+			return nil
+		case container.StatePaused:
+			return b.cli.ContainerUnpause(ctx, cid)
+		case container.StateExited, container.StateCreated, container.StateDead:
+			return b.cli.ContainerStart(ctx, cid, container.StartOptions{})
+		}
+		return err
 	})
 }
 
@@ -211,7 +231,7 @@ func (b *Backend) Reboot(ctx context.Context, id string) error {
 // and keeps it, renamed localstack-ec2.<id>.terminated. A container that is
 // already gone is not an error.
 func (b *Backend) Terminate(ctx context.Context, id string) error {
-	defer b.own.begin(id)()
+	defer b.own.begin(id, backend.StateTerminated)()
 	var imageID string // the container's image, to drop once deregistered and unused
 	err := b.withContainer(ctx, id, "remove", func(cid string) error {
 		if b.remove {

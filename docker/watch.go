@@ -31,14 +31,18 @@ type ownCalls struct {
 type ownCall struct {
 	inflight   int
 	start, end time.Time
-	// reported is the last state Watch reported since our last call: Docker
+	// reported is the state the instance is known to be in: the one our
+	// last call left it in, or the last one Watch reported since. Docker
 	// sends several events for one change (kill, then die), and each change
 	// must be reported once.
 	reported backend.State
 }
 
 // begin marks a call on instance id in flight; the returned func ends it.
-func (o *ownCalls) begin(id string) func() {
+// leaves is the state the call leaves the instance in ("" if it keeps
+// whatever it was), so that echoes of it that Docker sends late are not
+// taken for drift.
+func (o *ownCalls) begin(id string, leaves backend.State) func() {
 	o.mu.Lock()
 	c := o.m[id]
 	if c == nil {
@@ -58,6 +62,9 @@ func (o *ownCalls) begin(id string) func() {
 		o.mu.Lock()
 		c.inflight--
 		c.end = time.Now()
+		if leaves != "" {
+			c.reported = leaves
+		}
 		o.mu.Unlock()
 	}
 }
@@ -102,6 +109,14 @@ func (o *ownCalls) caused(id string, t time.Time) bool {
 	return !t.Before(c.start.Add(-ownSlack)) && !t.After(c.end.Add(ownSlack))
 }
 
+// settleDrift is how long a state from the event stream must hold before
+// Watch reports it. Under load Docker 20.10 may report a pause or unpause of
+// ours a second time, long after the call (its containerd event arrives
+// after the next call on the container has run), briefly flipping the state
+// back; such a flap ends in the state our last call left, so it is not
+// drift. Real drift holds, and is reported this much later.
+const settleDrift = time.Second
+
 // eventState maps a container event action to the state it leaves the
 // machine in; ok is false for actions that change nothing (kill and stop are
 // followed by die, exec and attach change nothing).
@@ -130,6 +145,27 @@ func (b *Backend) Watch(ctx context.Context, fn func(backend.Event)) error {
 	)
 	var since string
 	backoff := 100 * time.Millisecond
+	// Drift waiting to settle, by instance; flushed by one timer.
+	pending := map[string]pendingDrift{}
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	defer timer.Stop()
+	flush := func(now time.Time) {
+		next := time.Time{}
+		for id, p := range pending {
+			if !now.Before(p.due) {
+				delete(pending, id)
+				if b.own.report(id, p.state) {
+					fn(backend.Event{ID: id, State: p.state})
+				}
+			} else if next.IsZero() || p.due.Before(next) {
+				next = p.due
+			}
+		}
+		if !next.IsZero() {
+			timer.Reset(next.Sub(now))
+		}
+	}
 	for {
 		sctx, cancel := context.WithCancel(ctx)
 		msgs, errs := b.cli.Events(sctx, events.ListOptions{Filters: f, Since: since})
@@ -145,7 +181,11 @@ func (b *Backend) Watch(ctx context.Context, fn func(backend.Event)) error {
 					// Resume after this event if the stream breaks.
 					next := t.Add(time.Nanosecond)
 					since = fmt.Sprintf("%d.%09d", next.Unix(), next.Nanosecond())
-					b.handleEvent(m, t, fn)
+					if b.handleEvent(m, t, pending, fn) {
+						flush(time.Now())
+					}
+				case <-timer.C:
+					flush(time.Now())
 				case err := <-errs:
 					return err
 				case <-ctx.Done():
@@ -171,20 +211,38 @@ func (b *Backend) Watch(ctx context.Context, fn func(backend.Event)) error {
 	}
 }
 
-func (b *Backend) handleEvent(m events.Message, t time.Time, fn func(backend.Event)) {
+// pendingDrift is a state seen on the event stream, reported once it has
+// held until due.
+type pendingDrift struct {
+	state backend.State
+	due   time.Time
+}
+
+// handleEvent sorts one event: our own calls' are dropped, a removal is
+// reported at once (it is final), other drift waits in pending to settle.
+// It says whether pending changed.
+func (b *Backend) handleEvent(m events.Message, t time.Time, pending map[string]pendingDrift, fn func(backend.Event)) bool {
 	id, ok := b.ours([]string{m.Actor.Attributes["name"]}, m.Actor.Attributes)
 	if !ok {
-		return
+		return false
 	}
 	st, ok := eventState(m.Action)
 	if !ok {
-		return
+		return false
 	}
 	if st == backend.StateTerminated {
 		b.forget(id)
 	}
-	if b.own.caused(id, t) || !b.own.report(id, st) {
-		return
+	if b.own.caused(id, t) {
+		return false
 	}
-	fn(backend.Event{ID: id, State: st})
+	if st == backend.StateTerminated {
+		delete(pending, id)
+		if b.own.report(id, st) {
+			fn(backend.Event{ID: id, State: st})
+		}
+		return false
+	}
+	pending[id] = pendingDrift{state: st, due: time.Now().Add(settleDrift)}
+	return true
 }

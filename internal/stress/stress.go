@@ -156,8 +156,25 @@ func Run(t *testing.T, cfg Config) {
 	}
 
 	c := clients[0]
-	final := r.settle(ctx, c)
-	r.compare(ctx, final)
+	// EC2's view and the machines agree eventually, not at once: a reboot
+	// keeps the instance running while its machine restarts, and drift
+	// reaches the Server through the event stream. Wait for agreement.
+	var final map[string]types.InstanceStateName
+	deadline := time.Now().Add(cfg.Settle)
+	for {
+		final = r.settle(ctx, c)
+		problems := r.compare(ctx, final)
+		if len(problems) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			for _, p := range problems {
+				t.Error(p)
+			}
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	r.settleImages(ctx, c)
 	if cfg.AfterSettle != nil {
 		cfg.AfterSettle(t, final)
@@ -430,21 +447,23 @@ func (r *run) settle(ctx context.Context, c *ec2.Client) map[string]types.Instan
 
 // compare checks EC2's settled view against the backend's machines: a
 // running or stopped instance has a machine in that state, a terminated one
-// has none, and the backend has no machine EC2 does not know.
-func (r *run) compare(ctx context.Context, final map[string]types.InstanceStateName) {
+// has none, and the backend has no machine EC2 does not know. It returns
+// what disagrees.
+func (r *run) compare(ctx context.Context, final map[string]types.InstanceStateName) []string {
 	r.t.Helper()
 	ms, err := r.cfg.Backend.Machines(ctx)
 	if err != nil {
 		r.t.Fatalf("Machines: %v", err)
 	}
+	var problems []string
 	machines := map[string]backend.State{}
 	for _, m := range ms {
 		if _, dup := machines[m.ID]; dup {
-			r.t.Errorf("backend lists machine %s twice", m.ID)
+			problems = append(problems, fmt.Sprintf("backend lists machine %s twice", m.ID))
 		}
 		machines[m.ID] = m.State
 		if _, ok := final[m.ID]; !ok {
-			r.t.Errorf("backend runs machine %s (%s) that EC2 does not describe", m.ID, m.State)
+			problems = append(problems, fmt.Sprintf("backend runs machine %s (%s) that EC2 does not describe", m.ID, m.State))
 		}
 	}
 	counts := map[types.InstanceStateName]int{}
@@ -454,17 +473,20 @@ func (r *run) compare(ctx context.Context, final map[string]types.InstanceStateN
 		switch st {
 		case types.InstanceStateNameTerminated:
 			if ok {
-				r.t.Errorf("%s is terminated but the backend still has its machine (%s)", id, m)
+				problems = append(problems, fmt.Sprintf("%s is terminated but the backend still has its machine (%s)", id, m))
 			}
 		case types.InstanceStateNameRunning, types.InstanceStateNameStopped:
 			if !ok || string(m) != string(st) {
-				r.t.Errorf("%s is %s but the backend's machine is %q (exists %v)", id, st, m, ok)
+				problems = append(problems, fmt.Sprintf("%s is %s but the backend's machine is %q (exists %v)", id, st, m, ok))
 			}
 		default:
-			r.t.Errorf("%s settled in %s", id, st)
+			problems = append(problems, fmt.Sprintf("%s settled in %s", id, st))
 		}
 	}
-	r.t.Logf("settled: %v", counts)
+	if len(problems) == 0 {
+		r.t.Logf("settled: %v", counts)
+	}
+	return problems
 }
 
 // settleImages waits until no image made by CreateImage is pending; each
