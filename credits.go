@@ -50,28 +50,14 @@ func (s *Server) describeInstanceCreditSpecifications(ctx context.Context, c *ca
 		return nil, err
 	}
 	out := &xmlproto.DescribeInstanceCreditSpecificationsResponse{InstanceCreditSpecifications: []xmlproto.InstanceCreditSpecification{}}
-	limit := len(candidates)
-	if req.MaxResults != nil {
-		limit = *req.MaxResults
-	}
-	var lastSeq uint64
-	for _, inst := range candidates {
-		if inst.seq <= after || !s.visible(inst, now) || !fs.match(inst) {
-			continue
-		}
+	out.NextToken = s.instancePage(candidates, req.MaxResults, after, now, func(inst *instance) bool {
 		// Without IDs EC2 lists only what runs unlimited (including
 		// instances resized away from a burstable type).
-		if len(req.InstanceIDs) == 0 && inst.attrs.CPUCredits != "unlimited" {
-			continue
-		}
-		if len(out.InstanceCreditSpecifications) == limit {
-			out.NextToken = pageToken(lastSeq)
-			break
-		}
+		return fs.match(inst) && (len(req.InstanceIDs) > 0 || inst.attrs.CPUCredits == "unlimited")
+	}, func(inst *instance) {
 		out.InstanceCreditSpecifications = append(out.InstanceCreditSpecifications,
 			xmlproto.InstanceCreditSpecification{InstanceID: inst.id, CPUCredits: creditsOf(inst)})
-		lastSeq = inst.seq
-	}
+	})
 	return out, nil
 }
 

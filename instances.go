@@ -415,6 +415,29 @@ func parsePageToken(tok string) (uint64, error) {
 	return 0, apiErr(ErrInvalidParameterValue, "The token '%s' is invalid.", tok)
 }
 
+// page cuts items to one page of at most max (all when max is nil) after
+// the offset the token names, and returns the token of the next page.
+func page[T any](items []T, max *int, token string) ([]T, string, error) {
+	offset, err := parsePageToken(token)
+	if err != nil {
+		return nil, "", err
+	}
+	p, next := pageAt(items, max, offset)
+	return p, next, nil
+}
+
+// pageAt is page for an offset already read from the token.
+func pageAt[T any](items []T, max *int, offset uint64) ([]T, string) {
+	if offset >= uint64(len(items)) {
+		return items[:0], ""
+	}
+	items = items[offset:]
+	if max == nil || len(items) <= *max {
+		return items, ""
+	}
+	return items[:*max], pageToken(offset + uint64(*max))
+}
+
 func (s *Server) describeInstances(ctx context.Context, c *call) (any, error) {
 	var req xmlproto.DescribeInstancesRequest
 	if err := c.decode(&req); err != nil {

@@ -430,23 +430,6 @@ func mapAssoc(v *xmlproto.Vpc, f func(xmlproto.VpcCidrBlockAssociation) string) 
 	return out
 }
 
-// page cuts items to one page of at most max (all when max is nil) after
-// the offset the token names, and returns the token of the next page.
-func page[T any](items []T, max *int, token string) ([]T, string, error) {
-	offset, err := parsePageToken(token)
-	if err != nil {
-		return nil, "", err
-	}
-	if offset >= uint64(len(items)) {
-		return items[:0], "", nil
-	}
-	items = items[offset:]
-	if max == nil || len(items) <= *max {
-		return items, "", nil
-	}
-	return items[:*max], pageToken(offset + uint64(*max)), nil
-}
-
 func (s *Server) describeVpcs(ctx context.Context, c *call) (any, error) {
 	var req xmlproto.DescribeVpcsRequest
 	if err := c.decode(&req); err != nil {

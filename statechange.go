@@ -211,30 +211,40 @@ func (s *Server) describeInstanceStatus(ctx context.Context, c *call) (any, erro
 		return nil, err
 	}
 	out := &xmlproto.DescribeInstanceStatusResponse{InstanceStatuses: []xmlproto.InstanceStatus{}}
-	limit := len(candidates)
-	if req.MaxResults != nil {
-		limit = *req.MaxResults
-	}
-	var lastSeq uint64
-	for _, inst := range candidates {
-		if inst.seq <= after || !s.visible(inst, now) || !fs.match(inst) {
-			continue
-		}
-		if !req.IncludeAllInstances && inst.state != stateRunning {
-			continue
-		}
-		if len(out.InstanceStatuses) == limit {
-			out.NextToken = pageToken(lastSeq)
-			break
-		}
+	out.NextToken = s.instancePage(candidates, req.MaxResults, after, now, func(inst *instance) bool {
+		return fs.match(inst) && (req.IncludeAllInstances || inst.state == stateRunning)
+	}, func(inst *instance) {
 		st := statusOf(inst)
 		out.InstanceStatuses = append(out.InstanceStatuses, xmlproto.InstanceStatus{
 			InstanceID: inst.id, AvailabilityZone: inst.az, InstanceState: stateOf(inst.state),
 			SystemStatus: st, InstanceStatus: st,
 		})
-		lastSeq = inst.seq
-	}
+	})
 	return out, nil
+}
+
+// instancePage is the paging of the Describe actions that list instances
+// one by one: it passes emit, in launch order, the visible candidates after
+// the page token's instance that keep accepts, at most max of them (all when
+// max is nil), and returns the next page's token if more remain. Callers
+// hold s.mu (read).
+func (s *Server) instancePage(candidates []*instance, max *int, after uint64, now time.Time, keep func(*instance) bool, emit func(*instance)) string {
+	limit := len(candidates)
+	if max != nil {
+		limit = *max
+	}
+	n, lastSeq := 0, uint64(0)
+	for _, inst := range candidates {
+		if inst.seq <= after || !s.visible(inst, now) || !keep(inst) {
+			continue
+		}
+		if n == limit {
+			return pageToken(lastSeq)
+		}
+		emit(inst)
+		n, lastSeq = n+1, inst.seq
+	}
+	return ""
 }
 
 func (s *Server) getConsoleOutput(ctx context.Context, c *call) (any, error) {

@@ -267,21 +267,16 @@ func (s *Server) describeTags(ctx context.Context, c *call) (any, error) {
 		}
 		return strings.Compare(a.Key, b.Key)
 	})
-	out := &xmlproto.DescribeTagsResponse{Tags: []xmlproto.TagDescription{}}
-	matched := uint64(0)
+	matched := all[:0]
 	for i := range all {
-		if !fs.match(&all[i]) {
-			continue
+		if fs.match(&all[i]) {
+			matched = append(matched, all[i])
 		}
-		matched++
-		if matched <= offset {
-			continue
-		}
-		if req.MaxResults != nil && len(out.Tags) == *req.MaxResults {
-			out.NextToken = pageToken(matched - 1)
-			break
-		}
-		out.Tags = append(out.Tags, all[i])
+	}
+	out := &xmlproto.DescribeTagsResponse{}
+	out.Tags, out.NextToken = pageAt(matched, req.MaxResults, offset)
+	if out.Tags == nil {
+		out.Tags = []xmlproto.TagDescription{}
 	}
 	return out, nil
 }

@@ -148,24 +148,16 @@ func (s *Server) describeVolumes(ctx context.Context, c *call) (any, error) {
 			return nil, apiErr(ErrInvalidVolumeNotFound, "The volume '%s' does not exist.", id)
 		}
 	}
-	out := &xmlproto.DescribeVolumesResponse{Volumes: []xmlproto.Volume{}}
-	matched := uint64(0)
+	var matched []*volumeRef
 	for i := range all {
 		r := &all[i]
-		if len(req.VolumeIDs) > 0 && !slices.Contains(req.VolumeIDs, r.id) {
-			continue
+		if (len(req.VolumeIDs) == 0 || slices.Contains(req.VolumeIDs, r.id)) && fs.match(r) {
+			matched = append(matched, r)
 		}
-		if !fs.match(r) {
-			continue
-		}
-		matched++
-		if matched <= offset {
-			continue
-		}
-		if req.MaxResults != nil && len(out.Volumes) == *req.MaxResults {
-			out.NextToken = pageToken(matched - 1)
-			break
-		}
+	}
+	pg, next := pageAt(matched, req.MaxResults, offset)
+	out := &xmlproto.DescribeVolumesResponse{Volumes: make([]xmlproto.Volume, 0, len(pg)), NextToken: next}
+	for _, r := range pg {
 		out.Volumes = append(out.Volumes, r.view())
 	}
 	return out, nil
