@@ -131,7 +131,7 @@ type Backend struct {
 	network     string
 
 	mu      sync.Mutex
-	cids    map[string]string // instance ID → container ID, checked to be ours
+	cids    map[string]ctr    // instance ID → its container
 	toggles map[string]toggle // instance ID → our last pause or unpause
 
 	imgMu  sync.Mutex
@@ -155,7 +155,7 @@ func New(ctx context.Context, opts ...Option) (*Backend, error) {
 		ns:          DefaultNamespace,
 		remove:      true,
 		mountSocket: true,
-		cids:        map[string]string{},
+		cids:        map[string]ctr{},
 		toggles:     map[string]toggle{},
 		amis:        map[string]amiRef{},
 		images:      map[string]*imageDetails{},

@@ -50,7 +50,7 @@ func (f *fakeClient) ContainerRemove(ctx context.Context, id string, o container
 
 func TestLaunchFailureCleansUp(t *testing.T) {
 	f := &fakeClient{}
-	b := &Backend{cli: f, ns: "ns", log: nopLogger(), cids: map[string]string{}, toggles: map[string]toggle{},
+	b := &Backend{cli: f, ns: "ns", log: nopLogger(), cids: map[string]ctr{}, toggles: map[string]toggle{},
 		amis: map[string]amiRef{}, images: map[string]*imageDetails{}, own: ownCalls{m: map[string]*ownCall{}}}
 	_, err := b.Launch(t.Context(), backend.LaunchSpec{InstanceID: "i-1", ImageID: "ami-1"})
 	if err == nil {

@@ -84,7 +84,7 @@ func (b *Backend) Launch(ctx context.Context, spec backend.LaunchSpec) (backend.
 	if err != nil {
 		return fail("inspect container", err)
 	}
-	b.remember(spec.InstanceID, created.ID)
+	b.remember(spec.InstanceID, created.ID, img.imageID)
 	m := backend.Machine{
 		ID:         spec.InstanceID,
 		ImageID:    spec.ImageID,
@@ -113,7 +113,7 @@ func (b *Backend) Machines(ctx context.Context) ([]backend.Machine, error) {
 		if !ok {
 			continue
 		}
-		b.remember(id, c.ID)
+		b.remember(id, c.ID, c.ImageID)
 		m := backend.Machine{
 			ID:         id,
 			ImageID:    c.Labels[LabelImageID],
@@ -235,9 +235,7 @@ func (b *Backend) Terminate(ctx context.Context, id string) error {
 	var imageID string // the container's image, to drop once deregistered and unused
 	err := b.withContainer(ctx, id, "remove", func(cid string) error {
 		if b.remove {
-			if info, err := b.cli.ContainerInspect(ctx, cid); err == nil {
-				imageID = info.Image
-			}
+			imageID = b.imageOf(id)
 			return b.cli.ContainerRemove(ctx, cid, container.RemoveOptions{Force: true})
 		}
 		st, err := b.status(ctx, cid)
@@ -334,10 +332,10 @@ func (b *Backend) withContainer(ctx context.Context, id, op string, fn func(cid 
 // time to check that it carries this namespace's labels.
 func (b *Backend) resolve(ctx context.Context, id string) (string, error) {
 	b.mu.Lock()
-	cid, ok := b.cids[id]
+	c, ok := b.cids[id]
 	b.mu.Unlock()
 	if ok {
-		return cid, nil
+		return c.id, nil
 	}
 	info, err := b.cli.ContainerInspect(ctx, containerName(id))
 	if err != nil {
@@ -349,14 +347,28 @@ func (b *Backend) resolve(ctx context.Context, id string) (string, error) {
 	if _, ok := b.ours([]string{info.Name}, info.Config.Labels); !ok {
 		return "", notFound("instance", id)
 	}
-	b.remember(id, info.ID)
+	b.remember(id, info.ID, info.Image)
 	return info.ID, nil
 }
 
-func (b *Backend) remember(id, cid string) {
+// ctr is what the backend keeps of an instance's container.
+type ctr struct {
+	id    string // container ID, checked to be ours
+	image string // Docker image ID it runs from
+}
+
+func (b *Backend) remember(id, cid, image string) {
 	b.mu.Lock()
-	b.cids[id] = cid
+	b.cids[id] = ctr{id: cid, image: image}
 	b.mu.Unlock()
+}
+
+// imageOf returns the Docker image ID instance id's container runs from, as
+// last seen ("" if not known).
+func (b *Backend) imageOf(id string) string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.cids[id].image
 }
 
 func (b *Backend) forget(id string) {
