@@ -36,6 +36,14 @@ const (
 // They are stored as JSON with the machine at launch, so the field names are
 // part of the metadata format.
 type instanceAttrs struct {
+	attrFlags
+	Volumes []volume `json:"volumes,omitempty"` // root first
+}
+
+// attrFlags are the attributes held by value, so that they compare with ==
+// (see viewKey). encoding/json writes them inline, as if declared in
+// instanceAttrs.
+type attrFlags struct {
 	DisableAPITermination bool         `json:"disableApiTermination,omitempty"`
 	DisableAPIStop        bool         `json:"disableApiStop,omitempty"`
 	ShutdownBehavior      string       `json:"shutdownBehavior,omitempty"` // "stop" or "terminate"
@@ -46,7 +54,6 @@ type instanceAttrs struct {
 	Metadata              metadataOpts `json:"metadataOptions"`
 	AutoRecovery          string       `json:"autoRecovery,omitempty"`
 	RebootMigration       string       `json:"rebootMigration,omitempty"`
-	Volumes               []volume     `json:"volumes,omitempty"` // root first
 }
 
 // metadataOpts are the instance metadata service options.
@@ -87,12 +94,14 @@ func defaultCredits(t string) (string, bool) {
 func defaultAttrs(instanceType string) instanceAttrs {
 	credits, _ := defaultCredits(instanceType)
 	return instanceAttrs{
-		ShutdownBehavior: "stop",
-		CPUCredits:       credits,
-		Metadata: metadataOpts{HTTPTokens: "optional", HopLimit: 1, HTTPEndpoint: "enabled",
-			HTTPProtocolIPv6: "disabled", InstanceMetadataTags: "disabled"},
-		AutoRecovery:    "default",
-		RebootMigration: "default",
+		attrFlags: attrFlags{
+			ShutdownBehavior: "stop",
+			CPUCredits:       credits,
+			Metadata: metadataOpts{HTTPTokens: "optional", HopLimit: 1, HTTPEndpoint: "enabled",
+				HTTPProtocolIPv6: "disabled", InstanceMetadataTags: "disabled"},
+			AutoRecovery:    "default",
+			RebootMigration: "default",
+		},
 		Volumes: []volume{{Device: rootDeviceName, Size: rootVolumeSize, Type: rootVolumeType,
 			Iops: defaultIops(rootVolumeType, rootVolumeSize), Throughput: defaultThroughput(rootVolumeType),
 			DeleteOnTermination: true, Root: true}},
@@ -670,7 +679,7 @@ func (s *Server) modifyInstanceAttribute(ctx context.Context, c *call) (any, err
 		return nil, apiErr(ErrIncorrectInstanceState, "The instance '%s' is not in the 'stopped' state.", inst.id)
 	}
 	a := &inst.attrs
-	var dots []*volume // blockDeviceMapping: the volumes to change, checked first
+	var dots []int // blockDeviceMapping: the volumes to change, checked first
 	for _, m := range ch.bdms {
 		i := slices.IndexFunc(a.Volumes, func(v volume) bool { return v.Device == m.DeviceName })
 		if i < 0 {
@@ -682,7 +691,7 @@ func (s *Server) modifyInstanceAttribute(ctx context.Context, c *call) (any, err
 		if m.Ebs.VolumeID != "" && m.Ebs.VolumeID != volumeID(inst.id, a.Volumes[i]) {
 			return nil, apiErr(ErrInvalidParameterValue, "The volume '%s' is not attached to %s at %s", m.Ebs.VolumeID, inst.id, m.DeviceName)
 		}
-		dots = append(dots, &a.Volumes[i])
+		dots = append(dots, i)
 	}
 	var groups []xmlproto.GroupIdentifier // groupSet: resolved in the instance's VPC
 	for _, id := range ch.groups {
@@ -723,9 +732,13 @@ func (s *Server) modifyInstanceAttribute(ctx context.Context, c *call) (any, err
 	case "groupSet":
 		inst.nic.groups = groups
 	case "blockDeviceMapping":
+		// A new slice, not a change in place: a DescribeInstances item
+		// encoded earlier is known stale by its volumes' identity (viewKey).
+		vols := slices.Clone(a.Volumes)
 		for i, v := range dots {
-			v.DeleteOnTermination = *ch.bdms[i].Ebs.DeleteOnTermination
+			vols[v].DeleteOnTermination = *ch.bdms[i].Ebs.DeleteOnTermination
 		}
+		a.Volumes = vols
 	}
 	return &xmlproto.Return{Return: true}, nil
 }

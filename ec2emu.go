@@ -11,6 +11,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ec2emu/ec2emu/backend"
@@ -42,6 +43,8 @@ type Server struct {
 	images    map[string]*image    // images made by CreateImage while in flight or failed
 	seq       uint64               // launch order across zones
 	launching int                  // backend launches in flight
+
+	described atomic.Int64 // bytes of instances kept as DescribeInstances wrote them (describecache.go)
 
 	lastImagesMu sync.Mutex
 	lastImages   []backend.Image // the backend's last image listing, for DescribeImages while it is down

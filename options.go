@@ -23,6 +23,7 @@ type config struct {
 	closeBackend   bool
 	adoptTimeout   time.Duration
 	backendTimeout time.Duration
+	describeCache  int64
 }
 
 func defaultConfig() config {
@@ -37,6 +38,7 @@ func defaultConfig() config {
 		maxInstances:   20,
 		adoptTimeout:   30 * time.Second,
 		backendTimeout: 5 * time.Minute,
+		describeCache:  16 << 20,
 	}
 }
 
@@ -125,3 +127,13 @@ func WithCredentials(keys map[string]string) Option {
 // WithBackendTimeout bounds each background backend call (launch, stop,
 // start, terminate, create-image). Default five minutes.
 func WithBackendTimeout(d time.Duration) Option { return func(c *config) { c.backendTimeout = d } }
+
+// WithDescribeCache bounds the memory kept for instances as DescribeInstances
+// writes them. An instance that has not changed since it was last described
+// is copied from that answer instead of being built and encoded again,
+// which is most of a DescribeInstances' cost; an instance takes about
+// 5.5 KiB. Default 16 MiB (about 3,000 instances; the rest are encoded on
+// every call). 0 turns the cache off.
+func WithDescribeCache(maxBytes int64) Option {
+	return func(c *config) { c.describeCache = max(maxBytes, 0) }
+}

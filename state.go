@@ -3,6 +3,7 @@ package ec2emu
 import (
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/ec2emu/ec2emu/backend"
@@ -94,6 +95,8 @@ type instance struct {
 	// flight, so drift events do not fight the Server's own transitions.
 	lastOp chan struct{}
 	busy   int
+
+	described atomic.Pointer[described] // as DescribeInstances last wrote it (describecache.go)
 }
 
 type keyPair struct {
@@ -174,6 +177,7 @@ func (s *Server) purge(z *zone, now time.Time) {
 			continue
 		}
 		delete(s.instances, inst.id)
+		s.forgetDescribed(inst)
 		inst.res.instances = slices.DeleteFunc(inst.res.instances, func(i *instance) bool { return i == inst })
 		if len(inst.res.instances) == 0 {
 			delete(z.reservations, inst.res.id)

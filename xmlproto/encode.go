@@ -46,6 +46,51 @@ func Encode(buf *bytes.Buffer, action, requestID string, body any) {
 	buf.WriteString("Response>\n")
 }
 
+// Encoded is a slice item written ahead by EncodeItem. A response that
+// repeats an unchanged element (DescribeInstances, polled by every waiter)
+// can keep its bytes and copy them instead of building and encoding the
+// element again. Only a slice of Encoded may hold one, at the depth it was
+// encoded for; anything else is a programming error and panics.
+type Encoded struct {
+	depth int
+	xml   []byte
+}
+
+// EncodeItem writes v as the `<item>` of a slice at depth, indented as
+// Encode would write it there.
+func EncodeItem(v any, depth int) Encoded {
+	rv := reflect.ValueOf(v)
+	for rv.Kind() == reflect.Pointer {
+		rv = rv.Elem()
+	}
+	f, ok := itemFields.Load(rv.Type())
+	if !ok {
+		nf := newField(0, "item", false, rv.Type())
+		f, _ = itemFields.LoadOrStore(rv.Type(), &nf)
+	}
+	buf := itemBufs.Get().(*bytes.Buffer)
+	defer itemBufs.Put(buf)
+	buf.Reset()
+	encodeField(buf, f.(*encField), rv, depth)
+	return Encoded{depth: depth, xml: bytes.Clone(buf.Bytes())}
+}
+
+var (
+	itemFields sync.Map // reflect.Type → *encField, as a slice item
+	itemBufs   = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+)
+
+// Len is the size of the encoded item in bytes.
+func (e Encoded) Len() int { return len(e.xml) }
+
+// String is the item's XML.
+func (e Encoded) String() string { return string(e.xml) }
+
+// Equal reports whether e and o hold the same bytes at the same depth.
+func (e Encoded) Equal(o Encoded) bool {
+	return e.depth == o.depth && bytes.Equal(e.xml, o.xml)
+}
+
 // EncodeError writes EC2's error envelope. Its shape differs from the
 // success envelope: root `Response`, and `RequestID` spelled with a capital
 // ID, which aws-sdk-go-v2 matches case-sensitively.
@@ -71,6 +116,7 @@ const (
 	kStruct
 	kSlice
 	kPtr
+	kEncoded
 )
 
 // encField is how one struct field (or slice item, or pointer target) is
@@ -111,12 +157,17 @@ type depthTags struct {
 
 var encPlans sync.Map // reflect.Type → []encField
 
-var timeType = reflect.TypeFor[time.Time]()
+var (
+	timeType    = reflect.TypeFor[time.Time]()
+	encodedType = reflect.TypeFor[Encoded]()
+)
 
 func kindOf(t reflect.Type) encKind {
 	switch {
 	case t == timeType:
 		return kTime
+	case t == encodedType:
+		return kEncoded
 	case t.Kind() == reflect.String:
 		return kString
 	case t.Kind() == reflect.Bool:
@@ -305,6 +356,12 @@ func encodeField(buf *bytes.Buffer, f *encField, v reflect.Value, depth int) {
 		buf.WriteByte('\n')
 		encodeWith(buf, f.sub.get(), v, depth+1)
 		closeBlock(buf, f, depth)
+	case kEncoded:
+		e := (*Encoded)(v.Addr().UnsafePointer()) // slice items are addressable
+		if e.depth != depth || len(e.xml) == 0 {
+			panic(fmt.Sprintf("xmlproto: an item encoded at depth %d (%d bytes) written at depth %d", e.depth, len(e.xml), depth))
+		}
+		buf.Write(e.xml)
 	case kSlice:
 		if v.Len() == 0 {
 			if !f.omitEmpty {
