@@ -46,12 +46,12 @@ func TestMockAndMemoryRows(t *testing.T) {
 			t.Errorf("row %q: target %q but met %q", r.name, r.target, r.met)
 		}
 	}
-	if len(tb.rows) != 13 {
-		t.Errorf("got %d rows, want 13:\n%s", len(tb.rows), strings.Join(names, "\n"))
+	if len(tb.rows) != 14 {
+		t.Errorf("got %d rows, want 14:\n%s", len(tb.rows), strings.Join(names, "\n"))
 	}
 	var out bytes.Buffer
 	tb.print(&out)
-	if lines := strings.Count(out.String(), "\n| "); lines != 2+13 { // header, separator, rows
+	if lines := strings.Count(out.String(), "\n| "); lines != 2+14 { // header, separator, rows
 		t.Errorf("table has %d row lines:\n%s", lines, out.String())
 	}
 }
