@@ -118,8 +118,8 @@ func WithDockerSocketPath(path string) Option { return func(b *Backend) { b.sock
 func WithNetwork(name string) Option { return func(b *Backend) { b.network = name } }
 
 // Backend runs EC2 instances as Docker containers. It implements
-// backend.Backend, backend.ConsoleOutputer and backend.Watcher, and is safe
-// for concurrent use.
+// backend.Backend, backend.ConsoleOutputer, backend.Watcher and
+// backend.ImageLooker, and is safe for concurrent use.
 type Backend struct {
 	cli         Client
 	ownClient   bool
@@ -145,6 +145,7 @@ var (
 	_ backend.Backend         = (*Backend)(nil)
 	_ backend.ConsoleOutputer = (*Backend)(nil)
 	_ backend.Watcher         = (*Backend)(nil)
+	_ backend.ImageLooker     = (*Backend)(nil)
 )
 
 // New returns a Docker backend. Without WithClient it connects with
