@@ -138,7 +138,8 @@ type Backend struct {
 	amis   map[string]amiRef        // AMI ID → where it is, as last listed
 	images map[string]*imageDetails // Docker image ID → what an inspect told
 
-	own ownCalls
+	own  ownCalls
+	live liveness
 }
 
 var (
@@ -233,10 +234,4 @@ func (b *Backend) Close() error {
 		return b.cli.Close()
 	}
 	return nil
-}
-
-// Ping implements backend.Pinger: one call to the daemon's /_ping.
-func (b *Backend) Ping(ctx context.Context) error {
-	_, err := b.cli.Ping(ctx)
-	return wrap("ping", "daemon", err)
 }
