@@ -288,3 +288,21 @@ func TestRunInstancesImageRemovedOutside(t *testing.T) {
 	_, err = c.RunInstances(t.Context(), &ec2.RunInstancesInput{ImageId: aws.String(ami), MinCount: aws.Int32(1), MaxCount: aws.Int32(1)})
 	wantCode(t, "RunInstances of a removed AMI", err, "InvalidAMIID.NotFound", http.StatusBadRequest)
 }
+
+// Terminating an instance of an image CreateImage did not make asks the
+// engine nothing about the image: only those images may need removing
+// with their last instance (see TestCreateImage), and an image ID's labels
+// say which.
+func TestTerminatePlainImageNoInspect(t *testing.T) {
+	t.Parallel()
+	cc := &countingClient{Client: dockertest.Require(t)}
+	e := newEnv(t, docker.WithClient(cc))
+	id := e.launch(t, backend.LaunchSpec{}).ID
+	cc.inspects.Store(0)
+	if err := e.b.Terminate(t.Context(), id); err != nil {
+		t.Fatal(err)
+	}
+	if n := cc.inspects.Load(); n != 0 {
+		t.Errorf("Terminate inspected images %d times, want 0", n)
+	}
+}
