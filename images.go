@@ -103,7 +103,7 @@ func (v amiView) wire() xmlproto.Image {
 
 // findImage returns the launchable image id as sc sees it.
 func (s *Server) findImage(ctx context.Context, sc scope, id string) (amiView, error) {
-	imgs, err := s.b.Images(ctx)
+	imgs, err := s.backendImage(ctx, id)
 	if err != nil {
 		return amiView{}, err
 	}
@@ -119,6 +119,25 @@ func (s *Server) findImage(ctx context.Context, sc scope, id string) (amiView, e
 		return v, nil
 	}
 	return amiView{}, apiErr(ErrInvalidAMIIDNotFound, "The image id '[%s]' does not exist", id)
+}
+
+// backendImage returns what the backend has under AMI id, for visibleImages:
+// just that image (or none) from a backend.ImageLooker, else the backend's
+// whole listing. visibleImages treats each image on its own, so both give
+// the same view of id.
+func (s *Server) backendImage(ctx context.Context, id string) ([]backend.Image, error) {
+	l, ok := s.b.(backend.ImageLooker)
+	if !ok {
+		return s.b.Images(ctx)
+	}
+	img, err := l.LookupImage(ctx, id)
+	switch {
+	case errors.Is(err, backend.ErrNotFound):
+		return nil, nil // the Server may still know it: pending, failed
+	case err != nil:
+		return nil, err
+	}
+	return []backend.Image{img}, nil
 }
 
 var imageFields = fields[*amiView]{

@@ -38,9 +38,11 @@
 // exited), Reboot restarts it, Terminate removes it at once with SIGKILL (or,
 // with container removal off, kills it and keeps it). CreateImage commits the
 // container; DeregisterImage removes the AMI's tag. The backend also
-// implements backend.ConsoleOutputer (the container's logs) and
+// implements backend.ConsoleOutputer (the container's logs),
 // backend.Watcher (Docker events for the namespace, minus those its own calls
-// caused).
+// caused), backend.ImageLooker (one AMI by an inspect of its tag, instead of
+// listing every image per launch) and backend.Pinger (no call while the
+// Watch event stream shows the daemon answers).
 //
 // It never lists or changes containers without its name prefix and namespace
 // label, nor images without the localstack-ec2/ prefix.

@@ -118,8 +118,8 @@ func WithDockerSocketPath(path string) Option { return func(b *Backend) { b.sock
 func WithNetwork(name string) Option { return func(b *Backend) { b.network = name } }
 
 // Backend runs EC2 instances as Docker containers. It implements
-// backend.Backend, backend.ConsoleOutputer and backend.Watcher, and is safe
-// for concurrent use.
+// backend.Backend, backend.ConsoleOutputer, backend.Watcher and
+// backend.ImageLooker, and is safe for concurrent use.
 type Backend struct {
 	cli         Client
 	ownClient   bool
@@ -138,13 +138,15 @@ type Backend struct {
 	amis   map[string]amiRef        // AMI ID → where it is, as last listed
 	images map[string]*imageDetails // Docker image ID → what an inspect told
 
-	own ownCalls
+	own  ownCalls
+	live liveness
 }
 
 var (
 	_ backend.Backend         = (*Backend)(nil)
 	_ backend.ConsoleOutputer = (*Backend)(nil)
 	_ backend.Watcher         = (*Backend)(nil)
+	_ backend.ImageLooker     = (*Backend)(nil)
 )
 
 // New returns a Docker backend. Without WithClient it connects with
@@ -232,10 +234,4 @@ func (b *Backend) Close() error {
 		return b.cli.Close()
 	}
 	return nil
-}
-
-// Ping implements backend.Pinger: one call to the daemon's /_ping.
-func (b *Backend) Ping(ctx context.Context) error {
-	_, err := b.cli.Ping(ctx)
-	return wrap("ping", "daemon", err)
 }

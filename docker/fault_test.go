@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -12,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/smithy-go"
+	dockertypes "github.com/docker/docker/api/types"
+	"github.com/docker/docker/client"
 
 	"github.com/ec2emu/ec2emu/docker"
 	"github.com/ec2emu/ec2emu/ec2emutest"
@@ -171,5 +174,59 @@ func TestDaemonOutage(t *testing.T) {
 		if _, err := cli.ContainerInspect(ctx, docker.ContainerPrefix+i); err == nil {
 			t.Errorf("container of terminated %s still exists", i)
 		}
+	}
+}
+
+// pingCounter counts the pings the backend sends the daemon.
+type pingCounter struct {
+	*client.Client
+	pings atomic.Int32
+}
+
+func (c *pingCounter) Ping(ctx context.Context) (dockertypes.Ping, error) {
+	c.pings.Add(1)
+	return c.Client.Ping(ctx)
+}
+
+// While the Server's event stream is connected, state changes are accepted
+// without pinging the daemon first (the stream would have shown it gone;
+// TestDaemonOutage checks the 503 once it is).
+func TestStateChangesWithoutPing(t *testing.T) {
+	t.Parallel()
+	cc := &pingCounter{Client: dockertest.Require(t)}
+	ami, _ := dockertest.UniqueAMI(t, cc.Client)
+	ns := dockertest.Namespace(t)
+	dockertest.RemoveContainersOnCleanup(t, cc.Client, docker.LabelNamespace, ns)
+	b, err := docker.New(t.Context(), docker.WithClient(cc), docker.WithNamespace(ns), docker.WithDockerSocket(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := ec2emutest.NewServer(t, b)
+	c := ec2.New(srv.Client.Options(), func(o *ec2.Options) { o.RetryMaxAttempts = 1 })
+	ctx := t.Context()
+	id := launchOne(t, c, ami)
+	waitStates(t, c, types.InstanceStateNameRunning, id)
+	waitFor(t, 30*time.Second, "the event stream to vouch for the daemon", func() (bool, string) {
+		before := cc.pings.Load()
+		if err := b.Ping(ctx); err != nil {
+			return false, err.Error()
+		}
+		return cc.pings.Load() == before, "Ping still asks the daemon"
+	})
+	before := cc.pings.Load()
+	if _, err := c.StopInstances(ctx, &ec2.StopInstancesInput{InstanceIds: []string{id}}); err != nil {
+		t.Fatal(err)
+	}
+	waitStates(t, c, types.InstanceStateNameStopped, id)
+	if _, err := c.StartInstances(ctx, &ec2.StartInstancesInput{InstanceIds: []string{id}}); err != nil {
+		t.Fatal(err)
+	}
+	waitStates(t, c, types.InstanceStateNameRunning, id)
+	if _, err := c.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{id}}); err != nil {
+		t.Fatal(err)
+	}
+	waitStates(t, c, types.InstanceStateNameTerminated, id)
+	if n := cc.pings.Load() - before; n != 0 {
+		t.Errorf("stop, start and terminate pinged the daemon %d times, want 0", n)
 	}
 }

@@ -138,12 +138,20 @@ func (b *Backend) details(ctx context.Context, imageID string) (*imageDetails, e
 	if err != nil {
 		return nil, err
 	}
-	d = &imageDetails{arch: ec2Arch(info.Architecture), config: containerConfig(info.Config)}
-	d.command = unwrapCommand(d.config.Entrypoint, d.config.Cmd)
+	return b.keepDetails(info), nil
+}
+
+// keepDetails caches what an image inspect told, under the image's ID.
+func (b *Backend) keepDetails(info image.InspectResponse) *imageDetails {
 	b.imgMu.Lock()
-	b.images[imageID] = d
-	b.imgMu.Unlock()
-	return d, nil
+	defer b.imgMu.Unlock()
+	if d := b.images[info.ID]; d != nil {
+		return d
+	}
+	d := &imageDetails{arch: ec2Arch(info.Architecture), config: containerConfig(info.Config)}
+	d.command = unwrapCommand(d.config.Entrypoint, d.config.Cmd)
+	b.images[info.ID] = d
+	return d
 }
 
 // containerConfig converts an image's config to the container config that
@@ -187,6 +195,43 @@ func ec2Arch(a string) string {
 		return "i386"
 	}
 	return a
+}
+
+// LookupImage implements backend.ImageLooker: AMI id as Images lists it, for
+// one image inspect of the tag last seen for it instead of a listing of
+// every image the engine holds (which grows with them). The inspect checks
+// that the tag is still there and sees where it points now, so a tag
+// removed or moved outside the emulator is seen at once; only a tag not
+// seen before, or gone, costs a listing. Launch then finds the AMI cached.
+func (b *Backend) LookupImage(ctx context.Context, id string) (backend.Image, error) {
+	b.imgMu.Lock()
+	a, ok := b.amis[id]
+	b.imgMu.Unlock()
+	if ok {
+		info, err := b.cli.ImageInspect(ctx, a.ref)
+		switch {
+		case err == nil:
+			a.imageID, a.created, a.labels = info.ID, parseCreated(info.Created), nil
+			if info.Config != nil {
+				a.labels = info.Config.Labels
+			}
+			d := b.keepDetails(info)
+			b.imgMu.Lock()
+			b.amis[id] = a
+			b.imgMu.Unlock()
+			return a.image(id, d), nil
+		case !cerrdefs.IsNotFound(err):
+			return backend.Image{}, wrap("inspect image", a.ref, err)
+		}
+		// The tag is gone; list again, as the AMI may have been tagged
+		// under another name meanwhile.
+		b.forgetAMI(id)
+	}
+	r, err := b.lookupAMI(ctx, id)
+	if err != nil {
+		return backend.Image{}, err
+	}
+	return r.image(id, r.details), nil
 }
 
 // lookupAMI finds AMI id, listing again if the last listing lacks it (a tag

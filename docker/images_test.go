@@ -1,17 +1,26 @@
 package docker_test
 
 import (
+	"context"
 	"errors"
-	cerrdefs "github.com/containerd/errdefs"
+	"net/http"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/client"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/ec2emu/ec2emu/backend"
 	"github.com/ec2emu/ec2emu/docker"
+	"github.com/ec2emu/ec2emu/ec2emutest"
 	"github.com/ec2emu/ec2emu/internal/dockertest"
 )
 
@@ -168,5 +177,132 @@ func TestRepoName(t *testing.T) {
 		if got := docker.RepoName(tt.in); got != tt.want {
 			t.Errorf("RepoName(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+// countingClient counts the image calls the backend makes.
+type countingClient struct {
+	*client.Client
+	lists, inspects atomic.Int32
+}
+
+func (c *countingClient) ImageList(ctx context.Context, o image.ListOptions) ([]image.Summary, error) {
+	c.lists.Add(1)
+	return c.Client.ImageList(ctx, o)
+}
+
+func (c *countingClient) ImageInspect(ctx context.Context, id string, o ...client.ImageInspectOption) (image.InspectResponse, error) {
+	c.inspects.Add(1)
+	return c.Client.ImageInspect(ctx, id, o...)
+}
+
+// LookupImage agrees with Images while the AMI's tag is moved, removed and
+// made again outside the emulator, and a lookup of a known AMI is one
+// inspect, not a listing of every image.
+func TestLookupImage(t *testing.T) {
+	t.Parallel()
+	cc := &countingClient{Client: dockertest.Require(t)}
+	e := newEnv(t, docker.WithClient(cc))
+	ctx := t.Context()
+	ref := dockertest.AMIRef("ec2emu-test", e.ami)
+	check := func(step string, wantName string) {
+		t.Helper()
+		got, err := e.b.LookupImage(ctx, e.ami)
+		if wantName == "" {
+			if !errors.Is(err, backend.ErrNotFound) {
+				t.Errorf("%s: LookupImage = %+v, %v; want ErrNotFound", step, got, err)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("%s: LookupImage: %v", step, err)
+		}
+		imgs, err := e.b.Images(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		listed, ok := findImage(imgs, e.ami)
+		if !ok {
+			t.Fatalf("%s: Images lacks %s", step, e.ami)
+		}
+		if diff := cmp.Diff(listed, got); diff != "" {
+			t.Errorf("%s: LookupImage vs Images (-want +got):\n%s", step, diff)
+		}
+		if got.Name != wantName {
+			t.Errorf("%s: name %q, want %q", step, got.Name, wantName)
+		}
+	}
+	check("tagged", "ec2emu-test")
+
+	cc.lists.Store(0)
+	cc.inspects.Store(0)
+	if _, err := e.b.LookupImage(ctx, e.ami); err != nil {
+		t.Fatal(err)
+	}
+	e.launch(t, backend.LaunchSpec{})
+	if l, i := cc.lists.Load(), cc.inspects.Load(); l != 0 || i != 1 {
+		t.Errorf("a lookup and a launch of a known AMI: %d listings, %d image inspects; want 0 and 1", l, i)
+	}
+
+	// The tag moves to an image that names the AMI in its labels.
+	labelled := e.commitImage(t, "LABEL "+docker.LabelAMIID+"="+e.ami+" "+docker.LabelAMIName+"=moved")
+	if err := e.cli.ImageTag(ctx, dockertest.AMIRef("ec2emu-test-cmd", labelled), ref); err != nil {
+		t.Fatal(err)
+	}
+	check("moved", "moved")
+
+	if _, err := e.cli.ImageRemove(ctx, ref, image.RemoveOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	check("removed", "")
+
+	again, err := dockertest.TagAMI(ctx, e.cli, "renamed", e.ami)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.removeImageLater(again)
+	check("tagged under another name", "renamed")
+}
+
+// An AMI whose tag is removed outside the emulator, after launches have
+// cached it, is InvalidAMIID.NotFound to the next RunInstances at once: not
+// accepted to fail later, and not an internal error.
+func TestRunInstancesImageRemovedOutside(t *testing.T) {
+	t.Parallel()
+	cli := dockertest.Require(t)
+	ns := dockertest.Namespace(t)
+	dockertest.RemoveContainersOnCleanup(t, cli, docker.LabelNamespace, ns)
+	ami, ref := dockertest.UniqueAMI(t, cli)
+	b, err := docker.New(t.Context(), docker.WithNamespace(ns), docker.WithDockerSocket(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := ec2emutest.NewServer(t, b)
+	c := ec2.New(srv.Client.Options(), func(o *ec2.Options) { o.RetryMaxAttempts = 1 })
+	id := launchOne(t, c, ami)
+	waitStates(t, c, types.InstanceStateNameRunning, id)
+
+	if _, err := cli.ImageRemove(t.Context(), ref, image.RemoveOptions{Force: true}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.RunInstances(t.Context(), &ec2.RunInstancesInput{ImageId: aws.String(ami), MinCount: aws.Int32(1), MaxCount: aws.Int32(1)})
+	wantCode(t, "RunInstances of a removed AMI", err, "InvalidAMIID.NotFound", http.StatusBadRequest)
+}
+
+// Terminating an instance of an image CreateImage did not make asks the
+// engine nothing about the image: only those images may need removing
+// with their last instance (see TestCreateImage), and an image ID's labels
+// say which.
+func TestTerminatePlainImageNoInspect(t *testing.T) {
+	t.Parallel()
+	cc := &countingClient{Client: dockertest.Require(t)}
+	e := newEnv(t, docker.WithClient(cc))
+	id := e.launch(t, backend.LaunchSpec{}).ID
+	cc.inspects.Store(0)
+	if err := e.b.Terminate(t.Context(), id); err != nil {
+		t.Fatal(err)
+	}
+	if n := cc.inspects.Load(); n != 0 {
+		t.Errorf("Terminate inspected images %d times, want 0", n)
 	}
 }

@@ -275,6 +275,12 @@ func (b *Backend) Terminate(ctx context.Context, id string) error {
 // behind, dangling, after its last instance. Removal is refused (and
 // ignored) while other containers still use it.
 func (b *Backend) dropDeregistered(ctx context.Context, imageID string) {
+	b.imgMu.Lock()
+	d := b.images[imageID]
+	b.imgMu.Unlock()
+	if d != nil && d.config.Labels[LabelAMIID] == "" {
+		return // not made by CreateImage; an image ID's labels never change
+	}
 	ii, err := b.cli.ImageInspect(ctx, imageID)
 	if err != nil || len(ii.RepoTags) > 0 || ii.Config == nil || ii.Config.Labels[LabelAMIID] == "" {
 		return

@@ -170,6 +170,8 @@ func (b *Backend) Watch(ctx context.Context, fn func(backend.Event)) error {
 		sctx, cancel := context.WithCancel(ctx)
 		msgs, errs := b.cli.Events(sctx, events.ListOptions{Filters: f, Since: since})
 		err := func() error {
+			b.live.up()
+			defer b.live.down()
 			for {
 				select {
 				case m := <-msgs:

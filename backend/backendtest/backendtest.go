@@ -18,6 +18,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -145,6 +146,7 @@ var checks = []check{
 	{"Terminate", checkTerminate},
 	{"UserDataAndKey", checkUserDataAndKey},
 	{"CreateImage", checkCreateImage},
+	{"ImageLookup", checkImageLookup},
 	{"Drift", checkDrift},
 	{"Readopt", checkReadopt},
 	{"Errors", checkErrors},
@@ -447,6 +449,78 @@ func checkCreateImage(ctx context.Context, e *env) error {
 	}
 	_, err = e.c.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: img.ImageId, MinCount: aws.Int32(1), MaxCount: aws.Int32(1)})
 	return wantCode(err, "InvalidAMIID.NotFound")
+}
+
+// checkImageLookup checks a backend.ImageLooker against Images: the same
+// image for every listed ID, ErrNotFound for an unknown one, and an image
+// made and deregistered seen at once.
+func checkImageLookup(ctx context.Context, e *env) error {
+	l, ok := e.b.(backend.ImageLooker)
+	if !ok {
+		return errSkip
+	}
+	agree := func(when string) error {
+		imgs, err := e.b.Images(ctx)
+		if err != nil {
+			return err
+		}
+		for _, want := range imgs {
+			got, err := l.LookupImage(ctx, want.ID)
+			if err != nil {
+				return fmt.Errorf("%s: LookupImage(%s): %w", when, want.ID, err)
+			}
+			if !sameImage(want, got) {
+				return fmt.Errorf("%s: LookupImage(%s) = %+v, Images lists %+v", when, want.ID, got, want)
+			}
+		}
+		return nil
+	}
+	gone := func(id string) error {
+		if img, err := l.LookupImage(ctx, id); !errors.Is(err, backend.ErrNotFound) {
+			return fmt.Errorf("LookupImage(%s) = %+v, %v; want ErrNotFound", id, img, err)
+		}
+		return nil
+	}
+	if err := agree("at start"); err != nil {
+		return err
+	}
+	if err := gone("ami-0000000000000dead"); err != nil {
+		return err
+	}
+	ids, err := e.run(ctx, 1, nil)
+	if err != nil {
+		return err
+	}
+	if err := e.waitState(ctx, ids, types.InstanceStateNameRunning); err != nil {
+		return err
+	}
+	img, err := e.c.CreateImage(ctx, &ec2.CreateImageInput{InstanceId: aws.String(ids[0]),
+		Name: aws.String(fmt.Sprintf("lookup image %d", time.Now().UnixNano())), NoReboot: aws.Bool(true)})
+	if err != nil {
+		return fmt.Errorf("CreateImage: %w", err)
+	}
+	w := ec2.NewImageAvailableWaiter(e.c, func(o *ec2.ImageAvailableWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 20*time.Millisecond, 200*time.Millisecond
+	})
+	if err := w.Wait(ctx, &ec2.DescribeImagesInput{ImageIds: []string{*img.ImageId}}, e.h.timeout()); err != nil {
+		return fmt.Errorf("image-available: %w", err)
+	}
+	if err := agree("after CreateImage"); err != nil {
+		return err
+	}
+	if _, err := e.c.DeregisterImage(ctx, &ec2.DeregisterImageInput{ImageId: img.ImageId}); err != nil {
+		return fmt.Errorf("DeregisterImage: %w", err)
+	}
+	if err := gone(*img.ImageId); err != nil {
+		return fmt.Errorf("after DeregisterImage: %w", err)
+	}
+	return agree("after DeregisterImage")
+}
+
+// sameImage compares two images, their times by instant.
+func sameImage(a, b backend.Image) bool {
+	return a.ID == b.ID && a.Name == b.Name && a.Description == b.Description && a.Architecture == b.Architecture &&
+		a.CreationDate.Equal(b.CreationDate) && a.State == b.State && maps.Equal(a.Metadata, b.Metadata)
 }
 
 func checkDrift(ctx context.Context, e *env) error {

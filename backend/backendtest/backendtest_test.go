@@ -2,8 +2,10 @@ package backendtest_test
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -44,6 +46,32 @@ func (noImage) CreateImage(ctx context.Context, id string, spec backend.ImageSpe
 	return backend.Image{ID: spec.ImageID, Name: spec.Name, State: backend.ImageAvailable}, nil
 }
 
+// staleLooker looks images up, but keeps answering what it found first.
+type staleLooker struct {
+	*mock.Backend
+	mu   *sync.Mutex
+	seen map[string]backend.Image
+}
+
+func (s staleLooker) LookupImage(ctx context.Context, id string) (backend.Image, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if img, ok := s.seen[id]; ok {
+		return img, nil
+	}
+	imgs, err := s.Images(ctx)
+	if err != nil {
+		return backend.Image{}, err
+	}
+	for _, img := range imgs {
+		if img.ID == id {
+			s.seen[id] = img
+			return img, nil
+		}
+	}
+	return backend.Image{}, fmt.Errorf("image %s: %w", id, backend.ErrNotFound)
+}
+
 func TestSuiteCatchesBrokenBackends(t *testing.T) {
 	tests := []struct {
 		name string
@@ -55,6 +83,9 @@ func TestSuiteCatchesBrokenBackends(t *testing.T) {
 		{"metadata dropped", func(b *mock.Backend) backend.Backend { return forgetful{b} }, []string{"Readopt"}},
 		{"terminate leaks", func(b *mock.Backend) backend.Backend { return leaky{b} }, []string{"Terminate"}},
 		{"create-image makes nothing", func(b *mock.Backend) backend.Backend { return noImage{b} }, []string{"CreateImage"}},
+		{"image lookup stale", func(b *mock.Backend) backend.Backend {
+			return staleLooker{b, &sync.Mutex{}, map[string]backend.Image{}}
+		}, []string{"CreateImage", "ImageLookup"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
