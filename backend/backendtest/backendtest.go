@@ -407,15 +407,9 @@ func checkCreateImage(ctx context.Context, e *env) error {
 		return err
 	}
 	name := fmt.Sprintf("conformance image %d", time.Now().UnixNano())
-	img, err := e.c.CreateImage(ctx, &ec2.CreateImageInput{InstanceId: aws.String(ids[0]), Name: aws.String(name), NoReboot: aws.Bool(true)})
+	img, err := e.createImage(ctx, ids[0], name)
 	if err != nil {
-		return fmt.Errorf("CreateImage: %w", err)
-	}
-	w := ec2.NewImageAvailableWaiter(e.c, func(o *ec2.ImageAvailableWaiterOptions) {
-		o.MinDelay, o.MaxDelay = 20*time.Millisecond, 200*time.Millisecond
-	})
-	if err := w.Wait(ctx, &ec2.DescribeImagesInput{ImageIds: []string{*img.ImageId}}, e.h.timeout()); err != nil {
-		return fmt.Errorf("image-available: %w", err)
+		return err
 	}
 	d, err := e.c.DescribeImages(ctx, &ec2.DescribeImagesInput{Owners: []string{"self"}, Filters: []types.Filter{{Name: aws.String("name"), Values: []string{name}}}})
 	if err != nil {
@@ -494,16 +488,9 @@ func checkImageLookup(ctx context.Context, e *env) error {
 	if err := e.waitState(ctx, ids, types.InstanceStateNameRunning); err != nil {
 		return err
 	}
-	img, err := e.c.CreateImage(ctx, &ec2.CreateImageInput{InstanceId: aws.String(ids[0]),
-		Name: aws.String(fmt.Sprintf("lookup image %d", time.Now().UnixNano())), NoReboot: aws.Bool(true)})
+	img, err := e.createImage(ctx, ids[0], fmt.Sprintf("lookup image %d", time.Now().UnixNano()))
 	if err != nil {
-		return fmt.Errorf("CreateImage: %w", err)
-	}
-	w := ec2.NewImageAvailableWaiter(e.c, func(o *ec2.ImageAvailableWaiterOptions) {
-		o.MinDelay, o.MaxDelay = 20*time.Millisecond, 200*time.Millisecond
-	})
-	if err := w.Wait(ctx, &ec2.DescribeImagesInput{ImageIds: []string{*img.ImageId}}, e.h.timeout()); err != nil {
-		return fmt.Errorf("image-available: %w", err)
+		return err
 	}
 	if err := agree("after CreateImage"); err != nil {
 		return err
@@ -521,6 +508,22 @@ func checkImageLookup(ctx context.Context, e *env) error {
 func sameImage(a, b backend.Image) bool {
 	return a.ID == b.ID && a.Name == b.Name && a.Description == b.Description && a.Architecture == b.Architecture &&
 		a.CreationDate.Equal(b.CreationDate) && a.State == b.State && maps.Equal(a.Metadata, b.Metadata)
+}
+
+// createImage makes an image of instance id without a reboot and waits
+// until it is available.
+func (e *env) createImage(ctx context.Context, id, name string) (*ec2.CreateImageOutput, error) {
+	img, err := e.c.CreateImage(ctx, &ec2.CreateImageInput{InstanceId: aws.String(id), Name: aws.String(name), NoReboot: aws.Bool(true)})
+	if err != nil {
+		return nil, fmt.Errorf("CreateImage: %w", err)
+	}
+	w := ec2.NewImageAvailableWaiter(e.c, func(o *ec2.ImageAvailableWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 20*time.Millisecond, 200*time.Millisecond
+	})
+	if err := w.Wait(ctx, &ec2.DescribeImagesInput{ImageIds: []string{*img.ImageId}}, e.h.timeout()); err != nil {
+		return nil, fmt.Errorf("image-available: %w", err)
+	}
+	return img, nil
 }
 
 func checkDrift(ctx context.Context, e *env) error {
