@@ -38,12 +38,17 @@ func (d *discard) Write(b []byte) (int, error) {
 // serve sends one form request to s in process and returns the status and
 // body size.
 func serve(s *Server, form url.Values) (int, int) {
+	w := &discard{h: http.Header{}, status: http.StatusOK}
+	s.ServeHTTP(w, formRequest(form))
+	return w.status, w.n
+}
+
+// formRequest is form as an SDK posts it, signed for us-east-1.
+func formRequest(form url.Values) *http.Request {
 	r, _ := http.NewRequest(http.MethodPost, "/", strings.NewReader(form.Encode()))
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	r.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=test/20261127/us-east-1/ec2/aws4_request, SignedHeaders=host, Signature=0")
-	w := &discard{h: http.Header{}, status: http.StatusOK}
-	s.ServeHTTP(w, r)
-	return w.status, w.n
+	return r
 }
 
 // benchServer returns a Server over a delay-free mock holding n running
@@ -66,24 +71,8 @@ func benchServer(b *testing.B, n int) *Server {
 		}
 		left -= k
 	}
-	deadline := time.Now().Add(time.Minute)
-	for {
-		s.mu.RLock()
-		pending := 0
-		for _, inst := range s.instances {
-			if inst.state != stateRunning {
-				pending++
-			}
-		}
-		s.mu.RUnlock()
-		if pending == 0 {
-			return s
-		}
-		if time.Now().After(deadline) {
-			b.Fatalf("%d of %d instances still not running", pending, n)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitState(b, s, stateRunning)
+	return s
 }
 
 // BenchmarkDescribeInstances is the whole request in process: form parsing,

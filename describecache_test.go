@@ -21,11 +21,8 @@ import (
 // and returns the body.
 func do(t *testing.T, s *Server, form url.Values) string {
 	t.Helper()
-	r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(form.Encode()))
-	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	r.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=test/20261127/us-east-1/ec2/aws4_request, SignedHeaders=host, Signature=0")
 	w := httptest.NewRecorder()
-	s.ServeHTTP(w, r)
+	s.ServeHTTP(w, formRequest(form))
 	if w.Code != http.StatusOK {
 		t.Fatalf("%s: HTTP %d: %s", form.Get("Action"), w.Code, w.Body)
 	}
@@ -33,9 +30,9 @@ func do(t *testing.T, s *Server, form url.Values) string {
 }
 
 // waitState waits until every instance of s is in one of states.
-func waitState(t *testing.T, s *Server, states ...string) {
+func waitState(t testing.TB, s *Server, states ...string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for {
 		s.mu.RLock()
 		left := ""
@@ -87,11 +84,11 @@ func TestDescribedFollowsEveryChange(t *testing.T) {
 	out := do(t, s, url.Values{"Action": {"RunInstances"}, "ImageId": {ami}, "MinCount": {"2"}, "MaxCount": {"2"},
 		"InstanceType":                    {"t3.micro"},
 		"TagSpecification.1.ResourceType": {"instance"}, "TagSpecification.1.Tag.1.Key": {"Name"}, "TagSpecification.1.Tag.1.Value": {"a"}})
-	ids := regexp.MustCompile(`<instanceId>(i-[0-9a-f]+)</instanceId>`).FindAllStringSubmatch(out, -1)
+	ids := idsIn(out)
 	if len(ids) != 2 {
 		t.Fatalf("RunInstances launched %d instances:\n%s", len(ids), out)
 	}
-	id := ids[0][1]
+	id := ids[0]
 	out = do(t, s, url.Values{"Action": {"CreateSecurityGroup"}, "GroupName": {"web"}, "GroupDescription": {"web"}})
 	sg := regexp.MustCompile(`<groupId>(sg-[0-9a-f]+)</groupId>`).FindStringSubmatch(out)
 	if sg == nil {
@@ -231,11 +228,15 @@ func keptIn(s *Server) (n int, bytes int64) {
 	return n, bytes
 }
 
-var requestIDRe = regexp.MustCompile(`<requestId>[^<]*</requestId>`)
+var (
+	requestIDRe = regexp.MustCompile(`<requestId>[^<]*</requestId>`)
+	replyIDRe   = regexp.MustCompile(`<instanceId>(i-[0-9a-f]+)</instanceId>`)
+)
 
+// idsIn returns the instance IDs in a reply, in order.
 func idsIn(body string) []string {
 	var out []string
-	for _, m := range regexp.MustCompile(`<instanceId>(i-[0-9a-f]+)</instanceId>`).FindAllStringSubmatch(body, -1) {
+	for _, m := range replyIDRe.FindAllStringSubmatch(body, -1) {
 		out = append(out, m[1])
 	}
 	return out
