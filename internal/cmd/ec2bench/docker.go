@@ -178,7 +178,11 @@ func benchDocker(ctx context.Context, o options, t *table) error {
 	if err != nil {
 		return err
 	}
-	if err := waitState(ctx, c, ids, types.InstanceStateNameRunning, 100*time.Millisecond, timeoutFor(o.dockerSize)); err != nil {
+	// The engine's pace varies a lot between machines and with load (20
+	// concurrent launches took 2.9 s on a quiet day and 7.9 s on another), so
+	// the deadline follows this run's MaxCount=20 figure, with room to spare.
+	deadline := max(timeoutFor(o.dockerSize), 3*m*time.Duration(o.dockerSize)/20)
+	if err := waitState(ctx, c, ids, types.InstanceStateNameRunning, 100*time.Millisecond, deadline); err != nil {
 		return err
 	}
 	if got, err := countInstances(ctx, c); err != nil {
@@ -204,7 +208,7 @@ func benchDocker(ctx context.Context, o options, t *table) error {
 	if _, err := c.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: ids}); err != nil {
 		return err
 	}
-	return waitState(ctx, c, ids, types.InstanceStateNameTerminated, 100*time.Millisecond, timeoutFor(o.dockerSize))
+	return waitState(ctx, c, ids, types.InstanceStateNameTerminated, 100*time.Millisecond, deadline)
 }
 
 // lifecycle holds one side's timings, one per run.
