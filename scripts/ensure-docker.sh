@@ -70,21 +70,39 @@ fi
 ensure_busybox
 command -v docker >/dev/null 2>&1 || die "docker CLI not found after installing docker.io"
 
-# A daemon we started earlier may still be coming up: do not start a second.
-running=0
-if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
-	running=1
-fi
-if [ "$running" -eq 0 ]; then
+# ours_alive says whether the daemon in the pidfile still runs. One started
+# by an earlier run is checked by name too, in case its pid was reused.
+ours_alive() {
+	local pid
+	pid=$(cat "$pidfile" 2>/dev/null) || return 1
+	kill -0 "$pid" 2>/dev/null || return 1
+	[ "$inherited" -eq 0 ] || [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = dockerd ]
+}
+
+start_dockerd() {
 	mkdir -p "$tmp"
 	# setsid detaches it from this shell so it outlives the script.
 	setsid dockerd --pidfile "$pidfile.dockerd" >"$log" 2>&1 </dev/null &
 	echo "$!" >"$pidfile"
+}
+
+# A daemon we started earlier may still be coming up: do not start a second.
+# It may also be going down (stopped a moment ago: the socket goes first, the
+# process a few seconds later); then start a new one once it has gone.
+inherited=1
+if ! ours_alive; then
+	inherited=0
+	start_dockerd
 fi
 
 deadline=$((SECONDS + timeout_s))
 until answers; do
-	if ! kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+	if ! ours_alive; then
+		if [ "$inherited" -eq 1 ]; then
+			inherited=0
+			start_dockerd
+			continue
+		fi
 		echo "ensure-docker: dockerd exited; last lines of $log:" >&2
 		tail -n 20 "$log" >&2 || true
 		exit 1
