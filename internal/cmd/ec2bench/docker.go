@@ -179,7 +179,7 @@ func benchDocker(ctx context.Context, o options, t *table) error {
 		return err
 	}
 	// The engine's pace varies a lot between machines and with load (20
-	// concurrent launches took 2.9 s on a quiet day and 7.9 s on another), so
+	// concurrent create+start took 2.9 s on a quiet day and 7.7 s on another), so
 	// the deadline follows this run's MaxCount=20 figure, with room to spare.
 	deadline := max(timeoutFor(o.dockerSize), 3*m*time.Duration(o.dockerSize)/20)
 	if err := waitState(ctx, c, ids, types.InstanceStateNameRunning, 100*time.Millisecond, deadline); err != nil {
