@@ -16,8 +16,8 @@ import (
 	dockertypes "github.com/docker/docker/api/types"
 	"github.com/docker/docker/client"
 
+	"github.com/ec2emu/ec2emu/backend"
 	"github.com/ec2emu/ec2emu/docker"
-	"github.com/ec2emu/ec2emu/ec2emutest"
 	"github.com/ec2emu/ec2emu/internal/dockertest"
 )
 
@@ -88,13 +88,7 @@ func TestDaemonOutage(t *testing.T) {
 	ns := dockertest.Namespace(t)
 	dockertest.RemoveContainersOnCleanup(t, cli, docker.LabelNamespace, ns)
 	proxy := dockertest.NewProxy(t)
-	b, err := docker.New(t.Context(), docker.WithClient(proxy.Client(t)), docker.WithNamespace(ns), docker.WithDockerSocket(false))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := ec2emutest.NewServer(t, b)
-	// One attempt per call: the test must see the first answer.
-	c := ec2.New(srv.Client.Options(), func(o *ec2.Options) { o.RetryMaxAttempts = 1 })
+	_, c := nsServer(t, ns, docker.WithClient(proxy.Client(t)))
 	ctx := t.Context()
 
 	id := launchOne(t, c, ami)
@@ -197,18 +191,14 @@ func TestStateChangesWithoutPing(t *testing.T) {
 	ami, _ := dockertest.UniqueAMI(t, cc.Client)
 	ns := dockertest.Namespace(t)
 	dockertest.RemoveContainersOnCleanup(t, cc.Client, docker.LabelNamespace, ns)
-	b, err := docker.New(t.Context(), docker.WithClient(cc), docker.WithNamespace(ns), docker.WithDockerSocket(false))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := ec2emutest.NewServer(t, b)
-	c := ec2.New(srv.Client.Options(), func(o *ec2.Options) { o.RetryMaxAttempts = 1 })
+	srv, c := nsServer(t, ns, docker.WithClient(cc))
+	p := srv.Backend().(backend.Pinger)
 	ctx := t.Context()
 	id := launchOne(t, c, ami)
 	waitStates(t, c, types.InstanceStateNameRunning, id)
 	waitFor(t, 30*time.Second, "the event stream to vouch for the daemon", func() (bool, string) {
 		before := cc.pings.Load()
-		if err := b.Ping(ctx); err != nil {
+		if err := p.Ping(ctx); err != nil {
 			return false, err.Error()
 		}
 		return cc.pings.Load() == before, "Ping still asks the daemon"

@@ -20,7 +20,6 @@ import (
 
 	"github.com/ec2emu/ec2emu/backend"
 	"github.com/ec2emu/ec2emu/docker"
-	"github.com/ec2emu/ec2emu/ec2emutest"
 	"github.com/ec2emu/ec2emu/internal/dockertest"
 )
 
@@ -273,19 +272,14 @@ func TestRunInstancesImageRemovedOutside(t *testing.T) {
 	ns := dockertest.Namespace(t)
 	dockertest.RemoveContainersOnCleanup(t, cli, docker.LabelNamespace, ns)
 	ami, ref := dockertest.UniqueAMI(t, cli)
-	b, err := docker.New(t.Context(), docker.WithNamespace(ns), docker.WithDockerSocket(false))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := ec2emutest.NewServer(t, b)
-	c := ec2.New(srv.Client.Options(), func(o *ec2.Options) { o.RetryMaxAttempts = 1 })
+	_, c := nsServer(t, ns)
 	id := launchOne(t, c, ami)
 	waitStates(t, c, types.InstanceStateNameRunning, id)
 
 	if _, err := cli.ImageRemove(t.Context(), ref, image.RemoveOptions{Force: true}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = c.RunInstances(t.Context(), &ec2.RunInstancesInput{ImageId: aws.String(ami), MinCount: aws.Int32(1), MaxCount: aws.Int32(1)})
+	_, err := c.RunInstances(t.Context(), &ec2.RunInstancesInput{ImageId: aws.String(ami), MinCount: aws.Int32(1), MaxCount: aws.Int32(1)})
 	wantCode(t, "RunInstances of a removed AMI", err, "InvalidAMIID.NotFound", http.StatusBadRequest)
 }
 

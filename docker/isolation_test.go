@@ -14,11 +14,12 @@ import (
 	"github.com/ec2emu/ec2emu/internal/dockertest"
 )
 
-// nsServer is a Server over a docker backend in namespace ns, with a client
-// that makes one attempt per call.
-func nsServer(t *testing.T, ns string) (*ec2emutest.Server, *ec2.Client) {
+// nsServer is a Server over a docker backend in namespace ns (with opts, e.g.
+// a wrapped Docker client), with a client that makes one attempt per call, so
+// a test sees the first answer.
+func nsServer(t *testing.T, ns string, opts ...docker.Option) (*ec2emutest.Server, *ec2.Client) {
 	t.Helper()
-	b, err := docker.New(t.Context(), docker.WithNamespace(ns), docker.WithDockerSocket(false))
+	b, err := docker.New(t.Context(), append([]docker.Option{docker.WithNamespace(ns), docker.WithDockerSocket(false)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
