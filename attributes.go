@@ -462,11 +462,7 @@ func boolValue(b bool) *xmlproto.AttributeBooleanValue {
 
 func stringValue(s string) *xmlproto.AttributeValue { return &xmlproto.AttributeValue{Value: &s} }
 
-func (s *Server) describeInstanceAttribute(ctx context.Context, c *call) (any, error) {
-	var req xmlproto.DescribeInstanceAttributeRequest
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
+func (s *Server) describeInstanceAttribute(ctx context.Context, c *call, req *xmlproto.DescribeInstanceAttributeRequest) (any, error) {
 	if req.Attribute == "" {
 		return nil, apiErr(ErrMissingParameter, "The request must contain the parameter attribute")
 	}
@@ -613,12 +609,8 @@ func modifyForms(req *xmlproto.ModifyInstanceAttributeRequest) ([]attrChange, er
 	return nil, apiErr(ErrInvalidParameterCombination, "Fields for multiple attribute types specified: %s", strings.Join(names, ", "))
 }
 
-func (s *Server) modifyInstanceAttribute(ctx context.Context, c *call) (any, error) {
-	var req xmlproto.ModifyInstanceAttributeRequest
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
-	forms, err := modifyForms(&req)
+func (s *Server) modifyInstanceAttribute(ctx context.Context, c *call, req *xmlproto.ModifyInstanceAttributeRequest) (any, error) {
+	forms, err := modifyForms(req)
 	if err != nil {
 		return nil, err
 	}
@@ -743,11 +735,7 @@ func (s *Server) modifyInstanceAttribute(ctx context.Context, c *call) (any, err
 	return &xmlproto.Return{Return: true}, nil
 }
 
-func (s *Server) modifyInstanceMaintenanceOptions(ctx context.Context, c *call) (any, error) {
-	var req xmlproto.ModifyInstanceMaintenanceOptionsRequest
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
+func (s *Server) modifyInstanceMaintenanceOptions(ctx context.Context, c *call, req *xmlproto.ModifyInstanceMaintenanceOptionsRequest) (any, error) {
 	if req.AutoRecovery != "" {
 		if err := oneOf("AutoRecovery", req.AutoRecovery, "disabled", "default"); err != nil {
 			return nil, err
@@ -780,11 +768,7 @@ func (s *Server) modifyInstanceMaintenanceOptions(ctx context.Context, c *call) 
 	return &xmlproto.ModifyInstanceMaintenanceOptionsResponse{InstanceID: inst.id, AutoRecovery: a.AutoRecovery, RebootMigration: a.RebootMigration}, nil
 }
 
-func (s *Server) modifyInstanceMetadataOptions(ctx context.Context, c *call) (any, error) {
-	var req xmlproto.ModifyInstanceMetadataOptionsRequest
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
+func (s *Server) modifyInstanceMetadataOptions(ctx context.Context, c *call, req *xmlproto.ModifyInstanceMetadataOptionsRequest) (any, error) {
 	var check metadataOpts
 	if err := check.apply(req.HTTPTokens, req.HTTPPutResponseHopLimit, req.HTTPEndpoint, req.HTTPProtocolIPv6, req.InstanceMetadataTags); err != nil {
 		return nil, err

@@ -3,6 +3,7 @@ package ec2emu
 import (
 	"context"
 	"fmt"
+	"iter"
 
 	"github.com/ec2emu/ec2emu/xmlproto"
 )
@@ -20,55 +21,42 @@ func creditsOf(inst *instance) string {
 	return "standard"
 }
 
-func (s *Server) describeInstanceCreditSpecifications(ctx context.Context, c *call) (any, error) {
-	var req xmlproto.DescribeInstanceCreditSpecificationsRequest
-	if err := c.decode(&req); err != nil {
-		return nil, err
+func (s *Server) describeInstanceCreditSpecifications(ctx context.Context, c *call, req *xmlproto.DescribeInstanceCreditSpecificationsRequest) (any, error) {
+	spec := describeSpec[*instance]{
+		checkID: checkInstanceID, idsParam: "instanceId", fields: creditFields,
+		list: func(s *Server, ctx context.Context, c *call, ids []string) (iter.Seq[*instance], error) {
+			all, err := s.instanceList(ctx, c, ids)
+			if err != nil || len(ids) > 0 {
+				return all, err
+			}
+			// Without IDs EC2 lists only what runs unlimited (including
+			// instances resized away from a burstable type).
+			return func(yield func(*instance) bool) {
+				for inst := range all {
+					if inst.attrs.CPUCredits == "unlimited" && !yield(inst) {
+						return
+					}
+				}
+			}, nil
+		},
+		seq: instanceSeq,
+		emit: func(s *Server, c *call, page []*instance, next string) any {
+			out := &xmlproto.DescribeInstanceCreditSpecificationsResponse{
+				InstanceCreditSpecifications: make([]xmlproto.InstanceCreditSpecification, 0, len(page)), NextToken: next}
+			for _, inst := range page {
+				out.InstanceCreditSpecifications = append(out.InstanceCreditSpecifications,
+					xmlproto.InstanceCreditSpecification{InstanceID: inst.id, CPUCredits: creditsOf(inst)})
+			}
+			return out
+		},
 	}
-	if err := checkInstanceIDs(req.InstanceIDs); err != nil {
-		return nil, err
-	}
-	if err := checkMaxResults(req.MaxResults, len(req.InstanceIDs), "instanceId"); err != nil {
-		return nil, err
-	}
-	fs, err := compileFilters(req.Filters, creditFields)
-	if err != nil {
-		return nil, err
-	}
-	after, err := parsePageToken(req.NextToken)
-	if err != nil {
-		return nil, err
-	}
-	if req.DryRun {
-		return nil, errDryRun
-	}
-	now := s.cfg.now()
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	candidates, err := s.candidates(c.scope, req.InstanceIDs, now)
-	if err != nil {
-		return nil, err
-	}
-	out := &xmlproto.DescribeInstanceCreditSpecificationsResponse{InstanceCreditSpecifications: []xmlproto.InstanceCreditSpecification{}}
-	out.NextToken = s.instancePage(candidates, req.MaxResults, after, now, func(inst *instance) bool {
-		// Without IDs EC2 lists only what runs unlimited (including
-		// instances resized away from a burstable type).
-		return fs.match(inst) && (len(req.InstanceIDs) > 0 || inst.attrs.CPUCredits == "unlimited")
-	}, func(inst *instance) {
-		out.InstanceCreditSpecifications = append(out.InstanceCreditSpecifications,
-			xmlproto.InstanceCreditSpecification{InstanceID: inst.id, CPUCredits: creditsOf(inst)})
-	})
-	return out, nil
+	return describe(ctx, s, c, describeQuery{req.InstanceIDs, req.Filters, req.MaxResults, req.NextToken, req.DryRun}, &spec)
 }
 
 // modifyInstanceCreditSpecification succeeds or fails per instance, as EC2
 // does: the answer lists each under successful or unsuccessful with the
 // item's error code. A bad CpuCredits value fails the whole request.
-func (s *Server) modifyInstanceCreditSpecification(ctx context.Context, c *call) (any, error) {
-	var req xmlproto.ModifyInstanceCreditSpecificationRequest
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
+func (s *Server) modifyInstanceCreditSpecification(ctx context.Context, c *call, req *xmlproto.ModifyInstanceCreditSpecificationRequest) (any, error) {
 	if len(req.InstanceCreditSpecifications) == 0 {
 		return nil, apiErr(ErrMissingParameter, "The request must contain the parameter InstanceCreditSpecification")
 	}

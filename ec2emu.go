@@ -179,8 +179,6 @@ func (s *Server) janitor() {
 // its backend already runs (or given up for now and gone on).
 func (s *Server) Ready() <-chan struct{} { return s.ready }
 
-type handler func(ctx context.Context, c *call) (any, error)
-
 // call is one request on its way through a handler.
 type call struct {
 	scope

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"slices"
 	"strconv"
 	"strings"
@@ -165,79 +166,53 @@ var imageFields = fields[*amiView]{
 	tags: func(v *amiView) []xmlproto.Tag { return v.tags },
 }
 
-func checkImageIDs(ids []string) error {
-	for _, id := range ids {
-		if !amiIDRe.MatchString(id) {
-			return apiErr(ErrInvalidAMIIDMalformed, "Invalid id: \"%s\" (expecting \"ami-...\")", id)
-		}
+func checkImageID(id string) error {
+	if !amiIDRe.MatchString(id) {
+		return apiErr(ErrInvalidAMIIDMalformed, "Invalid id: \"%s\" (expecting \"ami-...\")", id)
 	}
 	return nil
 }
 
-func (s *Server) describeImages(ctx context.Context, c *call) (any, error) {
-	var req xmlproto.DescribeImagesRequest
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
-	if err := checkImageIDs(req.ImageIDs); err != nil {
-		return nil, err
-	}
-	if err := checkMaxResults(req.MaxResults, len(req.ImageIDs), "imageIds"); err != nil {
-		return nil, err
-	}
-	fs, err := compileFilters(req.Filters, imageFields)
-	if err != nil {
-		return nil, err
-	}
-	n, err := parsePageToken(req.NextToken)
-	if err != nil {
-		return nil, err
-	}
-	offset := int(min(n, 1<<31))
-	if req.DryRun {
-		return nil, errDryRun
-	}
-	imgs, err := s.imagesForDescribe(ctx)
-	if err != nil {
-		return nil, err
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	all := s.visibleImages(c.scope, imgs)
-	if len(req.ImageIDs) > 0 {
-		var missing []string
-		for _, id := range req.ImageIDs {
-			if !slices.ContainsFunc(all, func(v amiView) bool { return v.id == id }) {
-				missing = append(missing, id)
+func (s *Server) describeImages(ctx context.Context, c *call, req *xmlproto.DescribeImagesRequest) (any, error) {
+	spec := describeSpec[*amiView]{
+		checkID: checkImageID, idsParam: "imageIds", fields: imageFields,
+		unlocked: true, // the backend is asked first, then s.mu is read
+		list: func(s *Server, ctx context.Context, c *call, ids []string) (iter.Seq[*amiView], error) {
+			imgs, err := s.imagesForDescribe(ctx)
+			if err != nil {
+				return nil, err
 			}
-		}
-		if len(missing) == 1 {
-			return nil, apiErr(ErrInvalidAMIIDNotFound, "The image id '[%s]' does not exist", missing[0])
-		} else if len(missing) > 1 {
-			return nil, apiErr(ErrInvalidAMIIDNotFound, "The image ids '[%s]' do not exist", strings.Join(missing, ", "))
-		}
+			s.mu.RLock()
+			all := s.visibleImages(c.scope, imgs)
+			s.mu.RUnlock()
+			var missing []string
+			for _, id := range ids {
+				if !slices.ContainsFunc(all, func(v amiView) bool { return v.id == id }) {
+					missing = append(missing, id)
+				}
+			}
+			if len(missing) == 1 {
+				return nil, apiErr(ErrInvalidAMIIDNotFound, "The image id '[%s]' does not exist", missing[0])
+			} else if len(missing) > 1 {
+				return nil, apiErr(ErrInvalidAMIIDNotFound, "The image ids '[%s]' do not exist", strings.Join(missing, ", "))
+			}
+			return func(yield func(*amiView) bool) {
+				for v := range named(pointers(all), ids, func(v *amiView) string { return v.id }) {
+					if ownedBy(v, req.Owners, c.account) && executableBy(v, req.ExecutableUsers, c.account) && !yield(v) {
+						return
+					}
+				}
+			}, nil
+		},
+		emit: func(s *Server, c *call, page []*amiView, next string) any {
+			out := &xmlproto.DescribeImagesResponse{Images: make([]xmlproto.Image, 0, len(page)), NextToken: next}
+			for _, v := range page {
+				out.Images = append(out.Images, v.wire())
+			}
+			return out
+		},
 	}
-	out := &xmlproto.DescribeImagesResponse{Images: []xmlproto.Image{}}
-	matched := 0
-	for i := range all {
-		v := &all[i]
-		if len(req.ImageIDs) > 0 && !slices.Contains(req.ImageIDs, v.id) {
-			continue
-		}
-		if !ownedBy(v, req.Owners, c.account) || !executableBy(v, req.ExecutableUsers, c.account) || !fs.match(v) {
-			continue
-		}
-		matched++
-		if matched <= offset {
-			continue
-		}
-		if req.MaxResults != nil && len(out.Images) == *req.MaxResults {
-			out.NextToken = pageToken(uint64(matched - 1))
-			break
-		}
-		out.Images = append(out.Images, v.wire())
-	}
-	return out, nil
+	return describe(ctx, s, c, describeQuery{req.ImageIDs, req.Filters, req.MaxResults, req.NextToken, req.DryRun}, &spec)
 }
 
 // imagesForDescribe lists the backend's images; while its engine does not
@@ -288,11 +263,7 @@ func executableBy(v *amiView, users []string, account string) bool {
 	return false
 }
 
-func (s *Server) createImage(ctx context.Context, c *call) (any, error) {
-	var req xmlproto.CreateImageRequest
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
+func (s *Server) createImage(ctx context.Context, c *call, req *xmlproto.CreateImageRequest) (any, error) {
 	if req.InstanceID == "" {
 		return nil, apiErr(ErrMissingParameter, "The request must contain the parameter InstanceId")
 	}
@@ -366,15 +337,11 @@ func (s *Server) createImage(ctx context.Context, c *call) (any, error) {
 	return &xmlproto.CreateImageResponse{ImageID: rec.id}, nil
 }
 
-func (s *Server) deregisterImage(ctx context.Context, c *call) (any, error) {
-	var req xmlproto.DeregisterImageRequest
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
+func (s *Server) deregisterImage(ctx context.Context, c *call, req *xmlproto.DeregisterImageRequest) (any, error) {
 	if req.ImageID == "" {
 		return nil, apiErr(ErrMissingParameter, "The request must contain the parameter ImageId")
 	}
-	if err := checkImageIDs([]string{req.ImageID}); err != nil {
+	if err := checkImageID(req.ImageID); err != nil {
 		return nil, err
 	}
 	imgs, err := s.b.Images(ctx)

@@ -35,11 +35,7 @@ const (
 
 const maxUserData = 16 * 1024 // EC2's limit on user data, before base64
 
-func (s *Server) runInstances(ctx context.Context, c *call) (any, error) {
-	var req xmlproto.RunInstancesRequest
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
+func (s *Server) runInstances(ctx context.Context, c *call, req *xmlproto.RunInstancesRequest) (any, error) {
 	if req.MinCount == nil {
 		return nil, apiErr(ErrMissingParameter, "The request must contain the parameter MinCount")
 	}
@@ -98,7 +94,7 @@ func (s *Server) runInstances(ctx context.Context, c *call) (any, error) {
 			return nil, err
 		}
 	}
-	attrs, err := s.launchAttributes(c, &req, instanceType)
+	attrs, err := s.launchAttributes(c, req, instanceType)
 	if err != nil {
 		return nil, err
 	}
@@ -156,7 +152,7 @@ func (s *Server) runInstances(ctx context.Context, c *call) (any, error) {
 	if req.Placement == nil || req.Placement.AvailabilityZone == "" {
 		placementAZ = ""
 	}
-	sn, groups, err := launchNetwork(z, &req, placementAZ)
+	sn, groups, err := launchNetwork(z, req, placementAZ)
 	if err != nil {
 		return nil, err
 	}
@@ -295,9 +291,16 @@ func (s *Server) reservationView(r *reservation, keep func(*instance) bool) xmlp
 // under the lock with lookup.
 func checkInstanceIDs(ids []string) error {
 	for _, id := range ids {
-		if !instanceIDRe.MatchString(id) {
-			return apiErr(ErrInvalidInstanceIDMalformed, "Invalid id: \"%s\"", id)
+		if err := checkInstanceID(id); err != nil {
+			return err
 		}
+	}
+	return nil
+}
+
+func checkInstanceID(id string) error {
+	if !instanceIDRe.MatchString(id) {
+		return apiErr(ErrInvalidInstanceIDMalformed, "Invalid id: \"%s\"", id)
 	}
 	return nil
 }
@@ -438,61 +441,27 @@ func pageAt[T any](items []T, max *int, offset uint64) ([]T, string) {
 	return items[:*max], pageToken(offset + uint64(*max))
 }
 
-func (s *Server) describeInstances(ctx context.Context, c *call) (any, error) {
-	var req xmlproto.DescribeInstancesRequest
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
-	if err := checkInstanceIDs(req.InstanceIDs); err != nil {
-		return nil, err
-	}
-	if err := checkMaxResults(req.MaxResults, len(req.InstanceIDs), "instancesSet"); err != nil {
-		return nil, err
-	}
-	fs, err := compileFilters(req.Filters, instanceFields)
-	if err != nil {
-		return nil, err
-	}
-	after, err := parsePageToken(req.NextToken)
-	if err != nil {
-		return nil, err
-	}
-	if req.DryRun {
-		return nil, errDryRun
-	}
-	now := s.cfg.now()
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	candidates, err := s.candidates(c.scope, req.InstanceIDs, now)
-	if err != nil {
-		return nil, err
-	}
-	out := &xmlproto.DescribeInstancesResponseOf[xmlproto.Encoded]{Reservations: []xmlproto.ReservationOf[xmlproto.Encoded]{}}
-	limit := len(candidates)
-	if req.MaxResults != nil {
-		limit = *req.MaxResults
-	}
-	n, lastSeq := 0, uint64(0)
-	var last *xmlproto.ReservationOf[xmlproto.Encoded]
-	var lastRes *reservation
-	for _, inst := range candidates {
-		if inst.seq <= after || !s.visible(inst, now) || !fs.match(inst) {
-			continue
+func (s *Server) describeInstances(ctx context.Context, c *call, req *xmlproto.DescribeInstancesRequest) (any, error) {
+	return describe(ctx, s, c, describeQuery{req.InstanceIDs, req.Filters, req.MaxResults, req.NextToken, req.DryRun}, &describeInstancesSpec)
+}
+
+var describeInstancesSpec = describeSpec[*instance]{
+	checkID: checkInstanceID, idsParam: "instancesSet", fields: instanceFields,
+	list: (*Server).instanceList, seq: instanceSeq,
+	emit: func(s *Server, c *call, page []*instance, next string) any {
+		out := &xmlproto.DescribeInstancesResponseOf[xmlproto.Encoded]{Reservations: []xmlproto.ReservationOf[xmlproto.Encoded]{}, NextToken: next}
+		var last *xmlproto.ReservationOf[xmlproto.Encoded]
+		var lastRes *reservation
+		for i, inst := range page {
+			if lastRes != inst.res {
+				// Sized for the reservation's instances (at most a page), so a
+				// large reservation is not copied over and over as it grows.
+				out.Reservations = append(out.Reservations, xmlproto.ReservationOf[xmlproto.Encoded]{ReservationID: inst.res.id, OwnerID: inst.res.owner,
+					Instances: make([]xmlproto.Encoded, 0, min(len(inst.res.instances), len(page)-i))})
+				last, lastRes = &out.Reservations[len(out.Reservations)-1], inst.res
+			}
+			last.Instances = append(last.Instances, s.describedXML(inst))
 		}
-		if n == limit {
-			out.NextToken = pageToken(lastSeq) // more remain: the token names this page's last instance
-			break
-		}
-		if lastRes != inst.res {
-			// Sized for the reservation's instances (at most a page), so a
-			// large reservation is not copied over and over as it grows.
-			out.Reservations = append(out.Reservations, xmlproto.ReservationOf[xmlproto.Encoded]{ReservationID: inst.res.id, OwnerID: inst.res.owner,
-				Instances: make([]xmlproto.Encoded, 0, min(len(inst.res.instances), limit-n))})
-			last, lastRes = &out.Reservations[len(out.Reservations)-1], inst.res
-		}
-		last.Instances = append(last.Instances, s.describedXML(inst))
-		lastSeq = inst.seq
-		n++
-	}
-	return out, nil
+		return out
+	},
 }

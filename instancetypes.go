@@ -2,7 +2,7 @@ package ec2emu
 
 import (
 	"context"
-	"slices"
+	"iter"
 	"strconv"
 	"strings"
 
@@ -219,43 +219,34 @@ var instanceTypeFields = fields[*xmlproto.InstanceTypeInfo]{byName: map[string]f
 	"supported-boot-mode":            func(t *xmlproto.InstanceTypeInfo) []string { return t.SupportedBootModes },
 }}
 
-func (s *Server) describeInstanceTypes(ctx context.Context, c *call) (any, error) {
-	var req xmlproto.DescribeInstanceTypesRequest
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
-	if req.MaxResults != nil && (*req.MaxResults < 5 || *req.MaxResults > 100) {
-		return nil, apiErr(ErrInvalidParameterValue, "Value ( %d ) for parameter maxResults is invalid. Expecting a value between 5 and 100.", *req.MaxResults)
-	}
-	var missing []string
-	for _, t := range req.InstanceTypes {
-		if _, ok := lookupType(t); !ok {
-			missing = append(missing, t)
+func (s *Server) describeInstanceTypes(ctx context.Context, c *call, req *xmlproto.DescribeInstanceTypesRequest) (any, error) {
+	return describe(ctx, s, c, describeQuery{req.InstanceTypes, req.Filters, req.MaxResults, req.NextToken, req.DryRun}, &describeInstanceTypesSpec)
+}
+
+var describeInstanceTypesSpec = describeSpec[*xmlproto.InstanceTypeInfo]{
+	checkMax: func(max *int) error {
+		if max != nil && (*max < 5 || *max > 100) {
+			return apiErr(ErrInvalidParameterValue, "Value ( %d ) for parameter maxResults is invalid. Expecting a value between 5 and 100.", *max)
 		}
-	}
-	if len(missing) > 0 {
-		return nil, apiErr(ErrInvalidInstanceType, "The following supplied instance types do not exist: [%s]", strings.Join(missing, ", "))
-	}
-	fs, err := compileFilters(req.Filters, instanceTypeFields)
-	if err != nil {
-		return nil, err
-	}
-	if req.DryRun {
-		return nil, errDryRun
-	}
-	all := []xmlproto.InstanceTypeInfo{}
-	for i := range catalogue {
-		t := &catalogue[i]
-		if len(req.InstanceTypes) > 0 && !slices.Contains(req.InstanceTypes, t.InstanceType) {
-			continue
+		return nil
+	},
+	fields:   instanceTypeFields,
+	unlocked: true, // the catalogue is fixed
+	list: func(s *Server, ctx context.Context, c *call, names []string) (iter.Seq[*xmlproto.InstanceTypeInfo], error) {
+		var missing []string
+		for _, t := range names {
+			if _, ok := lookupType(t); !ok {
+				missing = append(missing, t)
+			}
 		}
-		if fs.match(t) {
-			all = append(all, *t)
+		if len(missing) > 0 {
+			return nil, apiErr(ErrInvalidInstanceType, "The following supplied instance types do not exist: [%s]", strings.Join(missing, ", "))
 		}
-	}
-	out := &xmlproto.DescribeInstanceTypesResponse{}
-	out.InstanceTypes, out.NextToken, err = page(all, req.MaxResults, req.NextToken)
-	return out, err
+		return named(pointers(catalogue), names, func(t *xmlproto.InstanceTypeInfo) string { return t.InstanceType }), nil
+	},
+	emit: func(s *Server, c *call, page []*xmlproto.InstanceTypeInfo, next string) any {
+		return &xmlproto.DescribeInstanceTypesResponse{InstanceTypes: values(page), NextToken: next}
+	},
 }
 
 var offeringFields = fields[*xmlproto.InstanceTypeOffering]{byName: map[string]func(*xmlproto.InstanceTypeOffering) []string{
@@ -263,14 +254,7 @@ var offeringFields = fields[*xmlproto.InstanceTypeOffering]{byName: map[string]f
 	"location":      func(o *xmlproto.InstanceTypeOffering) []string { return one(o.Location) },
 }}
 
-func (s *Server) describeInstanceTypeOfferings(ctx context.Context, c *call) (any, error) {
-	var req xmlproto.DescribeInstanceTypeOfferingsRequest
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
-	if err := checkMaxResults(req.MaxResults, 0, ""); err != nil {
-		return nil, err
-	}
+func (s *Server) describeInstanceTypeOfferings(ctx context.Context, c *call, req *xmlproto.DescribeInstanceTypeOfferingsRequest) (any, error) {
 	lt := req.LocationType
 	if lt == "" {
 		lt = "region"
@@ -290,23 +274,23 @@ func (s *Server) describeInstanceTypeOfferings(ctx context.Context, c *call) (an
 	default:
 		return nil, apiErr(ErrInvalidParameterValue, "Value (%s) for parameter locationType is invalid. Valid values are region, availability-zone, availability-zone-id and outpost.", req.LocationType)
 	}
-	fs, err := compileFilters(req.Filters, offeringFields)
-	if err != nil {
-		return nil, err
+	spec := describeSpec[*xmlproto.InstanceTypeOffering]{
+		fields:   offeringFields,
+		unlocked: true, // the catalogue is fixed
+		list: func(s *Server, ctx context.Context, c *call, _ []string) (iter.Seq[*xmlproto.InstanceTypeOffering], error) {
+			return func(yield func(*xmlproto.InstanceTypeOffering) bool) {
+				for _, loc := range locations {
+					for _, t := range catalogue {
+						if !yield(&xmlproto.InstanceTypeOffering{InstanceType: t.InstanceType, LocationType: lt, Location: loc}) {
+							return
+						}
+					}
+				}
+			}, nil
+		},
+		emit: func(s *Server, c *call, page []*xmlproto.InstanceTypeOffering, next string) any {
+			return &xmlproto.DescribeInstanceTypeOfferingsResponse{InstanceTypeOfferings: values(page), NextToken: next}
+		},
 	}
-	if req.DryRun {
-		return nil, errDryRun
-	}
-	all := []xmlproto.InstanceTypeOffering{}
-	for _, loc := range locations {
-		for _, t := range catalogue {
-			o := xmlproto.InstanceTypeOffering{InstanceType: t.InstanceType, LocationType: lt, Location: loc}
-			if fs.match(&o) {
-				all = append(all, o)
-			}
-		}
-	}
-	out := &xmlproto.DescribeInstanceTypeOfferingsResponse{}
-	out.InstanceTypeOfferings, out.NextToken, err = page(all, req.MaxResults, req.NextToken)
-	return out, err
+	return describe(ctx, s, c, describeQuery{nil, req.Filters, req.MaxResults, req.NextToken, req.DryRun}, &spec)
 }

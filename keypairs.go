@@ -13,6 +13,7 @@ import (
 	"encoding/binary"
 	"encoding/pem"
 	"fmt"
+	"iter"
 	"math/big"
 	"slices"
 	"strings"
@@ -53,11 +54,7 @@ func keyPairTags(specs []xmlproto.TagSpecification) ([]xmlproto.Tag, error) {
 	return tags, nil
 }
 
-func (s *Server) createKeyPair(ctx context.Context, c *call) (any, error) {
-	var req xmlproto.KeyPairRequest
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
+func (s *Server) createKeyPair(ctx context.Context, c *call, req *xmlproto.KeyPairRequest) (any, error) {
 	name := req.KeyName
 	if err := validKeyName(name); err != nil {
 		return nil, err
@@ -110,11 +107,7 @@ func (s *Server) checkKeyNameFree(sc scope, name string) error {
 	return nil
 }
 
-func (s *Server) importKeyPair(ctx context.Context, c *call) (any, error) {
-	var req xmlproto.KeyPairRequest
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
+func (s *Server) importKeyPair(ctx context.Context, c *call, req *xmlproto.KeyPairRequest) (any, error) {
 	name := req.KeyName
 	if err := validKeyName(name); err != nil {
 		return nil, err
@@ -152,11 +145,7 @@ func (s *Server) importKeyPair(ctx context.Context, c *call) (any, error) {
 	return &xmlproto.KeyPair{KeyPairID: kp.id, KeyName: name, KeyFingerprint: fp, Tags: tags}, nil
 }
 
-func (s *Server) deleteKeyPair(ctx context.Context, c *call) (any, error) {
-	var req xmlproto.KeyPairRequest
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
+func (s *Server) deleteKeyPair(ctx context.Context, c *call, req *xmlproto.KeyPairRequest) (any, error) {
 	name := req.KeyName
 	if name == "" && req.KeyPairID == "" {
 		return nil, apiErr(ErrMissingParameter, "The request must contain the parameter KeyName or KeyPairId")
@@ -202,61 +191,52 @@ var keyPairFields = fields[*keyPair]{
 	tags: func(k *keyPair) []xmlproto.Tag { return k.tags },
 }
 
-func (s *Server) describeKeyPairs(ctx context.Context, c *call) (any, error) {
-	var req xmlproto.DescribeKeyPairsRequest
-	if err := c.decode(&req); err != nil {
-		return nil, err
+func (s *Server) describeKeyPairs(ctx context.Context, c *call, req *xmlproto.DescribeKeyPairsRequest) (any, error) {
+	// Key pairs are named by name or by ID: the query's IDs are the IDs,
+	// and the names are checked in list.
+	spec := describeSpec[*keyPair]{
+		checkID: func(id string) error {
+			if !keyPairIDRe.MatchString(id) {
+				return apiErr(ErrInvalidKeyPairIDMalformed, "Invalid id: \"%s\"", id)
+			}
+			return nil
+		},
+		fields: keyPairFields,
+		list: func(s *Server, ctx context.Context, c *call, ids []string) (iter.Seq[*keyPair], error) {
+			var all []*keyPair
+			if z := s.zones[c.scope]; z != nil {
+				for _, kp := range z.keyPairs {
+					all = append(all, kp)
+				}
+			}
+			slices.SortFunc(all, func(a, b *keyPair) int { return strings.Compare(a.name, b.name) })
+			for _, n := range req.KeyNames {
+				if !slices.ContainsFunc(all, func(k *keyPair) bool { return k.name == n }) {
+					return nil, apiErr(ErrInvalidKeyPairNotFound, "The key pair '%s' does not exist", n)
+				}
+			}
+			for _, id := range ids {
+				if !slices.ContainsFunc(all, func(k *keyPair) bool { return k.id == id }) {
+					return nil, apiErr(ErrInvalidKeyPairNotFound, "The key pair ID '%s' does not exist", id)
+				}
+			}
+			items := named(slices.Values(all), req.KeyNames, func(k *keyPair) string { return k.name })
+			return named(items, ids, func(k *keyPair) string { return k.id }), nil
+		},
+		emit: func(s *Server, c *call, page []*keyPair, next string) any {
+			out := &xmlproto.DescribeKeyPairsResponse{KeyPairs: make([]xmlproto.KeyPairInfo, 0, len(page))}
+			for _, kp := range page {
+				info := xmlproto.KeyPairInfo{KeyPairID: kp.id, KeyType: kp.keyType, Tags: kp.tags, CreateTime: kp.created,
+					KeyName: kp.name, KeyFingerprint: kp.fingerprint}
+				if req.IncludePublicKey {
+					info.PublicKey = kp.publicKey
+				}
+				out.KeyPairs = append(out.KeyPairs, info)
+			}
+			return out
+		},
 	}
-	for _, id := range req.KeyPairIDs {
-		if !keyPairIDRe.MatchString(id) {
-			return nil, apiErr(ErrInvalidKeyPairIDMalformed, "Invalid id: \"%s\"", id)
-		}
-	}
-	fs, err := compileFilters(req.Filters, keyPairFields)
-	if err != nil {
-		return nil, err
-	}
-	if req.DryRun {
-		return nil, errDryRun
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	var all []*keyPair
-	if z := s.zones[c.scope]; z != nil {
-		for _, kp := range z.keyPairs {
-			all = append(all, kp)
-		}
-	}
-	slices.SortFunc(all, func(a, b *keyPair) int { return strings.Compare(a.name, b.name) })
-	for _, n := range req.KeyNames {
-		if !slices.ContainsFunc(all, func(k *keyPair) bool { return k.name == n }) {
-			return nil, apiErr(ErrInvalidKeyPairNotFound, "The key pair '%s' does not exist", n)
-		}
-	}
-	for _, id := range req.KeyPairIDs {
-		if !slices.ContainsFunc(all, func(k *keyPair) bool { return k.id == id }) {
-			return nil, apiErr(ErrInvalidKeyPairNotFound, "The key pair ID '%s' does not exist", id)
-		}
-	}
-	out := &xmlproto.DescribeKeyPairsResponse{KeyPairs: []xmlproto.KeyPairInfo{}}
-	for _, kp := range all {
-		if len(req.KeyNames) > 0 && !slices.Contains(req.KeyNames, kp.name) {
-			continue
-		}
-		if len(req.KeyPairIDs) > 0 && !slices.Contains(req.KeyPairIDs, kp.id) {
-			continue
-		}
-		if !fs.match(kp) {
-			continue
-		}
-		info := xmlproto.KeyPairInfo{KeyPairID: kp.id, KeyType: kp.keyType, Tags: kp.tags, CreateTime: kp.created,
-			KeyName: kp.name, KeyFingerprint: kp.fingerprint}
-		if req.IncludePublicKey {
-			info.PublicKey = kp.publicKey
-		}
-		out.KeyPairs = append(out.KeyPairs, info)
-	}
-	return out, nil
+	return describe(ctx, s, c, describeQuery{ids: req.KeyPairIDs, filters: req.Filters, dryRun: req.DryRun}, &spec)
 }
 
 // generateKey makes a key pair and returns the private key as AWS hands it

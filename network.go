@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"iter"
 	"maps"
 	"slices"
 	"strconv"
@@ -430,48 +431,31 @@ func mapAssoc(v *xmlproto.Vpc, f func(xmlproto.VpcCidrBlockAssociation) string) 
 	return out
 }
 
-func (s *Server) describeVpcs(ctx context.Context, c *call) (any, error) {
-	var req xmlproto.DescribeVpcsRequest
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
-	if err := checkMaxResults(req.MaxResults, 0, ""); err != nil {
-		return nil, err
-	}
-	for _, id := range req.VpcIDs {
-		if !strings.HasPrefix(id, "vpc-") {
-			return nil, apiErr(ErrInvalidVpcIDMalformed, "Invalid id: \"%s\"", id)
+func (s *Server) describeVpcs(ctx context.Context, c *call, req *xmlproto.DescribeVpcsRequest) (any, error) {
+	return describe(ctx, s, c, describeQuery{req.VpcIDs, req.Filters, req.MaxResults, req.NextToken, req.DryRun}, &describeVpcsSpec)
+}
+
+var describeVpcsSpec = describeSpec[*xmlproto.Vpc]{
+	checkID: prefixID("vpc-", ErrInvalidVpcIDMalformed, ""),
+	fields:  vpcFields, tenant: true,
+	list: func(s *Server, ctx context.Context, c *call, ids []string) (iter.Seq[*xmlproto.Vpc], error) {
+		z := s.zones[c.scope]
+		for _, id := range ids {
+			if z.net.vpc(id) == nil {
+				return nil, apiErr(ErrInvalidVpcIDNotFound, "The vpc ID '%s' does not exist", id)
+			}
 		}
-	}
-	fs, err := compileFilters(req.Filters, vpcFields)
-	if err != nil {
-		return nil, err
-	}
-	if req.DryRun {
-		return nil, errDryRun
-	}
-	s.ensureZone(c.scope)
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	z := s.zones[c.scope]
-	for _, id := range req.VpcIDs {
-		if z.net.vpc(id) == nil {
-			return nil, apiErr(ErrInvalidVpcIDNotFound, "The vpc ID '%s' does not exist", id)
+		var all []xmlproto.Vpc
+		for _, v := range z.net.vpcs {
+			if len(ids) == 0 || slices.Contains(ids, v.id) {
+				all = append(all, s.vpcView(v))
+			}
 		}
-	}
-	all := []xmlproto.Vpc{}
-	for _, v := range z.net.vpcs {
-		if len(req.VpcIDs) > 0 && !slices.Contains(req.VpcIDs, v.id) {
-			continue
-		}
-		view := s.vpcView(v)
-		if fs.match(&view) {
-			all = append(all, view)
-		}
-	}
-	out := &xmlproto.DescribeVpcsResponse{}
-	out.Vpcs, out.NextToken, err = page(all, req.MaxResults, req.NextToken)
-	return out, err
+		return pointers(all), nil
+	},
+	emit: func(s *Server, c *call, page []*xmlproto.Vpc, next string) any {
+		return &xmlproto.DescribeVpcsResponse{Vpcs: values(page), NextToken: next}
+	},
 }
 
 // subnetView renders sn. Callers hold s.mu (read).
@@ -518,48 +502,31 @@ var subnetFields = func() fields[*xmlproto.Subnet] {
 	}
 }()
 
-func (s *Server) describeSubnets(ctx context.Context, c *call) (any, error) {
-	var req xmlproto.DescribeSubnetsRequest
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
-	if err := checkMaxResults(req.MaxResults, 0, ""); err != nil {
-		return nil, err
-	}
-	for _, id := range req.SubnetIDs {
-		if !strings.HasPrefix(id, "subnet-") {
-			return nil, apiErr(ErrInvalidSubnetIDMalformed, "Invalid id: \"%s\"", id)
+func (s *Server) describeSubnets(ctx context.Context, c *call, req *xmlproto.DescribeSubnetsRequest) (any, error) {
+	return describe(ctx, s, c, describeQuery{req.SubnetIDs, req.Filters, req.MaxResults, req.NextToken, req.DryRun}, &describeSubnetsSpec)
+}
+
+var describeSubnetsSpec = describeSpec[*xmlproto.Subnet]{
+	checkID: prefixID("subnet-", ErrInvalidSubnetIDMalformed, ""),
+	fields:  subnetFields, tenant: true,
+	list: func(s *Server, ctx context.Context, c *call, ids []string) (iter.Seq[*xmlproto.Subnet], error) {
+		z := s.zones[c.scope]
+		for _, id := range ids {
+			if z.net.subnet(id) == nil {
+				return nil, apiErr(ErrInvalidSubnetIDNotFound, "The subnet ID '%s' does not exist", id)
+			}
 		}
-	}
-	fs, err := compileFilters(req.Filters, subnetFields)
-	if err != nil {
-		return nil, err
-	}
-	if req.DryRun {
-		return nil, errDryRun
-	}
-	s.ensureZone(c.scope)
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	z := s.zones[c.scope]
-	for _, id := range req.SubnetIDs {
-		if z.net.subnet(id) == nil {
-			return nil, apiErr(ErrInvalidSubnetIDNotFound, "The subnet ID '%s' does not exist", id)
+		var all []xmlproto.Subnet
+		for _, sn := range z.net.subnets {
+			if len(ids) == 0 || slices.Contains(ids, sn.id) {
+				all = append(all, s.subnetView(z, sn))
+			}
 		}
-	}
-	all := []xmlproto.Subnet{}
-	for _, sn := range z.net.subnets {
-		if len(req.SubnetIDs) > 0 && !slices.Contains(req.SubnetIDs, sn.id) {
-			continue
-		}
-		view := s.subnetView(z, sn)
-		if fs.match(&view) {
-			all = append(all, view)
-		}
-	}
-	out := &xmlproto.DescribeSubnetsResponse{}
-	out.Subnets, out.NextToken, err = page(all, req.MaxResults, req.NextToken)
-	return out, err
+		return pointers(all), nil
+	},
+	emit: func(s *Server, c *call, page []*xmlproto.Subnet, next string) any {
+		return &xmlproto.DescribeSubnetsResponse{Subnets: values(page), NextToken: next}
+	},
 }
 
 // ---- tags on networking resources ----

@@ -2,6 +2,7 @@ package ec2emu
 
 import (
 	"context"
+	"iter"
 	"slices"
 	"strings"
 
@@ -63,40 +64,34 @@ var regionFields = fields[*xmlproto.Region]{byName: map[string]func(*xmlproto.Re
 	"opt-in-status": func(r *xmlproto.Region) []string { return one(r.OptInStatus) },
 }}
 
-func (s *Server) describeRegions(ctx context.Context, c *call) (any, error) {
-	var req xmlproto.DescribeRegionsRequest
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
-	fs, err := compileFilters(req.Filters, regionFields)
-	if err != nil {
-		return nil, err
-	}
-	for _, n := range req.RegionNames {
-		if !slices.ContainsFunc(regions, func(r regionInfo) bool { return r.name == n }) {
-			return nil, apiErr(ErrInvalidParameterValue, "Invalid region name: %s", n)
-		}
-	}
-	if req.DryRun {
-		return nil, errDryRun
-	}
-	out := &xmlproto.DescribeRegionsResponse{Regions: []xmlproto.Region{}}
-	for _, r := range regions {
-		reg := xmlproto.Region{RegionName: r.name, Endpoint: "ec2." + r.name + ".amazonaws.com", OptInStatus: "opt-in-not-required"}
-		if r.optIn {
-			if !req.AllRegions && len(req.RegionNames) == 0 {
-				continue // like a fresh account: opt-in regions are listed only on request
+func (s *Server) describeRegions(ctx context.Context, c *call, req *xmlproto.DescribeRegionsRequest) (any, error) {
+	return describe(ctx, s, c, describeQuery{req.RegionNames, req.Filters, nil, "", req.DryRun}, &describeSpec[*xmlproto.Region]{
+		fields: regionFields, unlocked: true,
+		list: func(s *Server, ctx context.Context, c *call, names []string) (iter.Seq[*xmlproto.Region], error) {
+			for _, n := range names {
+				if !slices.ContainsFunc(regions, func(r regionInfo) bool { return r.name == n }) {
+					return nil, apiErr(ErrInvalidParameterValue, "Invalid region name: %s", n)
+				}
 			}
-			reg.OptInStatus = "not-opted-in"
-		}
-		if len(req.RegionNames) > 0 && !slices.Contains(req.RegionNames, r.name) {
-			continue
-		}
-		if fs.match(&reg) {
-			out.Regions = append(out.Regions, reg)
-		}
-	}
-	return out, nil
+			var out []xmlproto.Region
+			for _, r := range regions {
+				reg := xmlproto.Region{RegionName: r.name, Endpoint: "ec2." + r.name + ".amazonaws.com", OptInStatus: "opt-in-not-required"}
+				if r.optIn {
+					if !req.AllRegions && len(names) == 0 {
+						continue // like a fresh account: opt-in regions are listed only on request
+					}
+					reg.OptInStatus = "not-opted-in"
+				}
+				if len(names) == 0 || slices.Contains(names, r.name) {
+					out = append(out, reg)
+				}
+			}
+			return pointers(out), nil
+		},
+		emit: func(s *Server, c *call, page []*xmlproto.Region, _ string) any {
+			return &xmlproto.DescribeRegionsResponse{Regions: values(page)}
+		},
+	})
 }
 
 var zoneFields = fields[*xmlproto.AvailabilityZone]{byName: map[string]func(*xmlproto.AvailabilityZone) []string{
@@ -110,103 +105,32 @@ var zoneFields = fields[*xmlproto.AvailabilityZone]{byName: map[string]func(*xml
 	"network-border-group": func(z *xmlproto.AvailabilityZone) []string { return one(z.NetworkBorderGroup) },
 }}
 
-func (s *Server) describeAvailabilityZones(ctx context.Context, c *call) (any, error) {
-	var req xmlproto.DescribeAvailabilityZonesRequest
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
-	fs, err := compileFilters(req.Filters, zoneFields)
-	if err != nil {
-		return nil, err
-	}
-	var zones []xmlproto.AvailabilityZone
-	for i, n := range zoneNames(c.region) {
-		zones = append(zones, xmlproto.AvailabilityZone{
-			ZoneName: n, State: "available", RegionName: c.region, ZoneID: zoneID(c.region, i), ZoneType: "availability-zone",
-			OptInStatus: "opt-in-not-required", GroupName: c.region, NetworkBorderGroup: c.region,
-		})
-	}
-	for _, n := range req.ZoneNames {
-		if !slices.ContainsFunc(zones, func(z xmlproto.AvailabilityZone) bool { return z.ZoneName == n }) {
-			return nil, apiErr(ErrInvalidParameterValue, "The availability zone '%s' is not valid", n)
-		}
-	}
-	for _, id := range req.ZoneIDs {
-		if !slices.ContainsFunc(zones, func(z xmlproto.AvailabilityZone) bool { return z.ZoneID == id }) {
-			return nil, apiErr(ErrInvalidParameterValue, "The availability zone ID '%s' is not valid", id)
-		}
-	}
-	if req.DryRun {
-		return nil, errDryRun
-	}
-	out := &xmlproto.DescribeAvailabilityZonesResponse{AvailabilityZones: []xmlproto.AvailabilityZone{}}
-	for i := range zones {
-		z := &zones[i]
-		if len(req.ZoneNames) > 0 && !slices.Contains(req.ZoneNames, z.ZoneName) {
-			continue
-		}
-		if len(req.ZoneIDs) > 0 && !slices.Contains(req.ZoneIDs, z.ZoneID) {
-			continue
-		}
-		if fs.match(z) {
-			out.AvailabilityZones = append(out.AvailabilityZones, *z)
-		}
-	}
-	return out, nil
-}
-
-func (s *Server) routes() map[string]handler {
-	return map[string]handler{
-		"RunInstances":                  s.runInstances,
-		"DescribeInstances":             s.describeInstances,
-		"StartInstances":                s.startInstances,
-		"StopInstances":                 s.stopInstances,
-		"TerminateInstances":            s.terminateInstances,
-		"RebootInstances":               s.rebootInstances,
-		"DescribeInstanceStatus":        s.describeInstanceStatus,
-		"GetConsoleOutput":              s.getConsoleOutput,
-		"CreateImage":                   s.createImage,
-		"DescribeImages":                s.describeImages,
-		"DeregisterImage":               s.deregisterImage,
-		"CreateKeyPair":                 s.createKeyPair,
-		"ImportKeyPair":                 s.importKeyPair,
-		"DescribeKeyPairs":              s.describeKeyPairs,
-		"DeleteKeyPair":                 s.deleteKeyPair,
-		"CreateTags":                    s.createTags,
-		"DeleteTags":                    s.deleteTags,
-		"DescribeTags":                  s.describeTags,
-		"DescribeRegions":               s.describeRegions,
-		"DescribeAvailabilityZones":     s.describeAvailabilityZones,
-		"DescribeVpcs":                  s.describeVpcs,
-		"DescribeSubnets":               s.describeSubnets,
-		"DescribeSecurityGroups":        s.describeSecurityGroups,
-		"DescribeSecurityGroupRules":    s.describeSecurityGroupRules,
-		"CreateSecurityGroup":           s.createSecurityGroup,
-		"DeleteSecurityGroup":           s.deleteSecurityGroup,
-		"AuthorizeSecurityGroupIngress": s.authorizeIngress,
-		"AuthorizeSecurityGroupEgress":  s.authorizeEgress,
-		"RevokeSecurityGroupIngress":    s.revokeIngress,
-		"RevokeSecurityGroupEgress":     s.revokeEgress,
-		"DescribeInstanceTypes":         s.describeInstanceTypes,
-		"DescribeInstanceTypeOfferings": s.describeInstanceTypeOfferings,
-
-		// Instance attributes (attributes.go, credits.go, volumes.go).
-		"DescribeInstanceAttribute":            s.describeInstanceAttribute,
-		"ModifyInstanceAttribute":              s.modifyInstanceAttribute,
-		"DescribeInstanceCreditSpecifications": s.describeInstanceCreditSpecifications,
-		"ModifyInstanceCreditSpecification":    s.modifyInstanceCreditSpecification,
-		"ModifyInstanceMaintenanceOptions":     s.modifyInstanceMaintenanceOptions,
-		"ModifyInstanceMetadataOptions":        s.modifyInstanceMetadataOptions,
-		"DescribeVolumes":                      s.describeVolumes,
-	}
-}
-
-// Actions returns the EC2 actions the Server answers, sorted.
-func (s *Server) Actions() []string {
-	out := make([]string, 0, len(s.handlers))
-	for a := range s.handlers {
-		out = append(out, a)
-	}
-	slices.Sort(out)
-	return out
+func (s *Server) describeAvailabilityZones(ctx context.Context, c *call, req *xmlproto.DescribeAvailabilityZonesRequest) (any, error) {
+	return describe(ctx, s, c, describeQuery{req.ZoneNames, req.Filters, nil, "", req.DryRun}, &describeSpec[*xmlproto.AvailabilityZone]{
+		fields: zoneFields, unlocked: true,
+		list: func(s *Server, ctx context.Context, c *call, names []string) (iter.Seq[*xmlproto.AvailabilityZone], error) {
+			var zones []xmlproto.AvailabilityZone
+			for i, n := range zoneNames(c.region) {
+				zones = append(zones, xmlproto.AvailabilityZone{
+					ZoneName: n, State: "available", RegionName: c.region, ZoneID: zoneID(c.region, i), ZoneType: "availability-zone",
+					OptInStatus: "opt-in-not-required", GroupName: c.region, NetworkBorderGroup: c.region,
+				})
+			}
+			for _, n := range names {
+				if !slices.ContainsFunc(zones, func(z xmlproto.AvailabilityZone) bool { return z.ZoneName == n }) {
+					return nil, apiErr(ErrInvalidParameterValue, "The availability zone '%s' is not valid", n)
+				}
+			}
+			for _, id := range req.ZoneIDs {
+				if !slices.ContainsFunc(zones, func(z xmlproto.AvailabilityZone) bool { return z.ZoneID == id }) {
+					return nil, apiErr(ErrInvalidParameterValue, "The availability zone ID '%s' is not valid", id)
+				}
+			}
+			items := named(pointers(zones), names, func(z *xmlproto.AvailabilityZone) string { return z.ZoneName })
+			return named(items, req.ZoneIDs, func(z *xmlproto.AvailabilityZone) string { return z.ZoneID }), nil
+		},
+		emit: func(s *Server, c *call, page []*xmlproto.AvailabilityZone, _ string) any {
+			return &xmlproto.DescribeAvailabilityZonesResponse{AvailabilityZones: values(page)}
+		},
+	})
 }

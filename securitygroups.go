@@ -3,6 +3,7 @@ package ec2emu
 import (
 	"context"
 	"fmt"
+	"iter"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -183,11 +184,7 @@ func tagsFor(specs []xmlproto.TagSpecification, resourceType string) ([]xmlproto
 	return tags, nil
 }
 
-func (s *Server) createSecurityGroup(ctx context.Context, c *call) (any, error) {
-	var req xmlproto.CreateSecurityGroupRequest
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
+func (s *Server) createSecurityGroup(ctx context.Context, c *call, req *xmlproto.CreateSecurityGroupRequest) (any, error) {
 	if req.GroupName == nil || *req.GroupName == "" {
 		return nil, apiErr(ErrMissingParameter, "The request must contain the parameter groupName")
 	}
@@ -233,11 +230,7 @@ func (s *Server) createSecurityGroup(ctx context.Context, c *call) (any, error) 
 	return &xmlproto.CreateSecurityGroupResponse{GroupID: g.id, Tags: tags, SecurityGroupArn: sgArn(c.region, c.account, g.id)}, nil
 }
 
-func (s *Server) deleteSecurityGroup(ctx context.Context, c *call) (any, error) {
-	var req xmlproto.DeleteSecurityGroupRequest
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
+func (s *Server) deleteSecurityGroup(ctx context.Context, c *call, req *xmlproto.DeleteSecurityGroupRequest) (any, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	z := s.zone(c.scope)
@@ -696,61 +689,48 @@ var securityGroupFields = func() fields[*groupMatch] {
 	return f
 }()
 
-func (s *Server) describeSecurityGroups(ctx context.Context, c *call) (any, error) {
-	var req xmlproto.DescribeSecurityGroupsRequest
-	if err := c.decode(&req); err != nil {
-		return nil, err
+func (s *Server) describeSecurityGroups(ctx context.Context, c *call, req *xmlproto.DescribeSecurityGroupsRequest) (any, error) {
+	spec := describeSpec[*groupMatch]{
+		checkID: prefixID("sg-", ErrInvalidGroupIDMalformed, "sg-..."),
+		fields:  securityGroupFields, tenant: true,
+		list: func(s *Server, ctx context.Context, c *call, ids []string) (iter.Seq[*groupMatch], error) {
+			z := s.zones[c.scope]
+			want := map[*securityGroup]bool{}
+			for _, id := range ids {
+				g, err := z.net.groupByID(id)
+				if err != nil {
+					return nil, err
+				}
+				want[g] = true
+			}
+			for _, name := range req.GroupNames {
+				g, err := z.net.findGroup("", name)
+				if err != nil {
+					return nil, err
+				}
+				want[g] = true
+			}
+			names := map[string]string{}
+			for _, g := range z.net.groups {
+				names[g.id] = g.name
+			}
+			return func(yield func(*groupMatch) bool) {
+				for _, g := range z.net.groups {
+					if (len(want) == 0 || want[g]) && !yield(&groupMatch{g: g, names: names}) {
+						return
+					}
+				}
+			}, nil
+		},
+		emit: func(s *Server, c *call, page []*groupMatch, next string) any {
+			out := &xmlproto.DescribeSecurityGroupsResponse{SecurityGroups: make([]xmlproto.SecurityGroup, 0, len(page)), NextToken: next}
+			for _, m := range page {
+				out.SecurityGroups = append(out.SecurityGroups, groupView(c.region, m.g))
+			}
+			return out
+		},
 	}
-	if err := checkMaxResults(req.MaxResults, 0, ""); err != nil {
-		return nil, err
-	}
-	for _, id := range req.GroupIDs {
-		if !strings.HasPrefix(id, "sg-") {
-			return nil, apiErr(ErrInvalidGroupIDMalformed, "Invalid id: \"%s\" (expecting \"sg-...\")", id)
-		}
-	}
-	fs, err := compileFilters(req.Filters, securityGroupFields)
-	if err != nil {
-		return nil, err
-	}
-	if req.DryRun {
-		return nil, errDryRun
-	}
-	s.ensureZone(c.scope)
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	z := s.zones[c.scope]
-	want := map[*securityGroup]bool{}
-	for _, id := range req.GroupIDs {
-		g, err := z.net.groupByID(id)
-		if err != nil {
-			return nil, err
-		}
-		want[g] = true
-	}
-	for _, name := range req.GroupNames {
-		g, err := z.net.findGroup("", name)
-		if err != nil {
-			return nil, err
-		}
-		want[g] = true
-	}
-	names := map[string]string{}
-	for _, g := range z.net.groups {
-		names[g.id] = g.name
-	}
-	all := []xmlproto.SecurityGroup{}
-	for _, g := range z.net.groups {
-		if len(want) > 0 && !want[g] {
-			continue
-		}
-		if fs.match(&groupMatch{g: g, names: names}) {
-			all = append(all, groupView(c.region, g))
-		}
-	}
-	out := &xmlproto.DescribeSecurityGroupsResponse{}
-	out.SecurityGroups, out.NextToken, err = page(all, req.MaxResults, req.NextToken)
-	return out, err
+	return describe(ctx, s, c, describeQuery{req.GroupIDs, req.Filters, req.MaxResults, req.NextToken, req.DryRun}, &spec)
 }
 
 var securityGroupRuleFields = fields[*xmlproto.SecurityGroupRule]{
@@ -761,48 +741,31 @@ var securityGroupRuleFields = fields[*xmlproto.SecurityGroupRule]{
 	tags: func(r *xmlproto.SecurityGroupRule) []xmlproto.Tag { return r.Tags },
 }
 
-func (s *Server) describeSecurityGroupRules(ctx context.Context, c *call) (any, error) {
-	var req xmlproto.DescribeSecurityGroupRulesRequest
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
-	if err := checkMaxResults(req.MaxResults, 0, ""); err != nil {
-		return nil, err
-	}
-	for _, id := range req.SecurityGroupRuleIDs {
-		if !strings.HasPrefix(id, "sgr-") {
-			return nil, apiErr(ErrInvalidSecurityGroupRuleIDMalformed, "Invalid id: \"%s\" (expecting \"sgr-...\")", id)
-		}
-	}
-	fs, err := compileFilters(req.Filters, securityGroupRuleFields)
-	if err != nil {
-		return nil, err
-	}
-	if req.DryRun {
-		return nil, errDryRun
-	}
-	s.ensureZone(c.scope)
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	z := s.zones[c.scope]
-	for _, id := range req.SecurityGroupRuleIDs {
-		if _, r := z.net.rule(id); r == nil {
-			return nil, apiErr(ErrInvalidSecurityGroupRuleIDNotFound, "The security group rule ID '%s' does not exist", id)
-		}
-	}
-	all := []xmlproto.SecurityGroupRule{}
-	for _, g := range z.net.groups {
-		for _, r := range g.rules {
-			if len(req.SecurityGroupRuleIDs) > 0 && !slices.Contains(req.SecurityGroupRuleIDs, r.id) {
-				continue
-			}
-			v := ruleView(c.region, g, r)
-			if fs.match(&v) {
-				all = append(all, v)
+func (s *Server) describeSecurityGroupRules(ctx context.Context, c *call, req *xmlproto.DescribeSecurityGroupRulesRequest) (any, error) {
+	return describe(ctx, s, c, describeQuery{req.SecurityGroupRuleIDs, req.Filters, req.MaxResults, req.NextToken, req.DryRun}, &describeSecurityGroupRulesSpec)
+}
+
+var describeSecurityGroupRulesSpec = describeSpec[*xmlproto.SecurityGroupRule]{
+	checkID: prefixID("sgr-", ErrInvalidSecurityGroupRuleIDMalformed, "sgr-..."),
+	fields:  securityGroupRuleFields, tenant: true,
+	list: func(s *Server, ctx context.Context, c *call, ids []string) (iter.Seq[*xmlproto.SecurityGroupRule], error) {
+		z := s.zones[c.scope]
+		for _, id := range ids {
+			if _, r := z.net.rule(id); r == nil {
+				return nil, apiErr(ErrInvalidSecurityGroupRuleIDNotFound, "The security group rule ID '%s' does not exist", id)
 			}
 		}
-	}
-	out := &xmlproto.DescribeSecurityGroupRulesResponse{}
-	out.SecurityGroupRules, out.NextToken, err = page(all, req.MaxResults, req.NextToken)
-	return out, err
+		var all []xmlproto.SecurityGroupRule
+		for _, g := range z.net.groups {
+			for _, r := range g.rules {
+				if len(ids) == 0 || slices.Contains(ids, r.id) {
+					all = append(all, ruleView(c.region, g, r))
+				}
+			}
+		}
+		return pointers(all), nil
+	},
+	emit: func(s *Server, c *call, page []*xmlproto.SecurityGroupRule, next string) any {
+		return &xmlproto.DescribeSecurityGroupRulesResponse{SecurityGroupRules: values(page), NextToken: next}
+	},
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"iter"
 	"strconv"
 	"time"
 
@@ -181,77 +182,39 @@ func reachability(i *instance) []string {
 	return one(st.Details[0].Status)
 }
 
-func (s *Server) describeInstanceStatus(ctx context.Context, c *call) (any, error) {
-	var req xmlproto.DescribeInstanceStatusRequest
-	if err := c.decode(&req); err != nil {
-		return nil, err
+func (s *Server) describeInstanceStatus(ctx context.Context, c *call, req *xmlproto.DescribeInstanceStatusRequest) (any, error) {
+	spec := describeSpec[*instance]{
+		checkID: checkInstanceID, idsParam: "instancesSet", fields: statusFields,
+		list: func(s *Server, ctx context.Context, c *call, ids []string) (iter.Seq[*instance], error) {
+			all, err := s.instanceList(ctx, c, ids)
+			if err != nil || req.IncludeAllInstances {
+				return all, err
+			}
+			return func(yield func(*instance) bool) {
+				for inst := range all {
+					if inst.state == stateRunning && !yield(inst) {
+						return
+					}
+				}
+			}, nil
+		},
+		seq: instanceSeq,
+		emit: func(s *Server, c *call, page []*instance, next string) any {
+			out := &xmlproto.DescribeInstanceStatusResponse{InstanceStatuses: make([]xmlproto.InstanceStatus, 0, len(page)), NextToken: next}
+			for _, inst := range page {
+				st := statusOf(inst)
+				out.InstanceStatuses = append(out.InstanceStatuses, xmlproto.InstanceStatus{
+					InstanceID: inst.id, AvailabilityZone: inst.az, InstanceState: stateOf(inst.state),
+					SystemStatus: st, InstanceStatus: st,
+				})
+			}
+			return out
+		},
 	}
-	if err := checkInstanceIDs(req.InstanceIDs); err != nil {
-		return nil, err
-	}
-	if err := checkMaxResults(req.MaxResults, len(req.InstanceIDs), "instancesSet"); err != nil {
-		return nil, err
-	}
-	fs, err := compileFilters(req.Filters, statusFields)
-	if err != nil {
-		return nil, err
-	}
-	after, err := parsePageToken(req.NextToken)
-	if err != nil {
-		return nil, err
-	}
-	if req.DryRun {
-		return nil, errDryRun
-	}
-	now := s.cfg.now()
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	candidates, err := s.candidates(c.scope, req.InstanceIDs, now)
-	if err != nil {
-		return nil, err
-	}
-	out := &xmlproto.DescribeInstanceStatusResponse{InstanceStatuses: []xmlproto.InstanceStatus{}}
-	out.NextToken = s.instancePage(candidates, req.MaxResults, after, now, func(inst *instance) bool {
-		return fs.match(inst) && (req.IncludeAllInstances || inst.state == stateRunning)
-	}, func(inst *instance) {
-		st := statusOf(inst)
-		out.InstanceStatuses = append(out.InstanceStatuses, xmlproto.InstanceStatus{
-			InstanceID: inst.id, AvailabilityZone: inst.az, InstanceState: stateOf(inst.state),
-			SystemStatus: st, InstanceStatus: st,
-		})
-	})
-	return out, nil
+	return describe(ctx, s, c, describeQuery{req.InstanceIDs, req.Filters, req.MaxResults, req.NextToken, req.DryRun}, &spec)
 }
 
-// instancePage is the paging of the Describe actions that list instances
-// one by one: it passes emit, in launch order, the visible candidates after
-// the page token's instance that keep accepts, at most max of them (all when
-// max is nil), and returns the next page's token if more remain. Callers
-// hold s.mu (read).
-func (s *Server) instancePage(candidates []*instance, max *int, after uint64, now time.Time, keep func(*instance) bool, emit func(*instance)) string {
-	limit := len(candidates)
-	if max != nil {
-		limit = *max
-	}
-	n, lastSeq := 0, uint64(0)
-	for _, inst := range candidates {
-		if inst.seq <= after || !s.visible(inst, now) || !keep(inst) {
-			continue
-		}
-		if n == limit {
-			return pageToken(lastSeq)
-		}
-		emit(inst)
-		n, lastSeq = n+1, inst.seq
-	}
-	return ""
-}
-
-func (s *Server) getConsoleOutput(ctx context.Context, c *call) (any, error) {
-	var req xmlproto.GetConsoleOutputRequest
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
+func (s *Server) getConsoleOutput(ctx context.Context, c *call, req *xmlproto.GetConsoleOutputRequest) (any, error) {
 	if req.InstanceID == "" {
 		return nil, apiErr(ErrMissingParameter, "The request must contain the parameter InstanceId")
 	}

@@ -2,6 +2,7 @@ package ec2emu
 
 import (
 	"context"
+	"iter"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -118,11 +119,7 @@ func (s *Server) imageIDs(ctx context.Context, sc scope, ids []string) (map[stri
 	return out, nil
 }
 
-func (s *Server) createTags(ctx context.Context, c *call) (any, error) {
-	var req xmlproto.TagsRequest
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
+func (s *Server) createTags(ctx context.Context, c *call, req *xmlproto.TagsRequest) (any, error) {
 	if len(req.ResourceIDs) == 0 {
 		return nil, apiErr(ErrMissingParameter, "The request must contain the parameter ResourceId")
 	}
@@ -166,11 +163,7 @@ func (s *Server) createTags(ctx context.Context, c *call) (any, error) {
 	return &xmlproto.Return{Return: true}, nil
 }
 
-func (s *Server) deleteTags(ctx context.Context, c *call) (any, error) {
-	var req xmlproto.TagsRequest
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
+func (s *Server) deleteTags(ctx context.Context, c *call, req *xmlproto.TagsRequest) (any, error) {
 	if len(req.ResourceIDs) == 0 {
 		return nil, apiErr(ErrMissingParameter, "The request must contain the parameter ResourceId")
 	}
@@ -216,67 +209,46 @@ var tagFields = fields[*xmlproto.TagDescription]{
 	tags: func(t *xmlproto.TagDescription) []xmlproto.Tag { return []xmlproto.Tag{{Key: t.Key, Value: t.Value}} },
 }
 
-func (s *Server) describeTags(ctx context.Context, c *call) (any, error) {
-	var req xmlproto.DescribeTagsRequest
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
-	if err := checkMaxResults(req.MaxResults, 0, ""); err != nil {
-		return nil, err
-	}
-	fs, err := compileFilters(req.Filters, tagFields)
-	if err != nil {
-		return nil, err
-	}
-	offset, err := parsePageToken(req.NextToken)
-	if err != nil {
-		return nil, err
-	}
-	if req.DryRun {
-		return nil, errDryRun
-	}
-	now := s.cfg.now()
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	var all []xmlproto.TagDescription
-	if z := s.zones[c.scope]; z != nil {
-		add := func(id, kind string, tags []xmlproto.Tag) {
-			for _, t := range tags {
-				all = append(all, xmlproto.TagDescription{ResourceID: id, ResourceType: kind, Key: t.Key, Value: t.Value})
+func (s *Server) describeTags(ctx context.Context, c *call, req *xmlproto.DescribeTagsRequest) (any, error) {
+	return describe(ctx, s, c, describeQuery{nil, req.Filters, req.MaxResults, req.NextToken, req.DryRun}, &describeTagsSpec)
+}
+
+var describeTagsSpec = describeSpec[*xmlproto.TagDescription]{
+	fields: tagFields,
+	list: func(s *Server, ctx context.Context, c *call, _ []string) (iter.Seq[*xmlproto.TagDescription], error) {
+		now := s.cfg.now()
+		var all []xmlproto.TagDescription
+		if z := s.zones[c.scope]; z != nil {
+			add := func(id, kind string, tags []xmlproto.Tag) {
+				for _, t := range tags {
+					all = append(all, xmlproto.TagDescription{ResourceID: id, ResourceType: kind, Key: t.Key, Value: t.Value})
+				}
 			}
-		}
-		for _, inst := range z.order {
-			if s.visible(inst, now) {
-				add(inst.id, "instance", inst.tags)
+			for _, inst := range z.order {
+				if s.visible(inst, now) {
+					add(inst.id, "instance", inst.tags)
+				}
 			}
+			for id, tags := range z.imageTags {
+				add(id, "image", tags)
+			}
+			for _, kp := range z.keyPairs {
+				add(kp.id, "key-pair", kp.tags)
+			}
+			for _, v := range s.zoneVolumes(z, now) {
+				add(v.id, "volume", v.vol.Tags)
+			}
+			z.net.eachTagged(add)
 		}
-		for id, tags := range z.imageTags {
-			add(id, "image", tags)
-		}
-		for _, kp := range z.keyPairs {
-			add(kp.id, "key-pair", kp.tags)
-		}
-		for _, v := range s.zoneVolumes(z, now) {
-			add(v.id, "volume", v.vol.Tags)
-		}
-		z.net.eachTagged(add)
-	}
-	slices.SortStableFunc(all, func(a, b xmlproto.TagDescription) int {
-		if c := strings.Compare(a.ResourceID, b.ResourceID); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Key, b.Key)
-	})
-	matched := all[:0]
-	for i := range all {
-		if fs.match(&all[i]) {
-			matched = append(matched, all[i])
-		}
-	}
-	out := &xmlproto.DescribeTagsResponse{}
-	out.Tags, out.NextToken = pageAt(matched, req.MaxResults, offset)
-	if out.Tags == nil {
-		out.Tags = []xmlproto.TagDescription{}
-	}
-	return out, nil
+		slices.SortStableFunc(all, func(a, b xmlproto.TagDescription) int {
+			if c := strings.Compare(a.ResourceID, b.ResourceID); c != 0 {
+				return c
+			}
+			return strings.Compare(a.Key, b.Key)
+		})
+		return pointers(all), nil
+	},
+	emit: func(s *Server, c *call, page []*xmlproto.TagDescription, next string) any {
+		return &xmlproto.DescribeTagsResponse{Tags: values(page), NextToken: next}
+	},
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"iter"
 	"regexp"
 	"slices"
 	"strconv"
@@ -116,51 +117,34 @@ var volumeFields = fields[*volumeRef]{
 	tags: func(r *volumeRef) []xmlproto.Tag { return r.vol.Tags },
 }
 
-func (s *Server) describeVolumes(ctx context.Context, c *call) (any, error) {
-	var req xmlproto.DescribeVolumesRequest
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
-	for _, id := range req.VolumeIDs {
+func (s *Server) describeVolumes(ctx context.Context, c *call, req *xmlproto.DescribeVolumesRequest) (any, error) {
+	return describe(ctx, s, c, describeQuery{req.VolumeIDs, req.Filters, req.MaxResults, req.NextToken, req.DryRun}, &describeVolumesSpec)
+}
+
+var describeVolumesSpec = describeSpec[*volumeRef]{
+	checkID: func(id string) error {
 		if !volumeIDRe.MatchString(id) {
-			return nil, apiErr(ErrInvalidVolumeIDMalformed, "Invalid id: \"%s\" (expecting \"vol-...\")", id)
+			return apiErr(ErrInvalidVolumeIDMalformed, "Invalid id: \"%s\" (expecting \"vol-...\")", id)
 		}
-	}
-	if err := checkMaxResults(req.MaxResults, len(req.VolumeIDs), "volumeIds"); err != nil {
-		return nil, err
-	}
-	fs, err := compileFilters(req.Filters, volumeFields)
-	if err != nil {
-		return nil, err
-	}
-	offset, err := parsePageToken(req.NextToken)
-	if err != nil {
-		return nil, err
-	}
-	if req.DryRun {
-		return nil, errDryRun
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	all := s.zoneVolumes(s.zones[c.scope], s.cfg.now())
-	for _, id := range req.VolumeIDs {
-		if !slices.ContainsFunc(all, func(r volumeRef) bool { return r.id == id }) {
-			return nil, apiErr(ErrInvalidVolumeNotFound, "The volume '%s' does not exist.", id)
+		return nil
+	},
+	idsParam: "volumeIds", fields: volumeFields,
+	list: func(s *Server, ctx context.Context, c *call, ids []string) (iter.Seq[*volumeRef], error) {
+		all := s.zoneVolumes(s.zones[c.scope], s.cfg.now())
+		for _, id := range ids {
+			if !slices.ContainsFunc(all, func(r volumeRef) bool { return r.id == id }) {
+				return nil, apiErr(ErrInvalidVolumeNotFound, "The volume '%s' does not exist.", id)
+			}
 		}
-	}
-	var matched []*volumeRef
-	for i := range all {
-		r := &all[i]
-		if (len(req.VolumeIDs) == 0 || slices.Contains(req.VolumeIDs, r.id)) && fs.match(r) {
-			matched = append(matched, r)
+		return named(pointers(all), ids, func(r *volumeRef) string { return r.id }), nil
+	},
+	emit: func(s *Server, c *call, page []*volumeRef, next string) any {
+		out := &xmlproto.DescribeVolumesResponse{Volumes: make([]xmlproto.Volume, 0, len(page)), NextToken: next}
+		for _, r := range page {
+			out.Volumes = append(out.Volumes, r.view())
 		}
-	}
-	pg, next := pageAt(matched, req.MaxResults, offset)
-	out := &xmlproto.DescribeVolumesResponse{Volumes: make([]xmlproto.Volume, 0, len(pg)), NextToken: next}
-	for _, r := range pg {
-		out.Volumes = append(out.Volumes, r.view())
-	}
-	return out, nil
+		return out
+	},
 }
 
 // volumeTaggable finds volume id in z for CreateTags/DeleteTags. Callers

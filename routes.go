@@ -1,0 +1,77 @@
+package ec2emu
+
+import (
+	"context"
+	"slices"
+)
+
+// handler answers one action; the request has passed the model check.
+type handler func(ctx context.Context, c *call) (any, error)
+
+// op adapts a handler of a typed request: the request is decoded from the
+// call's parameters before h runs, the same way for every action.
+func op[R any](h func(ctx context.Context, c *call, req *R) (any, error)) handler {
+	return func(ctx context.Context, c *call) (any, error) {
+		req := new(R)
+		if err := c.decode(req); err != nil {
+			return nil, err
+		}
+		return h(ctx, c, req)
+	}
+}
+
+func (s *Server) routes() map[string]handler {
+	return map[string]handler{
+		"RunInstances":                  op(s.runInstances),
+		"DescribeInstances":             op(s.describeInstances),
+		"StartInstances":                s.startInstances,
+		"StopInstances":                 s.stopInstances,
+		"TerminateInstances":            s.terminateInstances,
+		"RebootInstances":               s.rebootInstances,
+		"DescribeInstanceStatus":        op(s.describeInstanceStatus),
+		"GetConsoleOutput":              op(s.getConsoleOutput),
+		"CreateImage":                   op(s.createImage),
+		"DescribeImages":                op(s.describeImages),
+		"DeregisterImage":               op(s.deregisterImage),
+		"CreateKeyPair":                 op(s.createKeyPair),
+		"ImportKeyPair":                 op(s.importKeyPair),
+		"DescribeKeyPairs":              op(s.describeKeyPairs),
+		"DeleteKeyPair":                 op(s.deleteKeyPair),
+		"CreateTags":                    op(s.createTags),
+		"DeleteTags":                    op(s.deleteTags),
+		"DescribeTags":                  op(s.describeTags),
+		"DescribeRegions":               op(s.describeRegions),
+		"DescribeAvailabilityZones":     op(s.describeAvailabilityZones),
+		"DescribeVpcs":                  op(s.describeVpcs),
+		"DescribeSubnets":               op(s.describeSubnets),
+		"DescribeSecurityGroups":        op(s.describeSecurityGroups),
+		"DescribeSecurityGroupRules":    op(s.describeSecurityGroupRules),
+		"CreateSecurityGroup":           op(s.createSecurityGroup),
+		"DeleteSecurityGroup":           op(s.deleteSecurityGroup),
+		"AuthorizeSecurityGroupIngress": s.authorizeIngress,
+		"AuthorizeSecurityGroupEgress":  s.authorizeEgress,
+		"RevokeSecurityGroupIngress":    s.revokeIngress,
+		"RevokeSecurityGroupEgress":     s.revokeEgress,
+		"DescribeInstanceTypes":         op(s.describeInstanceTypes),
+		"DescribeInstanceTypeOfferings": op(s.describeInstanceTypeOfferings),
+
+		// Instance attributes (attributes.go, credits.go, volumes.go).
+		"DescribeInstanceAttribute":            op(s.describeInstanceAttribute),
+		"ModifyInstanceAttribute":              op(s.modifyInstanceAttribute),
+		"DescribeInstanceCreditSpecifications": op(s.describeInstanceCreditSpecifications),
+		"ModifyInstanceCreditSpecification":    op(s.modifyInstanceCreditSpecification),
+		"ModifyInstanceMaintenanceOptions":     op(s.modifyInstanceMaintenanceOptions),
+		"ModifyInstanceMetadataOptions":        op(s.modifyInstanceMetadataOptions),
+		"DescribeVolumes":                      op(s.describeVolumes),
+	}
+}
+
+// Actions returns the EC2 actions the Server answers, sorted.
+func (s *Server) Actions() []string {
+	out := make([]string, 0, len(s.handlers))
+	for a := range s.handlers {
+		out = append(out, a)
+	}
+	slices.Sort(out)
+	return out
+}
