@@ -231,7 +231,7 @@ func (g *gen) wireName(name string, ref memberRef) string {
 // shape returns the index of shape name in the shape table, adding it and
 // everything it reaches first time round. The EC2 input shapes have no
 // recursion (checked: a cycle is fatal).
-func (g *gen) shape(name string, stack map[string]bool) int {
+func (g *gen) shape(name string) int {
 	if i, ok := g.shapeIx[name]; ok {
 		if i < 0 {
 			log.Fatalf("recursive input shape %s", name)
@@ -267,8 +267,16 @@ func (g *gen) shape(name string, stack map[string]bool) int {
 			req   bool
 		}
 		var ms []mem
-		for mn, ref := range s.Members {
-			ms = append(ms, mem{g.wireName(mn, ref), g.shape(ref.Shape, stack), req[mn]})
+		// Visit members in a fixed order: shape indices and the string
+		// table depend on it, and the output must not change from run to run.
+		mnames := make([]string, 0, len(s.Members))
+		for mn := range s.Members {
+			mnames = append(mnames, mn)
+		}
+		sort.Strings(mnames)
+		for _, mn := range mnames {
+			ref := s.Members[mn]
+			ms = append(ms, mem{g.wireName(mn, ref), g.shape(ref.Shape), req[mn]})
 		}
 		// Sorted by wire name: Check finds a member by binary search.
 		sort.Slice(ms, func(i, j int) bool { return ms[i].wire < ms[j].wire })
@@ -286,7 +294,7 @@ func (g *gen) shape(name string, stack map[string]bool) int {
 	case "list":
 		// EC2 lists are always flattened Name.N; the member's own
 		// locationName is not used on input.
-		row.lo = g.shape(s.Member.Shape, stack)
+		row.lo = g.shape(s.Member.Shape)
 	case "enum":
 		vals := append([]string(nil), s.Enum...)
 		sort.Strings(vals)
@@ -334,7 +342,7 @@ func generate(m *model, version string) ([]byte, error) {
 		op := m.Operations[n]
 		row := opRow{name: n}
 		if op.Input != nil {
-			row.input = g.shape(op.Input.Shape, nil)
+			row.input = g.shape(op.Input.Shape)
 			row.hasFilters, row.filters = filterNames(m, m.Shapes[op.Input.Shape])
 		}
 		ops = append(ops, row)
