@@ -143,7 +143,10 @@ func lookup(action string) (*op, bool) {
 // byte order. AWS's own order is undocumented; this one reports the
 // structural problem (a typo) before the values it would make meaningless.
 //
-// Valid requests of up to 32 keys are checked without allocating.
+// Valid requests are checked without allocating, except that a request of
+// more than 32 keys with a structure instance that has required members
+// (e.g. CreateLaunchTemplate's InstanceRequirements) builds a set of its
+// key prefixes once, rather than scanning every key for every instance.
 func Check(action string, params url.Values) *Error {
 	o, ok := lookup(action)
 	if !ok {
@@ -273,22 +276,62 @@ func isIndex(seg string) bool {
 	return n <= 1<<31-1
 }
 
+// findMember finds a structure's member by wire name in memberHash, an
+// open-addressing table over (structure, name) built once: one hash of the
+// name and usually one comparison, against several for a binary search.
 func findMember(sh *shape, name string) *member {
-	ms := members[sh.lo:sh.hi]
-	lo, hi := 0, len(ms)
-	for lo < hi {
-		h := int(uint(lo+hi) >> 1)
-		if s(ms[h].name) < name {
-			lo = h + 1
-		} else {
-			hi = h
+	t := memberHash()
+	mask := uint32(len(t) - 1)
+	for i := memberSlot(sh.lo, name) & mask; ; i = (i + 1) & mask {
+		m := t[i]
+		if m == 0 {
+			return nil
+		}
+		m--
+		if m >= sh.lo && m < sh.hi && s(members[m].name) == name {
+			return &members[m]
 		}
 	}
-	if lo < len(ms) && s(ms[lo].name) == name {
-		return &ms[lo]
-	}
-	return nil
 }
+
+// memberSlot hashes a name together with the structure, known by its
+// first member index. It reads the length and three bytes only: wire names
+// of one structure rarely agree on all four, and a collision costs a probe.
+func memberSlot(lo uint16, name string) uint32 {
+	h := uint32(lo)*0x9e3779b1 ^ uint32(len(name))*0x85ebca6b
+	if n := len(name); n > 0 {
+		h ^= uint32(name[0]) | uint32(name[n/2])<<8 | uint32(name[n-1])<<16
+	}
+	h ^= h >> 15
+	h *= 0x2c1b3c6d
+	h ^= h >> 12
+	return h
+}
+
+// memberHash holds member index+1 of every member of every structure, 0
+// for a free slot; its size is a power of two at least twice the members.
+var memberHash = sync.OnceValue(func() []uint16 {
+	n := 1
+	for n < 2*len(members) {
+		n <<= 1
+	}
+	t := make([]uint16, n)
+	mask := uint32(n - 1)
+	for si := range shapes {
+		sh := &shapes[si]
+		if sh.kind != kStruct {
+			continue
+		}
+		for m := sh.lo; m < sh.hi; m++ {
+			i := memberSlot(sh.lo, s(members[m].name)) & mask
+			for t[i] != 0 {
+				i = (i + 1) & mask
+			}
+			t[i] = m + 1
+		}
+	}
+	return t
+})
 
 // required records a missing required member of the structure instance at
 // prefix ("" for the request itself).
@@ -320,9 +363,10 @@ func (c *checker) present(prefix, name string) bool {
 			return true
 		}
 	}
-	if len(c.params) > 32 {
-		// Scanning every key for every structure instance is quadratic; a
-		// large request pays for a set of key prefixes once instead.
+	if prefix != "" && len(c.params) > 32 {
+		// Scanning every key for every nested structure instance is
+		// quadratic; a large request pays for a set of key prefixes once
+		// instead. The request itself is scanned once per required member.
 		if c.set == nil {
 			c.set = make(map[string]struct{}, 2*len(c.params))
 			for k := range c.params {
