@@ -458,22 +458,45 @@ func enumValues(sh *shape) []string {
 	return out
 }
 
+// FuzzCheck: Check never panics, is deterministic whatever the map order,
+// and names a key of the request for UnknownParameter and
+// InvalidParameterValue. An action the model lacks is replaced by
+// operation op, so the fuzzer explores real input shapes.
 func FuzzCheck(f *testing.F) {
-	f.Add("DescribeInstances", "InstanceId.1=i-1&Filter.1.Name=x&Filter.1.Value.1=y&MaxResults=5")
-	f.Add("RunInstances", "MinCount=1&MaxCount=1&BlockDeviceMapping.1.Ebs.VolumeSize=x&Monitoring.Enabled=1")
-	f.Add("CreateTags", "ResourceId.0=x&Tag..Key=&Tag.1.=")
-	f.Add("DescribeSpotPriceHistory", "StartTime=2015-01-25T08:00:00.1%2B02:00")
-	f.Fuzz(func(t *testing.T, action, query string) {
+	f.Add("DescribeInstances", uint16(0), "InstanceId.1=i-1&Filter.1.Name=x&Filter.1.Value.1=y&MaxResults=5")
+	f.Add("RunInstances", uint16(0), "MinCount=1&MaxCount=1&BlockDeviceMapping.1.Ebs.VolumeSize=x&Monitoring.Enabled=1")
+	f.Add("CreateTags", uint16(0), "ResourceId.0=x&Tag..Key=&Tag.1.=")
+	f.Add("DescribeSpotPriceHistory", uint16(0), "StartTime=2015-01-25T08:00:00.1%2B02:00")
+	f.Add("", uint16(300), "LaunchTemplateData.InstanceRequirements.VCpuCount.Max=4&Zeta=1")
+	all := Operations()
+	f.Fuzz(func(t *testing.T, action string, op uint16, query string) {
 		q, err := url.ParseQuery(query)
 		if err != nil {
 			return
 		}
+		if !Has(action) {
+			if op&1 == 0 {
+				if e := Check(action, q); e == nil || e.Code != CodeInvalidAction {
+					t.Fatalf("Check(%q) = %v, want InvalidAction", action, e)
+				}
+				return
+			}
+			action = all[int(op>>1)%len(all)]
+		}
 		e := Check(action, q)
-		if e != nil && (e.Code == "" || e.Message == "") {
+		for range 3 {
+			if diff := cmp.Diff(e, Check(action, q)); diff != "" {
+				t.Fatalf("Check(%s, %q) not deterministic:\n%s", action, query, diff)
+			}
+		}
+		if e == nil {
+			return
+		}
+		if e.Code == "" || e.Message == "" {
 			t.Fatalf("incomplete error %#v", e)
 		}
-		if e == nil && !Has(action) {
-			t.Fatalf("unknown action %q passed", action)
+		if _, ok := q[e.Param]; !ok && e.Code != CodeMissingParameter {
+			t.Fatalf("%s names %q, not a key of %q", e.Code, e.Param, query)
 		}
 	})
 }
