@@ -177,11 +177,9 @@ const (
 type checker struct {
 	params url.Values
 	class  int
-	key    string // the key at fault; for vMissing, prefix+"."+name unjoined
-	prefix string
-	name   string
-	value  string
-	kind   kind
+	key    string              // the key at fault (a missing one for vMissing)
+	value  string              // the malformed value, for vValue
+	kind   kind                // its shape's kind
 	set    map[string]struct{} // key prefixes, built for large requests
 }
 
