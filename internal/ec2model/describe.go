@@ -67,8 +67,9 @@ type Param struct {
 }
 
 // Params returns every leaf key the operation accepts, sorted by Key; nil
-// when the model has no such operation. A required list or structure
-// marks each of its leaves that are required within it.
+// when the model has no such operation. Required is the leaf's own flag:
+// the leaves of a required list or structure (CreateTags' Tag.N.Key) are
+// not marked unless they are required within it.
 func Params(action string) []Param {
 	o, ok := lookup(action)
 	if !ok {

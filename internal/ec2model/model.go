@@ -128,14 +128,19 @@ func lookup(action string) (*op, bool) {
 //     integer (InstanceId.0, InstanceId.x, a bare InstanceId where the model
 //     has InstanceId.N), a key that stops at a list or structure, or that goes
 //     on past a scalar: UnknownParameter, "The parameter X is not recognized";
-//   - an integer, long, float/double, boolean or timestamp that does not
-//     parse, an enum value outside the model: InvalidParameterValue (see
-//     checkValue for the wordings);
+//   - an integer (32-bit) or long that does not parse as a decimal, a
+//     float/double that does not parse, a boolean other than true or false
+//     (in any case), a timestamp that is not ISO 8601 extended format, an
+//     enum value outside the model (case matters): InvalidParameterValue,
+//     worded as valueMessage says;
 //   - a required member missing: MissingParameter, "The request must
 //     contain the parameter X". A required member of a nested structure is
 //     required only when that structure (that list element) is present.
 //   - blobs and plain strings are not checked: the model has no syntax for
 //     them; UserData is a string and its base64 is the handler's business.
+//
+// An action the model lacks gives InvalidAction, "The action X is not
+// valid for this web service.".
 //
 // When a request has several violations the one reported is chosen
 // deterministically, not by map order: unknown keys first, then malformed
