@@ -39,7 +39,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzSigV4$$' -fuzztime $(FUZZTIME) .
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./xmlproto
 
-## bench: the performance table of README "Performance" (mock over loopback HTTP with the real SDK,
+## bench: the performance table of docs/performance.md (mock over loopback HTTP with the real SDK,
 ## docker side by side with the raw engine, memory of 10,000 instances); BENCHFLAGS=-docker=false skips docker
 bench:
 	@case "$(BENCHFLAGS)" in *-docker=false*) ;; *) bash scripts/ensure-docker.sh;; esac
