@@ -2,16 +2,23 @@
 GO ?= go
 EC2_VM_MANAGER ?= docker
 
-.PHONY: run run-mock test test-short fuzz vet bench bench-micro
+.PHONY: run run-mock build test test-short fuzz vet bench bench-micro
 
-## run: start the standalone server on 127.0.0.1:4566 (docker backend; starts dockerd if needed)
-run:
+## run: build bin/ec2emu and run it on $(ADDR) (docker backend; starts dockerd if needed).
+## The recipe execs the binary, so make's child is the server: stopping it stops the server
+## (`go run` would leave its own child serving).
+ADDR ?= 127.0.0.1:4566
+run: build
 	@if [ "$(EC2_VM_MANAGER)" = docker ]; then bash scripts/ensure-docker.sh; fi
-	EC2_VM_MANAGER=$(EC2_VM_MANAGER) $(GO) run ./examples/ec2emu
+	exec env EC2_VM_MANAGER=$(EC2_VM_MANAGER) ./bin/ec2emu -addr $(ADDR)
 
-## run-mock: the standalone server with the in-memory backend (needs nothing)
-run-mock:
-	EC2_VM_MANAGER=mock $(GO) run ./examples/ec2emu
+## run-mock: the same with the in-memory backend (needs nothing)
+run-mock: build
+	exec env EC2_VM_MANAGER=mock ./bin/ec2emu -addr $(ADDR)
+
+## build: the standalone server as bin/ec2emu
+build:
+	$(GO) build -o bin/ec2emu ./examples/ec2emu
 
 ## test: every test, with the race detector, against a real Docker engine and the real AWS CLI
 test:
@@ -32,7 +39,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzSigV4$$' -fuzztime $(FUZZTIME) .
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./xmlproto
 
-## bench: the performance table of README "Performance" (mock over loopback HTTP with the real SDK,
+## bench: the performance table of docs/performance.md (mock over loopback HTTP with the real SDK,
 ## docker side by side with the raw engine, memory of 10,000 instances); BENCHFLAGS=-docker=false skips docker
 bench:
 	@case "$(BENCHFLAGS)" in *-docker=false*) ;; *) bash scripts/ensure-docker.sh;; esac

@@ -130,7 +130,7 @@ func (t *table) add(r row) {
 	logf("  %-58s %s %s %s %s", r.name, r.figure, r.ratio, r.target, r.met)
 }
 
-// print writes the table in Markdown, so it pastes into the README as is.
+// print writes the table in Markdown, so it pastes into docs/performance.md as is.
 func (t *table) print(w io.Writer) {
 	head := row{"benchmark", "median", "baseline (same run)", "ratio", "target", "met"}
 	rows := append([]row{head}, t.rows...)
