@@ -195,7 +195,7 @@ func TestModifyInstanceAttributeErrors(t *testing.T) {
 		{"ebs optimisation needs a stopped instance", &ec2.ModifyInstanceAttributeInput{EbsOptimized: &types.AttributeBooleanValue{Value: aws.Bool(true)}},
 			"IncorrectInstanceState", 400, ""},
 		{"unknown attribute", &ec2.ModifyInstanceAttributeInput{Attribute: "colour", Value: aws.String("red")},
-			"InvalidParameterValue", 400, "Value (colour) for parameter attribute is invalid. Unknown attribute."},
+			"InvalidParameterValue", 400, "Invalid value 'colour' for Attribute."},
 		{"two attributes", &ec2.ModifyInstanceAttributeInput{
 			DisableApiStop: &types.AttributeBooleanValue{Value: aws.Bool(true)}, SourceDestCheck: &types.AttributeBooleanValue{Value: aws.Bool(false)}},
 			"InvalidParameterCombination", 400, "Fields for multiple attribute types specified: sourceDestCheck, disableApiStop"},

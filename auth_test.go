@@ -322,12 +322,12 @@ func TestSigV4BodyLimit(t *testing.T) {
 	base, clk := authServer(t, ec2emu.WithMaxBodyBytes(1024))
 	now := time.Now().UTC()
 	clk.Set(now)
-	body := "Action=DescribeRegions&Version=2016-11-15&Pad=" + strings.Repeat("x", 2000)
+	body := "Action=DescribeRegions&Version=2016-11-15&Filter.1.Name=region-name&Filter.1.Value.1=" + strings.Repeat("x", 2000)
 	req := signRaw(t, base, body, now)
 	if diff := cmp.Diff(rawEC2{413, "RequestEntityTooLarge"}, do(t, req)); diff != "" {
 		t.Errorf("(-want +got)\n%s", diff)
 	}
-	req = signRaw(t, base, "Action=DescribeRegions&Version=2016-11-15&Pad="+strings.Repeat("x", 900), now)
+	req = signRaw(t, base, "Action=DescribeRegions&Version=2016-11-15&Filter.1.Name=region-name&Filter.1.Value.1="+strings.Repeat("x", 900), now)
 	if diff := cmp.Diff(rawEC2{Status: 200}, do(t, req)); diff != "" {
 		t.Errorf("(-want +got)\n%s", diff)
 	}

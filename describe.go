@@ -35,8 +35,8 @@ type describeQuery struct {
 // and the answer's shape. The zero value of every optional field does what
 // most Describes do.
 type describeSpec[T any] struct {
-	// checkID reports a malformed ID; nil accepts any.
-	checkID func(id string) error
+	// checkIDs reports malformed IDs (see eachID); nil accepts any.
+	checkIDs func(ids []string) error
 	// idsParam names the ID list in the error EC2 gives when IDs and
 	// MaxResults come together; empty where EC2 allows both.
 	idsParam string
@@ -62,11 +62,9 @@ type describeSpec[T any] struct {
 
 // describe answers a Describe action by d, in the order written above.
 func describe[T any](ctx context.Context, s *Server, c *call, q describeQuery, d *describeSpec[T]) (any, error) {
-	if d.checkID != nil {
-		for _, id := range q.ids {
-			if err := d.checkID(id); err != nil {
-				return nil, err
-			}
+	if d.checkIDs != nil {
+		if err := d.checkIDs(q.ids); err != nil {
+			return nil, err
 		}
 	}
 	var err error
@@ -134,6 +132,18 @@ func describe[T any](ctx context.Context, s *Server, c *call, q describeQuery, d
 	return d.emit(s, c, page, next), nil
 }
 
+// eachID checks IDs one by one with check.
+func eachID(check func(id string) error) func([]string) error {
+	return func(ids []string) error {
+		for _, id := range ids {
+			if err := check(id); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
 // named keeps only the items whose ID is in ids (all when ids is empty).
 func named[T any](items iter.Seq[T], ids []string, id func(T) string) iter.Seq[T] {
 	if len(ids) == 0 {
@@ -197,8 +207,8 @@ func values[T any](page []*T) []T {
 // prefixID is the ID format check of resources whose IDs EC2 only checks
 // for their prefix; expecting, when set, is quoted in the message as EC2
 // does for that kind.
-func prefixID(prefix string, code ErrorCode, expecting string) func(string) error {
-	return func(id string) error {
+func prefixID(prefix string, code ErrorCode, expecting string) func([]string) error {
+	return eachID(func(id string) error {
 		if strings.HasPrefix(id, prefix) {
 			return nil
 		}
@@ -206,5 +216,5 @@ func prefixID(prefix string, code ErrorCode, expecting string) func(string) erro
 			return apiErr(code, "Invalid id: \"%s\" (expecting \"%s\")", id, expecting)
 		}
 		return apiErr(code, "Invalid id: \"%s\"", id)
-	}
+	})
 }

@@ -8,13 +8,16 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/ec2emu/ec2emu/backend"
+	"github.com/ec2emu/ec2emu/internal/ec2model"
 	"github.com/ec2emu/ec2emu/xmlproto"
 )
 
@@ -185,6 +188,7 @@ type call struct {
 	action    string
 	requestID string
 	req       xmlproto.Request
+	log       *slog.Logger
 }
 
 // ServeHTTP answers one EC2 Query request.
@@ -198,7 +202,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", "text/xml;charset=UTF-8")
 	h.Set("Cache-Control", "no-cache, no-store")
 
-	c := &call{requestID: rid}
+	c := &call{requestID: rid, log: s.log}
 	body, err := s.serve(r, c)
 	buf := getBuf()
 	defer putBuf(buf)
@@ -261,7 +265,15 @@ func (s *Server) serve(r *http.Request, c *call) (body any, err error) {
 	}
 	h, ok := s.handlers[req.Action]
 	if !ok {
+		if ec2model.Has(req.Action) {
+			return nil, apiErr(ErrInvalidAction, "The action %s is valid for EC2 but not implemented by ec2emu.", req.Action)
+		}
 		return nil, apiErr(ErrInvalidAction, "The action %s is not valid for this web service.", req.Action)
+	}
+	// Every request is checked against the EC2 model before any handler
+	// runs: a typo is UnknownParameter, never silently ignored.
+	if e := ec2model.Check(req.Action, modelParams(req)); e != nil {
+		return nil, apiErr(ErrorCode(e.Code), "%s", e.Message)
 	}
 	select {
 	case <-s.ready:
@@ -275,6 +287,28 @@ func (s *Server) serve(r *http.Request, c *call) (body any, err error) {
 		return nil, apiErr(ErrUnavailable, "The server is shutting down.")
 	}
 	return h(r.Context(), c)
+}
+
+// ownEnumCheck names the list parameters whose values an action checks with
+// an error more specific than the model's enum check, as AWS does:
+// DescribeInstanceTypes answers InvalidInstanceType for a type it does not
+// have, not InvalidParameterValue.
+var ownEnumCheck = map[string]string{"DescribeInstanceTypes": "InstanceType."}
+
+// modelParams returns the parameters the model checks: all of them, less
+// those of ownEnumCheck.
+func modelParams(req xmlproto.Request) url.Values {
+	prefix, ok := ownEnumCheck[req.Action]
+	if !ok {
+		return req.Params
+	}
+	out := make(url.Values, len(req.Params))
+	for k, v := range req.Params {
+		if !strings.HasPrefix(k, prefix) {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // readBody reads at most limit bytes of body (no limit when limit <= 0);

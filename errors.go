@@ -52,7 +52,9 @@ const (
 	ErrSignatureDoesNotMatch        ErrorCode = "SignatureDoesNotMatch"
 	ErrTagLimitExceeded             ErrorCode = "TagLimitExceeded"
 	ErrUnavailable                  ErrorCode = "Unavailable"
+	ErrUnknownParameter             ErrorCode = "UnknownParameter"
 	ErrUnsupportedOperation         ErrorCode = "UnsupportedOperation"
+	ErrVcpuLimitExceeded            ErrorCode = "VcpuLimitExceeded"
 
 	// Networking and instance types.
 	ErrCannotDelete                        ErrorCode = "CannotDelete"

@@ -175,7 +175,7 @@ func checkImageID(id string) error {
 
 func (s *Server) describeImages(ctx context.Context, c *call, req *xmlproto.DescribeImagesRequest) (any, error) {
 	spec := describeSpec[*amiView]{
-		checkID: checkImageID, idsParam: "imageIds", fields: imageFields,
+		checkIDs: eachID(checkImageID), idsParam: "imageIds", fields: imageFields,
 		unlocked: true, // the backend is asked first, then s.mu is read
 		list: func(s *Server, ctx context.Context, c *call, ids []string) (iter.Seq[*amiView], error) {
 			imgs, err := s.imagesForDescribe(ctx)

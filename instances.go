@@ -446,7 +446,7 @@ func (s *Server) describeInstances(ctx context.Context, c *call, req *xmlproto.D
 }
 
 var describeInstancesSpec = describeSpec[*instance]{
-	checkID: checkInstanceID, idsParam: "instancesSet", fields: instanceFields,
+	checkIDs: eachID(checkInstanceID), idsParam: "instancesSet", fields: instanceFields,
 	list: (*Server).instanceList, seq: instanceSeq,
 	emit: func(s *Server, c *call, page []*instance, next string) any {
 		out := &xmlproto.DescribeInstancesResponseOf[xmlproto.Encoded]{Reservations: []xmlproto.ReservationOf[xmlproto.Encoded]{}, NextToken: next}

@@ -232,7 +232,9 @@ var describeInstanceTypesSpec = describeSpec[*xmlproto.InstanceTypeInfo]{
 	},
 	fields:   instanceTypeFields,
 	unlocked: true, // the catalogue is fixed
-	list: func(s *Server, ctx context.Context, c *call, names []string) (iter.Seq[*xmlproto.InstanceTypeInfo], error) {
+	// The catalogue is fixed: an unknown type is a bad request, not a
+	// resource that might exist, so it is refused before DryRun.
+	checkIDs: func(names []string) error {
 		var missing []string
 		for _, t := range names {
 			if _, ok := lookupType(t); !ok {
@@ -240,8 +242,11 @@ var describeInstanceTypesSpec = describeSpec[*xmlproto.InstanceTypeInfo]{
 			}
 		}
 		if len(missing) > 0 {
-			return nil, apiErr(ErrInvalidInstanceType, "The following supplied instance types do not exist: [%s]", strings.Join(missing, ", "))
+			return apiErr(ErrInvalidInstanceType, "The following supplied instance types do not exist: [%s]", strings.Join(missing, ", "))
 		}
+		return nil
+	},
+	list: func(s *Server, ctx context.Context, c *call, names []string) (iter.Seq[*xmlproto.InstanceTypeInfo], error) {
 		return named(pointers(catalogue), names, func(t *xmlproto.InstanceTypeInfo) string { return t.InstanceType }), nil
 	},
 	emit: func(s *Server, c *call, page []*xmlproto.InstanceTypeInfo, next string) any {

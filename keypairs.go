@@ -195,12 +195,12 @@ func (s *Server) describeKeyPairs(ctx context.Context, c *call, req *xmlproto.De
 	// Key pairs are named by name or by ID: the query's IDs are the IDs,
 	// and the names are checked in list.
 	spec := describeSpec[*keyPair]{
-		checkID: func(id string) error {
+		checkIDs: eachID(func(id string) error {
 			if !keyPairIDRe.MatchString(id) {
 				return apiErr(ErrInvalidKeyPairIDMalformed, "Invalid id: \"%s\"", id)
 			}
 			return nil
-		},
+		}),
 		fields: keyPairFields,
 		list: func(s *Server, ctx context.Context, c *call, ids []string) (iter.Seq[*keyPair], error) {
 			var all []*keyPair

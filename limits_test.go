@@ -108,9 +108,11 @@ func TestCountValidation(t *testing.T) {
 		name, params string
 		want         rawEC2
 	}{
-		{"MaxCount near MaxInt64", "MinCount=1&MaxCount=9223372036854775807", rawEC2{400, "InstanceLimitExceeded"}},
+		// The model's counts are 32-bit integers: larger ones do not parse.
+		{"MaxCount near MaxInt64", "MinCount=1&MaxCount=9223372036854775807", rawEC2{400, "InvalidParameterValue"}},
 		{"MaxCount beyond int64", "MinCount=1&MaxCount=99999999999999999999999", rawEC2{400, "InvalidParameterValue"}},
-		{"MinCount near MaxInt64", "MinCount=9223372036854775807&MaxCount=9223372036854775807", rawEC2{400, "InstanceLimitExceeded"}},
+		{"MinCount near MaxInt64", "MinCount=9223372036854775807&MaxCount=9223372036854775807", rawEC2{400, "InvalidParameterValue"}},
+		{"MaxCount beyond the quota", "MinCount=1&MaxCount=2147483647", rawEC2{400, "InstanceLimitExceeded"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader("Action=RunInstances&Version=2016-11-15&ImageId="+ubuntuAMI+"&"+tt.params))
@@ -178,7 +180,7 @@ func TestBackendCapacityErrorLaunchesNothing(t *testing.T) {
 func TestRequestSizeLimits(t *testing.T) {
 	url, _ := limitServer(t, nil, ec2emu.WithMaxBodyBytes(1024))
 	form := func(size int) string {
-		s := "Action=DescribeRegions&Version=2016-11-15&Pad="
+		s := "Action=DescribeRegions&Version=2016-11-15&Filter.1.Name=region-name&Filter.1.Value.1="
 		return s + strings.Repeat("x", size-len(s))
 	}
 	post := func(body string) *http.Request {
@@ -273,7 +275,7 @@ func TestMemoryBounded(t *testing.T) {
 			<-srv.Ready()
 			rec := httptest.NewRecorder()
 			n := allocated(func() {
-				req := httptest.NewRequest(http.MethodPost, "/", io.MultiReader(strings.NewReader("Action=DescribeRegions&Pad="), &endless{256 << 20}))
+				req := httptest.NewRequest(http.MethodPost, "/", io.MultiReader(strings.NewReader("Action=DescribeRegions&Filter.1.Name=region-name&Filter.1.Value.1="), &endless{256 << 20}))
 				req.ContentLength = -1
 				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 				if len(tt.opts) > 0 {

@@ -436,8 +436,8 @@ func (s *Server) describeVpcs(ctx context.Context, c *call, req *xmlproto.Descri
 }
 
 var describeVpcsSpec = describeSpec[*xmlproto.Vpc]{
-	checkID: prefixID("vpc-", ErrInvalidVpcIDMalformed, ""),
-	fields:  vpcFields, tenant: true,
+	checkIDs: prefixID("vpc-", ErrInvalidVpcIDMalformed, ""),
+	fields:   vpcFields, tenant: true,
 	list: func(s *Server, ctx context.Context, c *call, ids []string) (iter.Seq[*xmlproto.Vpc], error) {
 		z := s.zones[c.scope]
 		for _, id := range ids {
@@ -507,8 +507,8 @@ func (s *Server) describeSubnets(ctx context.Context, c *call, req *xmlproto.Des
 }
 
 var describeSubnetsSpec = describeSpec[*xmlproto.Subnet]{
-	checkID: prefixID("subnet-", ErrInvalidSubnetIDMalformed, ""),
-	fields:  subnetFields, tenant: true,
+	checkIDs: prefixID("subnet-", ErrInvalidSubnetIDMalformed, ""),
+	fields:   subnetFields, tenant: true,
 	list: func(s *Server, ctx context.Context, c *call, ids []string) (iter.Seq[*xmlproto.Subnet], error) {
 		z := s.zones[c.scope]
 		for _, id := range ids {

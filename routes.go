@@ -2,7 +2,10 @@ package ec2emu
 
 import (
 	"context"
+	"log/slog"
 	"slices"
+
+	"github.com/ec2emu/ec2emu/xmlproto"
 )
 
 // handler answers one action; the request has passed the model check.
@@ -15,6 +18,12 @@ func op[R any](h func(ctx context.Context, c *call, req *R) (any, error)) handle
 		req := new(R)
 		if err := c.decode(req); err != nil {
 			return nil, err
+		}
+		if c.log.Enabled(ctx, slog.LevelDebug) {
+			if unused := xmlproto.Unused(c.req.Params, req); len(unused) > 0 {
+				// In the EC2 model (checked before) but not read here.
+				c.log.Debug("parameters accepted but not used", "requestId", c.requestID, "action", c.action, "params", unused)
+			}
 		}
 		return h(ctx, c, req)
 	}

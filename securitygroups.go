@@ -691,8 +691,8 @@ var securityGroupFields = func() fields[*groupMatch] {
 
 func (s *Server) describeSecurityGroups(ctx context.Context, c *call, req *xmlproto.DescribeSecurityGroupsRequest) (any, error) {
 	spec := describeSpec[*groupMatch]{
-		checkID: prefixID("sg-", ErrInvalidGroupIDMalformed, "sg-..."),
-		fields:  securityGroupFields, tenant: true,
+		checkIDs: prefixID("sg-", ErrInvalidGroupIDMalformed, "sg-..."),
+		fields:   securityGroupFields, tenant: true,
 		list: func(s *Server, ctx context.Context, c *call, ids []string) (iter.Seq[*groupMatch], error) {
 			z := s.zones[c.scope]
 			want := map[*securityGroup]bool{}
@@ -746,8 +746,8 @@ func (s *Server) describeSecurityGroupRules(ctx context.Context, c *call, req *x
 }
 
 var describeSecurityGroupRulesSpec = describeSpec[*xmlproto.SecurityGroupRule]{
-	checkID: prefixID("sgr-", ErrInvalidSecurityGroupRuleIDMalformed, "sgr-..."),
-	fields:  securityGroupRuleFields, tenant: true,
+	checkIDs: prefixID("sgr-", ErrInvalidSecurityGroupRuleIDMalformed, "sgr-..."),
+	fields:   securityGroupRuleFields, tenant: true,
 	list: func(s *Server, ctx context.Context, c *call, ids []string) (iter.Seq[*xmlproto.SecurityGroupRule], error) {
 		z := s.zones[c.scope]
 		for _, id := range ids {

@@ -184,7 +184,7 @@ func reachability(i *instance) []string {
 
 func (s *Server) describeInstanceStatus(ctx context.Context, c *call, req *xmlproto.DescribeInstanceStatusRequest) (any, error) {
 	spec := describeSpec[*instance]{
-		checkID: checkInstanceID, idsParam: "instancesSet", fields: statusFields,
+		checkIDs: eachID(checkInstanceID), idsParam: "instancesSet", fields: statusFields,
 		list: func(s *Server, ctx context.Context, c *call, ids []string) (iter.Seq[*instance], error) {
 			all, err := s.instanceList(ctx, c, ids)
 			if err != nil || req.IncludeAllInstances {

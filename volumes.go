@@ -122,12 +122,12 @@ func (s *Server) describeVolumes(ctx context.Context, c *call, req *xmlproto.Des
 }
 
 var describeVolumesSpec = describeSpec[*volumeRef]{
-	checkID: func(id string) error {
+	checkIDs: eachID(func(id string) error {
 		if !volumeIDRe.MatchString(id) {
 			return apiErr(ErrInvalidVolumeIDMalformed, "Invalid id: \"%s\" (expecting \"vol-...\")", id)
 		}
 		return nil
-	},
+	}),
 	idsParam: "volumeIds", fields: volumeFields,
 	list: func(s *Server, ctx context.Context, c *call, ids []string) (iter.Seq[*volumeRef], error) {
 		all := s.zoneVolumes(s.zones[c.scope], s.cfg.now())

@@ -206,3 +206,52 @@ func DecodeBase64(s string) ([]byte, error) {
 	}
 	return base64.RawStdEncoding.DecodeString(strings.TrimRight(s, "="))
 }
+
+// Unused returns, sorted, the keys of params that Decode would not read into
+// the struct type of v: parameters the EC2 model has but the emulator does
+// not use. It is for logging, not for validation.
+func Unused(params url.Values, v any) []string {
+	t := reflect.TypeOf(v)
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	var out []string
+	for k := range params {
+		if !covers(t, strings.Split(k, ".")) {
+			out = append(out, k)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// covers reports whether Decode reads the key whose segments are segs into
+// a value of type t.
+func covers(t reflect.Type, segs []string) bool {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch {
+	case t == bytesType:
+		return len(segs) == 0
+	case t.Kind() == reflect.Slice:
+		if len(segs) == 0 {
+			return false
+		}
+		if i, err := strconv.Atoi(segs[0]); err != nil || i < 1 {
+			return false
+		}
+		return covers(t.Elem(), segs[1:])
+	case t.Kind() == reflect.Struct:
+		if len(segs) == 0 {
+			return false
+		}
+		for _, f := range planFor(t) {
+			if f.name == segs[0] {
+				return covers(t.Field(f.index).Type, segs[1:])
+			}
+		}
+		return false
+	}
+	return len(segs) == 0
+}
