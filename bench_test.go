@@ -55,7 +55,7 @@ func formRequest(form url.Values) *http.Request {
 // instances, with tags on each so tag filters have work to do.
 func benchServer(b *testing.B, n int) *Server {
 	b.Helper()
-	s := New(mock.New(mock.WithDelay(0)), WithInstanceLimit(n))
+	s := New(mock.New(mock.WithDelay(0)), WithVcpuLimit(n))
 	b.Cleanup(func() { s.Close() })
 	for left := n; left > 0; {
 		k := min(left, 1000)
@@ -109,7 +109,7 @@ func BenchmarkDescribeInstances(b *testing.B) {
 
 // BenchmarkRunInstances launches one instance per request in process.
 func BenchmarkRunInstances(b *testing.B) {
-	s := New(mock.New(mock.WithDelay(0)), WithInstanceLimit(1<<30))
+	s := New(mock.New(mock.WithDelay(0)), WithVcpuLimit(1<<30))
 	b.Cleanup(func() { s.Close() })
 	form := url.Values{"Action": {"RunInstances"}, "ImageId": {mock.DefaultImages[0].ID}, "MinCount": {"1"}, "MaxCount": {"1"}}
 	b.ReportAllocs()
@@ -145,7 +145,7 @@ func BenchmarkFilterMatch(b *testing.B) {
 		}},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
-			fs, err := compileFilters(tc.fs, instanceFields)
+			fs, err := compileFilters("DescribeInstances", tc.fs, instanceFields)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -78,7 +78,7 @@ func describe[T any](ctx context.Context, s *Server, c *call, q describeQuery, d
 	if err != nil {
 		return nil, err
 	}
-	fs, err := compileFilters(q.filters, d.fields)
+	fs, err := compileFilters(c.action, q.filters, d.fields)
 	if err != nil {
 		return nil, err
 	}

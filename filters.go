@@ -3,6 +3,7 @@ package ec2emu
 import (
 	"strings"
 
+	"github.com/ec2emu/ec2emu/internal/ec2model"
 	"github.com/ec2emu/ec2emu/xmlproto"
 )
 
@@ -80,7 +81,12 @@ type fields[T any] struct {
 	tags   func(T) []xmlproto.Tag // nil: the resource has no tag filters
 }
 
-func compileFilters[T any](fs []xmlproto.Filter, f fields[T]) (filterSet[T], error) {
+// compileFilters compiles a request's filters against f, the names this
+// emulator has data for. A name the EC2 model documents for action but f
+// lacks matches nothing, as on AWS for a resource without that property
+// (e.g. platform=windows on a Linux instance); only names AWS does not
+// document are refused.
+func compileFilters[T any](action string, fs []xmlproto.Filter, f fields[T]) (filterSet[T], error) {
 	out := make(filterSet[T], 0, len(fs))
 	for _, in := range fs {
 		if in.Name == "" {
@@ -97,7 +103,10 @@ func compileFilters[T any](fs []xmlproto.Filter, f fields[T]) (filterSet[T], err
 		default:
 			ex, ok := f.byName[in.Name]
 			if !ok {
-				return nil, apiErr(ErrInvalidParameterValue, "The filter '%s' is invalid", in.Name)
+				if allowed, _ := ec2model.FilterAllowed(action, in.Name); !allowed {
+					return nil, apiErr(ErrInvalidParameterValue, "The filter '%s' is invalid", in.Name)
+				}
+				ex = noValues[T]
 			}
 			cf.extract = ex
 		}
@@ -150,6 +159,9 @@ func (cf *compiledFilter[T]) match(item T) bool {
 	}
 	return false
 }
+
+// noValues is the data of a documented filter the emulator has nothing for.
+func noValues[T any](T) []string { return nil }
 
 func one(s string) []string {
 	if s == "" {

@@ -145,7 +145,7 @@ func (s *Server) runInstances(ctx context.Context, c *call, req *xmlproto.RunIns
 			return s.reservationView(r, nil), nil
 		}
 	}
-	if maxN, err = s.fit(z, minN, maxN, backendFree); err != nil {
+	if maxN, err = s.fit(z, instanceType, minN, maxN, backendFree); err != nil {
 		return nil, err
 	}
 	placementAZ := az
@@ -200,26 +200,45 @@ func (s *Server) runInstances(ctx context.Context, c *call, req *xmlproto.RunIns
 	return s.reservationView(r, nil), nil
 }
 
-// fit checks a launch of minN..maxN instances against the account's
-// instance quota and the capacity left (the Server's own, and backendFree
+// fit checks a launch of minN..maxN instances of type typ against the
+// account's quotas and the capacity left (the Server's own, and backendFree
 // from the backend, -1 for none), and returns how many to launch. Callers
 // hold s.mu (write), so concurrent launches cannot both take the last slot.
-func (s *Server) fit(z *zone, minN, maxN, backendFree int) (int, error) {
-	// Counting live instances walks the whole zone; skip it when even
-	// counting every instance the zone holds leaves room for maxN.
-	live := len(z.order)
-	if maxN > s.cfg.maxInstances-live {
-		live = 0
-		for _, inst := range z.order {
-			if inst.state != stateTerminated && inst.state != stateShuttingDown {
-				live++
-			}
+//
+// The quota is AWS's current one: vCPUs of running On-Demand instances per
+// account and region (every type in the catalogue is in the Standard
+// bucket), VcpuLimitExceeded. The pre-2019 count of instances,
+// InstanceLimitExceeded, applies only when WithInstanceLimit sets it.
+func (s *Server) fit(z *zone, typ string, minN, maxN, backendFree int) (int, error) {
+	// Compared by division: MaxCount may be near MaxInt.
+	perInstance := max(vcpusOf(typ), 1)
+	if maxN > s.cfg.maxVcpus/perInstance || s.cfg.maxInstances > 0 && maxN > s.cfg.maxInstances {
+		// Beyond either quota even with nothing running: no need to count.
+	} else if len(z.order)*maxCatalogueVcpus <= s.cfg.maxVcpus-maxN*perInstance &&
+		(s.cfg.maxInstances <= 0 || len(z.order) <= s.cfg.maxInstances-maxN) {
+		// Even if every instance the zone holds ran the largest type, the
+		// launch fits: skip the walk.
+		return s.fitCapacity(minN, maxN, backendFree)
+	}
+	live, vcpus := 0, 0
+	for _, inst := range z.order {
+		if inst.state != stateTerminated && inst.state != stateShuttingDown {
+			live++
+			vcpus += vcpusOf(inst.instanceType)
 		}
 	}
-	// Compared by subtraction: MaxCount may be near MaxInt.
-	if maxN > s.cfg.maxInstances-live {
+	if s.cfg.maxInstances > 0 && maxN > s.cfg.maxInstances-live {
 		return 0, apiErr(ErrInstanceLimitExceeded, "You have requested more instances (%d) than your current instance limit of %d allows for the specified instance type. Please visit http://aws.amazon.com/contact-us/ec2-request to request an adjustment to this limit.", live+maxN, s.cfg.maxInstances)
 	}
+	if maxN > (s.cfg.maxVcpus-vcpus)/perInstance {
+		return 0, apiErr(ErrVcpuLimitExceeded, "You have requested more vCPU capacity than your current vCPU limit of %d allows for the instance bucket that the specified instance type belongs to. Please visit http://aws.amazon.com/contact-us/ec2-request to request an adjustment to this limit.", s.cfg.maxVcpus)
+	}
+	return s.fitCapacity(minN, maxN, backendFree)
+}
+
+// fitCapacity is fit's second half: the capacity the Server and the backend
+// have left.
+func (s *Server) fitCapacity(minN, maxN, backendFree int) (int, error) {
 	free := -1 // no bound
 	if s.cfg.capacity > 0 {
 		running := 0

@@ -157,6 +157,25 @@ func eniLimits(vcpus int, mem int64) (enis, ips int) {
 	return 15, 50
 }
 
+// vcpusOf is the type's default vCPU count, 0 for a type the catalogue
+// does not know.
+func vcpusOf(name string) int {
+	i, ok := catalogueIndex[name]
+	if !ok {
+		return 0
+	}
+	return catalogue[i].VCPUInfo.DefaultVCPUs
+}
+
+// maxCatalogueVcpus is the most vCPUs of any type in the catalogue.
+var maxCatalogueVcpus = func() int {
+	n := 0
+	for i := range catalogue {
+		n = max(n, catalogue[i].VCPUInfo.DefaultVCPUs)
+	}
+	return n
+}()
+
 func lookupType(name string) (xmlproto.InstanceTypeInfo, bool) {
 	i, ok := catalogueIndex[name]
 	if !ok {

@@ -56,6 +56,27 @@ func liveInstances(t *testing.T, c *ec2.Client) int {
 	return n
 }
 
+// TestVcpuLimit: the quota counts vCPUs by instance type, as AWS does now.
+func TestVcpuLimit(t *testing.T) {
+	_, c := limitServer(t, nil, ec2emu.WithVcpuLimit(6))
+	run := func(typ types.InstanceType, n int32) error {
+		_, err := c.RunInstances(ctxT(t), &ec2.RunInstancesInput{ImageId: aws.String(ubuntuAMI), InstanceType: typ,
+			MinCount: aws.Int32(n), MaxCount: aws.Int32(n)})
+		return err
+	}
+	if err := run("t3.xlarge", 1); err != nil { // 4 vCPUs
+		t.Fatal(err)
+	}
+	wantAPIError(t, run("t3.medium", 2), "VcpuLimitExceeded", 400) // 4 more: 8 > 6
+	if err := run("t3.medium", 1); err != nil {                    // 2 more: 6
+		t.Fatal(err)
+	}
+	wantAPIError(t, run("t3.nano", 1), "VcpuLimitExceeded", 400)
+	if n := liveInstances(t, c); n != 2 {
+		t.Errorf("%d instances live, want 2", n)
+	}
+}
+
 func TestInstanceLimit(t *testing.T) {
 	_, c := limitServer(t, nil, ec2emu.WithInstanceLimit(3))
 	steps := []struct {
@@ -112,7 +133,7 @@ func TestCountValidation(t *testing.T) {
 		{"MaxCount near MaxInt64", "MinCount=1&MaxCount=9223372036854775807", rawEC2{400, "InvalidParameterValue"}},
 		{"MaxCount beyond int64", "MinCount=1&MaxCount=99999999999999999999999", rawEC2{400, "InvalidParameterValue"}},
 		{"MinCount near MaxInt64", "MinCount=9223372036854775807&MaxCount=9223372036854775807", rawEC2{400, "InvalidParameterValue"}},
-		{"MaxCount beyond the quota", "MinCount=1&MaxCount=2147483647", rawEC2{400, "InstanceLimitExceeded"}},
+		{"MaxCount beyond the quota", "MinCount=1&MaxCount=2147483647", rawEC2{400, "VcpuLimitExceeded"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader("Action=RunInstances&Version=2016-11-15&ImageId="+ubuntuAMI+"&"+tt.params))

@@ -1,6 +1,7 @@
 package ec2emu
 
 import (
+	"fmt"
 	"log/slog"
 	"maps"
 	"time"
@@ -17,7 +18,8 @@ type config struct {
 	retention      time.Duration
 	namespace      string
 	maxBody        int64
-	maxInstances   int
+	maxInstances   int // 0: no count quota
+	maxVcpus       int
 	capacity       int
 	credentials    map[string]string // nil: accept any credentials
 	closeBackend   bool
@@ -35,7 +37,7 @@ func defaultConfig() config {
 		retention:      time.Hour,
 		namespace:      "default",
 		maxBody:        1 << 20,
-		maxInstances:   20,
+		maxVcpus:       1152,
 		adoptTimeout:   30 * time.Second,
 		backendTimeout: 5 * time.Minute,
 		describeCache:  16 << 20,
@@ -84,18 +86,30 @@ func WithNamespace(ns string) Option { return func(c *config) { c.namespace = ns
 // RequestEntityTooLarge (413). Default 1 MiB.
 func WithMaxBodyBytes(n int64) Option { return func(c *config) { c.maxBody = n } }
 
-// WithInstanceLimit is each account's quota of non-terminated instances per
-// region, like AWS's On-Demand instance quota: a RunInstances whose MaxCount
-// would take the account above it gets InstanceLimitExceeded (400) and
+// WithVcpuLimit is each account's quota of vCPUs per region, as AWS counts
+// On-Demand instances since 2019: the vCPUs of every non-terminated
+// instance, from the instance-type catalogue. A RunInstances whose MaxCount
+// would take the account above it gets VcpuLimitExceeded (400) and
 // launches nothing. It also bounds what one request can make the Server
-// allocate. Default 20, AWS's long-standing default On-Demand instance limit
-// per region; n <= 0 keeps the default.
-func WithInstanceLimit(n int) Option {
-	return func(c *config) {
-		if n > 0 {
-			c.maxInstances = n
-		}
+// allocate. Default 1,152 (AWS's default Standard quota for an established
+// account), so a parallel test suite does not trip over it by accident.
+// It panics when n < 1.
+func WithVcpuLimit(n int) Option {
+	if n < 1 {
+		panic(fmt.Sprintf("ec2emu: WithVcpuLimit(%d): the limit must be at least 1", n))
 	}
+	return func(c *config) { c.maxVcpus = n }
+}
+
+// WithInstanceLimit adds the pre-2019 quota: a count of non-terminated
+// instances per account and region; a RunInstances whose MaxCount would
+// take the account above it gets InstanceLimitExceeded (400). Off by
+// default (AWS now counts vCPUs: see WithVcpuLimit). It panics when n < 1.
+func WithInstanceLimit(n int) Option {
+	if n < 1 {
+		panic(fmt.Sprintf("ec2emu: WithInstanceLimit(%d): the limit must be at least 1", n))
+	}
+	return func(c *config) { c.maxInstances = n }
 }
 
 // WithCapacity sets how many instances the Server runs at once over all

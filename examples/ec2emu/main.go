@@ -71,12 +71,17 @@ func run() error {
 		opts = append(opts, ec2emu.WithCredentials(keys))
 		log.Info("SigV4 authentication on", "keys", len(keys))
 	}
-	if v := os.Getenv("EC2EMU_INSTANCE_LIMIT"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return fmt.Errorf("EC2EMU_INSTANCE_LIMIT=%q: want a positive number", v)
+	for _, q := range []struct {
+		env string
+		opt func(int) ec2emu.Option
+	}{{"EC2EMU_VCPU_LIMIT", ec2emu.WithVcpuLimit}, {"EC2EMU_INSTANCE_LIMIT", ec2emu.WithInstanceLimit}} {
+		if v := os.Getenv(q.env); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				return fmt.Errorf("%s=%q: want a positive number", q.env, v)
+			}
+			opts = append(opts, q.opt(n))
 		}
-		opts = append(opts, ec2emu.WithInstanceLimit(n))
 	}
 
 	name := envOr("EC2_VM_MANAGER", "docker")

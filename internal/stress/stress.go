@@ -96,7 +96,7 @@ func Run(t *testing.T, cfg Config) {
 	// The harness bounds launches itself (MaxInstances, checked before each
 	// request, so concurrent clients may overshoot by one each); the account
 	// quota is not what is under test here.
-	srv := ec2emu.New(cfg.Backend, ec2emu.WithInstanceLimit(cfg.MaxInstances+cfg.Clients))
+	srv := ec2emu.New(cfg.Backend, ec2emu.WithVcpuLimit(cfg.MaxInstances+cfg.Clients))
 	hs := httptest.NewServer(srv)
 	closed := false
 	closeAll := func() {

@@ -79,7 +79,7 @@ func benchDocker(ctx context.Context, o options, t *table) error {
 		return err
 	}
 	// The bench holds 100 instances in one account, over the default quota of 20.
-	srv := ec2emu.New(be, ec2emu.WithInstanceLimit(1<<30))
+	srv := ec2emu.New(be, ec2emu.WithVcpuLimit(1<<30))
 	defer func() {
 		srv.Close()
 		be.Close()

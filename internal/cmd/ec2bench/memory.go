@@ -20,7 +20,7 @@ import (
 // a loopback port, printed on stdout, until stdin closes. The memory figure
 // is read from this process, so the SDK and the measuring code are not in it.
 func serveChild() error {
-	srv := ec2emu.New(mock.New(mock.WithDelay(0)), ec2emu.WithInstanceLimit(1<<30))
+	srv := ec2emu.New(mock.New(mock.WithDelay(0)), ec2emu.WithVcpuLimit(1<<30))
 	defer srv.Close()
 	url, stop, err := listen(srv)
 	if err != nil {

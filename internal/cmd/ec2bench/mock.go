@@ -31,7 +31,7 @@ func benchMock(ctx context.Context, o options, t *table) error {
 	logf("mock backend over loopback HTTP (%d rounds of %s per figure)", o.rounds, o.roundTime)
 	// The instance limit is raised only so that the RunInstances rounds never
 	// hit it; each round acts in a fresh account.
-	srv := ec2emu.New(mock.New(mock.WithDelay(0)), ec2emu.WithInstanceLimit(1<<30))
+	srv := ec2emu.New(mock.New(mock.WithDelay(0)), ec2emu.WithVcpuLimit(1<<30))
 	defer srv.Close()
 	url, stop, err := listen(srv)
 	if err != nil {
