@@ -13,7 +13,7 @@ import (
 	"github.com/ec2emu/ec2emu/backend/mock"
 )
 
-var updateDocs = flag.Bool("update", false, "rewrite the action table of docs/actions.md from Server.Actions")
+var updateDocs = flag.Bool("update", false, "rewrite golden files: docs/actions.md's action table, testdata/describe-order")
 
 // The README's Go example is examples/readme/readme_test.go, byte for byte,
 // so the code a user copies first is compiled and run by go test ./...
