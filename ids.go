@@ -44,10 +44,7 @@ func newRequestID() string {
 var (
 	// AWS instance IDs are i- and 8 (legacy) or 17 hex digits.
 	instanceIDRe = regexp.MustCompile(`^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$`)
-	// AMI IDs: LocalStack's default AMIs have 12 hex digits and users tag
-	// images with short ones like ami-000001, so any hex length is accepted.
-	amiIDRe     = regexp.MustCompile(`^ami-[0-9a-f]{1,32}$`)
-	keyPairIDRe = regexp.MustCompile(`^key-[0-9a-f]{1,32}$`)
+	keyPairIDRe  = regexp.MustCompile(`^key-[0-9a-f]{1,32}$`)
 	// AMI names: 3–128 characters of this set (CreateImage docs).
 	amiNameRe = regexp.MustCompile(`^[A-Za-z0-9 ()\[\]./\-'@_]{3,128}$`)
 )

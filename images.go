@@ -167,7 +167,7 @@ var imageFields = fields[*amiView]{
 }
 
 func checkImageID(id string) error {
-	if !amiIDRe.MatchString(id) {
+	if !backend.ValidImageID(id) {
 		return apiErr(ErrInvalidAMIIDMalformed, "Invalid id: \"%s\" (expecting \"ami-...\")", id)
 	}
 	return nil

@@ -55,7 +55,7 @@ func (s *Server) runInstances(ctx context.Context, c *call, req *xmlproto.RunIns
 	if minN > maxN {
 		return nil, apiErr(ErrInvalidParameterValue, "The value of parameter minCount (%d) must be less than or equal to maxCount (%d).", minN, maxN)
 	}
-	if !amiIDRe.MatchString(req.ImageID) {
+	if !backend.ValidImageID(req.ImageID) {
 		return nil, apiErr(ErrInvalidAMIIDMalformed, "Invalid id: \"%s\" (expecting \"ami-...\")", req.ImageID)
 	}
 	if len(req.ClientToken) > 64 {

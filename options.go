@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"maps"
 	"time"
+
+	"github.com/ec2emu/ec2emu/backend"
 )
 
 // Option configures a Server.
@@ -35,7 +37,7 @@ func defaultConfig() config {
 		logger:         slog.New(slog.DiscardHandler),
 		now:            time.Now,
 		retention:      time.Hour,
-		namespace:      "default",
+		namespace:      backend.DefaultNamespace,
 		maxBody:        1 << 20,
 		maxVcpus:       1152,
 		adoptTimeout:   30 * time.Second,

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/ec2emu/ec2emu/backend"
 	"github.com/ec2emu/ec2emu/xmlproto"
 )
 
@@ -55,7 +56,7 @@ func (s *Server) resource(z *zone, id string, imgs map[string]bool) (*taggable, 
 		return &taggable{id: id, kind: "instance", get: func() []xmlproto.Tag { return inst.tags },
 			set: func(t []xmlproto.Tag) { inst.tags = t }}, nil
 	case strings.HasPrefix(id, "ami-"):
-		if !amiIDRe.MatchString(id) {
+		if !backend.ValidImageID(id) {
 			return nil, apiErr(ErrInvalidAMIIDMalformed, "Invalid id: \"%s\" (expecting \"ami-...\")", id)
 		}
 		if !imgs[id] {

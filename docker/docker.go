@@ -58,8 +58,8 @@ const (
 	LabelAMIMetaKeys    = "ec2emu.image.meta-keys"
 )
 
-// DefaultNamespace is used when none is given.
-const DefaultNamespace = "default"
+// DefaultNamespace is used when none is given: backend.DefaultNamespace.
+const DefaultNamespace = backend.DefaultNamespace
 
 // Client is the part of the Docker client the backend uses; *client.Client
 // satisfies it. Tests may pass a fake with WithClient.

@@ -120,7 +120,7 @@ func parseAMIRef(ref string) (name, id string, ok bool) {
 		return "", "", false
 	}
 	name, id = rest[:i], rest[i+1:]
-	if name == "" || !strings.HasPrefix(id, "ami-") {
+	if name == "" || !backend.ValidImageID(id) {
 		return "", "", false
 	}
 	return name, id, true

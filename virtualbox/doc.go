@@ -12,7 +12,7 @@
 //
 //	localstack-ec2-ami.<AmiName>.<AmiId>
 //
-// is an AMI (AmiId matches ami-[0-9A-Za-z]+; AmiName may contain dots). To
+// is an AMI (AmiId passes backend.ValidImageID; AmiName may contain dots). To
 // offer an existing VM as an AMI, clone it under that name:
 //
 //	VBoxManage clonevm ubuntu-24.04 --name localstack-ec2-ami.ubuntu-24.04.ami-0123456789abcdef0 --register

@@ -19,7 +19,7 @@ type Option func(*Backend)
 // WithNamespace sets the namespace the backend works in: it lists and changes
 // only instances it created under the same namespace (stored in extradata
 // ec2emu/namespace), so emulators can share one VirtualBox. Images are shared
-// by all namespaces. The default is "".
+// by all namespaces. The default (and an empty ns) is backend.DefaultNamespace.
 func WithNamespace(ns string) Option { return func(b *Backend) { b.ns = ns } }
 
 // WithLogger sets the logger; the default discards.

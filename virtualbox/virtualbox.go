@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os/exec"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -73,8 +72,6 @@ const (
 // instanceKeys are dropped from a template made from an instance.
 var instanceKeys = []string{keyNamespace, keyInstanceID, keyImageID, keyInstanceType, keyLaunchTime, keyMetadata, keyArch}
 
-var amiIDRE = regexp.MustCompile(`^ami-[0-9A-Za-z]+$`)
-
 // Backend runs EC2 instances as VirtualBox VMs. It is safe for concurrent
 // use; it holds no lock across VBoxManage calls except per template while it
 // makes sure the template has its base snapshot.
@@ -123,6 +120,9 @@ func New(ctx context.Context, opts ...Option) (*Backend, error) {
 	}
 	for _, o := range opts {
 		o(b)
+	}
+	if b.ns == "" {
+		b.ns = backend.DefaultNamespace
 	}
 	if b.vb == nil {
 		switch {
@@ -259,7 +259,7 @@ func parseImageName(vm string) (name, id string, ok bool) {
 		return "", "", false
 	}
 	i := strings.LastIndexByte(rest, '.')
-	if i < 1 || !amiIDRE.MatchString(rest[i+1:]) {
+	if i < 1 || !backend.ValidImageID(rest[i+1:]) {
 		return "", "", false
 	}
 	return rest[:i], rest[i+1:], true

@@ -702,6 +702,7 @@ func TestParseImageName(t *testing.T) {
 		{"localstack-ec2-ami.my.dotted v1.2.ami-ff", "my.dotted v1.2", "ami-ff", true},
 		{"localstack-ec2-ami.ami-ff", "", "", false},
 		{"localstack-ec2-ami.name.notanami", "", "", false},
+		{"localstack-ec2-ami.ubuntu.ami-Ubuntu2404", "", "", false}, // not an AMI ID: never launchable, so not listed
 		{"localstack-ec2.i-0123", "", "", false},
 		{"localstack-ec2-ami-deregistered.ami-ff", "", "", false},
 	}
