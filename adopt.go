@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ec2emu/ec2emu/backend"
+	"github.com/ec2emu/ec2emu/internal/catalog"
 	"github.com/ec2emu/ec2emu/xmlproto"
 )
 
@@ -104,7 +105,7 @@ func (s *Server) adoptOne(id, imageID, privateIP string, created time.Time, md m
 	s.seq++
 	inst := &instance{
 		id: id, seq: s.seq, zone: z, res: r, imageID: imageID, instanceType: md[mdType], keyName: md[mdKeyName],
-		launchTime: launched.UTC(), launchIndex: atoi(md[mdLaunchIndex]), az: cmp.Or(md[mdAZ], zoneNames(md[mdRegion])[0]),
+		launchTime: launched.UTC(), launchIndex: atoi(md[mdLaunchIndex]), az: cmp.Or(md[mdAZ], catalog.ZoneNames(md[mdRegion])[0]),
 		privateIP: privateIP, architecture: md[mdArch], clientToken: md[mdClientToken], tags: tags,
 	}
 	inst.attrs, inst.userData = adoptedAttrs(md, inst.instanceType)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ec2emu/ec2emu/backend"
+	"github.com/ec2emu/ec2emu/internal/catalog"
 	"github.com/ec2emu/ec2emu/xmlproto"
 )
 
@@ -74,7 +75,7 @@ func (s *Server) runInstances(ctx context.Context, c *call, req *xmlproto.RunIns
 	}
 	instanceType := req.InstanceType
 	if instanceType == "" {
-		instanceType = defaultInstanceType
+		instanceType = catalog.DefaultInstanceType
 	}
 	if err := validateInstanceType(instanceType); err != nil {
 		return nil, err
@@ -101,12 +102,12 @@ func (s *Server) runInstances(ctx context.Context, c *call, req *xmlproto.RunIns
 	az := ""
 	if req.Placement != nil && req.Placement.AvailabilityZone != "" {
 		az = req.Placement.AvailabilityZone
-		if !slices.Contains(zoneNames(c.region), az) {
+		if !slices.Contains(catalog.ZoneNames(c.region), az) {
 			return nil, apiErr(ErrInvalidParameterValue, "Invalid availability zone: [%s]", az)
 		}
 	}
 	if az == "" {
-		az = zoneNames(c.region)[0]
+		az = catalog.ZoneNames(c.region)[0]
 	}
 
 	// The image list and the backend's capacity come from the backend:
@@ -211,10 +212,10 @@ func (s *Server) runInstances(ctx context.Context, c *call, req *xmlproto.RunIns
 // InstanceLimitExceeded, applies only when WithInstanceLimit sets it.
 func (s *Server) fit(z *zone, typ string, minN, maxN, backendFree int) (int, error) {
 	// Compared by division: MaxCount may be near MaxInt.
-	perInstance := max(vcpusOf(typ), 1)
+	perInstance := max(catalog.VCPUs(typ), 1)
 	if maxN > s.cfg.maxVcpus/perInstance || s.cfg.maxInstances > 0 && maxN > s.cfg.maxInstances {
 		// Beyond either quota even with nothing running: no need to count.
-	} else if len(z.order)*maxCatalogueVcpus <= s.cfg.maxVcpus-maxN*perInstance &&
+	} else if len(z.order)*catalog.MaxVCPUs <= s.cfg.maxVcpus-maxN*perInstance &&
 		(s.cfg.maxInstances <= 0 || len(z.order) <= s.cfg.maxInstances-maxN) {
 		// Even if every instance the zone holds ran the largest type, the
 		// launch fits: skip the walk.
@@ -224,7 +225,7 @@ func (s *Server) fit(z *zone, typ string, minN, maxN, backendFree int) (int, err
 	for _, inst := range z.order {
 		if inst.state != stateTerminated && inst.state != stateShuttingDown {
 			live++
-			vcpus += vcpusOf(inst.instanceType)
+			vcpus += catalog.VCPUs(inst.instanceType)
 		}
 	}
 	if s.cfg.maxInstances > 0 && maxN > s.cfg.maxInstances-live {

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ec2emu/ec2emu/internal/catalog"
 	"github.com/ec2emu/ec2emu/xmlproto"
 )
 
@@ -59,10 +60,10 @@ func newNetwork(sc scope) *network {
 		isDefault: true,
 	}
 	n := &network{vpcs: []*vpc{v}}
-	for i, az := range zoneNames(sc.region) {
+	for i, az := range catalog.ZoneNames(sc.region) {
 		n.subnets = append(n.subnets, &subnet{
 			id: stableID("subnet-", sc.account, sc.region, az), owner: sc.account, vpcID: v.id,
-			cidr: fmt.Sprintf("172.31.%d.0/20", 16*i), az: az, azID: zoneID(sc.region, i), defaultForAz: true,
+			cidr: fmt.Sprintf("172.31.%d.0/20", 16*i), az: az, azID: catalog.ZoneID(sc.region, i), defaultForAz: true,
 		})
 	}
 	n.groups = append(n.groups, defaultSecurityGroup(sc, v))
@@ -240,7 +241,7 @@ func launchNetwork(z *zone, req *xmlproto.RunInstancesRequest, placementAZ strin
 	} else {
 		az := placementAZ
 		if az == "" {
-			az = zoneNames(z.region)[0]
+			az = catalog.ZoneNames(z.region)[0]
 		}
 		sn = z.net.defaultSubnet(az)
 	}
