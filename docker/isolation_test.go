@@ -23,6 +23,7 @@ func nsServer(t *testing.T, ns string, opts ...docker.Option) (*ec2emutest.Serve
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { b.Close() }) // before NewServer's: it terminates through b
 	srv := ec2emutest.NewServer(t, b)
 	<-srv.Ready()
 	return srv, ec2.New(srv.Client.Options(), func(o *ec2.Options) { o.RetryMaxAttempts = 1 })
