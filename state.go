@@ -88,6 +88,7 @@ type instance struct {
 	reason      string // stateTransitionReason
 	stateReason *xmlproto.StateReason
 	endedAt     time.Time // when it became terminated
+	launchErr   string    // why the backend could not launch it: its only console output
 
 	// lastOp is closed when the last backend call queued on this machine
 	// has finished and been recorded; the next call waits for it, so calls
