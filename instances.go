@@ -136,7 +136,7 @@ func (s *Server) runInstances(ctx context.Context, c *call) (any, error) {
 		if kp == nil {
 			return nil, apiErr(ErrInvalidKeyPairNotFound, "The key pair '%s' does not exist", req.KeyName)
 		}
-		publicKey = kp.publicKey
+		publicKey = kp.authorized
 	}
 	if req.ClientToken != "" {
 		if r := z.tokens[req.ClientToken]; r != nil {

@@ -599,7 +599,12 @@ func TestRunInstancesNetworking(t *testing.T) {
 			if diff := cmp.Diff(tt.want, view(d.Reservations[0].Instances[0])); diff != "" {
 				t.Errorf("DescribeInstances (-want +got):\n%s", diff)
 			}
-			spec, _ := b.Spec(id)
+			// The launch reaches the backend in the background, after
+			// RunInstances has answered.
+			spec, err := b.WaitSpec(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
 			if spec.Metadata["subnet-id"] != tt.want.Subnet {
 				t.Errorf("subnet not stored with the machine: metadata %v", spec.Metadata)
 			}

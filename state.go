@@ -105,7 +105,8 @@ type keyPair struct {
 	name        string
 	keyType     string
 	fingerprint string
-	publicKey   string // OpenSSH authorized_keys form
+	publicKey   string // OpenSSH authorized_keys form, as DescribeKeyPairs shows it
+	authorized  string // the line instances get: publicKey and the imported key's comment
 	created     time.Time
 	tags        []xmlproto.Tag
 }
