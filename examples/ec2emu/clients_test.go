@@ -195,6 +195,9 @@ func removeAMIsOnCleanup(t *testing.T, cli *client.Client, name string) {
 // installs them).
 func runBoto3(t *testing.T, endpoint, ami, imageName string) {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: runs boto3")
+	}
 	if err := exec.Command("python3", "-c", "import boto3").Run(); err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("python3 with boto3 is not available: %v (scripts/ensure-clients.sh installs it)", err)

@@ -101,6 +101,9 @@ func TestUnreachableEngineFailsAtStart(t *testing.T) {
 // decodes its JSON output.
 func awsCLI(t *testing.T, endpoint string) func(args ...string) map[string]any {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: runs the AWS CLI")
+	}
 	if _, err := exec.LookPath("aws"); err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatal("the AWS CLI is not installed (scripts/ensure-clients.sh installs it)")
