@@ -9,11 +9,13 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/ec2emu/ec2emu/backend"
 	"github.com/ec2emu/ec2emu/backend/mock"
 	"github.com/ec2emu/ec2emu/ec2emutest"
+	"github.com/ec2emu/ec2emu/internal/testutil"
 )
 
 // recordingCalls is a mock that records the Reboot and CreateImage calls
@@ -60,19 +62,12 @@ func TestCreateImageReboots(t *testing.T) {
 			srv := ec2emutest.NewServer(t, b)
 			c, ctx := srv.Client, ctxT(t)
 			id := *run(t, c, &ec2.RunInstancesInput{}).Instances[0].InstanceId
-			in := &ec2.DescribeInstancesInput{InstanceIds: []string{id}}
-			if err := ec2.NewInstanceRunningWaiter(c, fastRunning).Wait(ctx, in, 30*time.Second); err != nil {
-				t.Fatal(err)
-			}
+			testutil.WaitStates(t, c, 30*time.Second, types.InstanceStateNameRunning, id)
 			if tt.stopped {
 				if _, err := c.StopInstances(ctx, &ec2.StopInstancesInput{InstanceIds: []string{id}}); err != nil {
 					t.Fatal(err)
 				}
-				if err := ec2.NewInstanceStoppedWaiter(c, func(o *ec2.InstanceStoppedWaiterOptions) {
-					o.MinDelay, o.MaxDelay = 5*time.Millisecond, 20*time.Millisecond
-				}).Wait(ctx, in, 30*time.Second); err != nil {
-					t.Fatal(err)
-				}
+				testutil.WaitStates(t, c, 30*time.Second, types.InstanceStateNameStopped, id)
 			}
 			img, err := c.CreateImage(ctx, &ec2.CreateImageInput{InstanceId: aws.String(id), Name: aws.String(fmt.Sprintf("img-%d", i)), NoReboot: tt.noReboot})
 			if err != nil {
@@ -90,8 +85,4 @@ func TestCreateImageReboots(t *testing.T) {
 			}
 		})
 	}
-}
-
-func fastRunning(o *ec2.InstanceRunningWaiterOptions) {
-	o.MinDelay, o.MaxDelay = 5*time.Millisecond, 20*time.Millisecond
 }

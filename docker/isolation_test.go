@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -12,6 +13,7 @@ import (
 	"github.com/ec2emu/ec2emu/docker"
 	"github.com/ec2emu/ec2emu/ec2emutest"
 	"github.com/ec2emu/ec2emu/internal/dockertest"
+	"github.com/ec2emu/ec2emu/internal/testutil"
 )
 
 // nsServer is a Server over a docker backend in namespace ns (with opts, e.g.
@@ -63,8 +65,8 @@ func TestNamespaceIsolation(t *testing.T) {
 	// Both launch from the same AMI: images are shared.
 	idA := launchOne(t, a, ami)
 	idB := launchOne(t, b, ami)
-	waitStates(t, a, types.InstanceStateNameRunning, idA)
-	waitStates(t, b, types.InstanceStateNameRunning, idB)
+	testutil.WaitStates(t, a, 60*time.Second, types.InstanceStateNameRunning, idA)
+	testutil.WaitStates(t, b, 60*time.Second, types.InstanceStateNameRunning, idB)
 	for name, c := range map[string]*ec2.Client{"A": a, "B": b} {
 		if out, err := c.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{ami}}); err != nil || len(out.Images) != 1 {
 			t.Errorf("server %s does not see the shared AMI %s: %v", name, ami, err)
@@ -120,8 +122,8 @@ func TestNamespaceIsolation(t *testing.T) {
 	if err := cli.ContainerPause(ctx, docker.ContainerPrefix+idA); err != nil {
 		t.Fatal(err)
 	}
-	waitStates(t, a, types.InstanceStateNameStopped, idA)
-	if got, err := states(ctx, b, idB); err != nil || got[idB] != types.InstanceStateNameRunning {
+	testutil.WaitStates(t, a, 60*time.Second, types.InstanceStateNameStopped, idA)
+	if got, err := testutil.States(ctx, b, idB); err != nil || got[idB] != types.InstanceStateNameRunning {
 		t.Errorf("B's instance after drift in A: %v, %v; want running", got, err)
 	}
 	if got := describedIDs(t, b); !slices.Equal(got, []string{idB}) {
@@ -133,7 +135,7 @@ func TestNamespaceIsolation(t *testing.T) {
 	if got := describedIDs(t, a2); !slices.Equal(got, []string{idA}) {
 		t.Errorf("restarted A describes %v, want only %s", got, idA)
 	}
-	if got, err := states(ctx, a2, idA); err != nil || got[idA] != types.InstanceStateNameStopped {
+	if got, err := testutil.States(ctx, a2, idA); err != nil || got[idA] != types.InstanceStateNameStopped {
 		t.Errorf("restarted A sees %s as %v (%v), want stopped", idA, got, err)
 	}
 

@@ -3,6 +3,7 @@ package ec2emutest_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/client"
@@ -21,6 +23,7 @@ import (
 	"github.com/ec2emu/ec2emu/docker"
 	"github.com/ec2emu/ec2emu/ec2emutest"
 	"github.com/ec2emu/ec2emu/internal/dockertest"
+	"github.com/ec2emu/ec2emu/internal/testutil"
 )
 
 // The child process's settings: what TestDockerChild does at the end, the
@@ -91,7 +94,11 @@ func TestDockerLeavesNothing(t *testing.T) {
 			}
 			var ns string
 			if tt.mode == "hang" {
-				ns = waitFile(t, out, cmd)
+				testutil.WaitFor(t, 2*time.Minute, "the child to report its namespace", func() (bool, string) {
+					b, err := os.ReadFile(out)
+					ns = string(b)
+					return err == nil, fmt.Sprint(err)
+				})
 				dockertest.RemoveContainersOnCleanup(t, cli, docker.LabelNamespace, ns)
 				// Killed, the child runs no cleanup: its instance stays.
 				cmd.Process.Kill()
@@ -172,28 +179,8 @@ func launchRunning(t *testing.T, c *ec2.Client, ami string) string {
 		t.Fatal(err)
 	}
 	id := *out.Instances[0].InstanceId
-	w := ec2.NewInstanceRunningWaiter(c, func(o *ec2.InstanceRunningWaiterOptions) {
-		o.MinDelay, o.MaxDelay = 50*time.Millisecond, 500*time.Millisecond
-	})
-	if err := w.Wait(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}}, 2*time.Minute); err != nil {
-		t.Fatalf("%s never ran: %v", id, err)
-	}
+	testutil.WaitStates(t, c, 2*time.Minute, types.InstanceStateNameRunning, id)
 	return id
-}
-
-// waitFile returns the contents of path once the child has written it.
-func waitFile(t *testing.T, path string, cmd *exec.Cmd) string {
-	t.Helper()
-	deadline := time.Now().Add(2 * time.Minute)
-	for time.Now().Before(deadline) {
-		if b, err := os.ReadFile(path); err == nil {
-			return string(b)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	cmd.Process.Kill()
-	t.Fatalf("the child never reported its namespace")
-	return ""
 }
 
 // containers counts the containers, running or not, in namespace ns.

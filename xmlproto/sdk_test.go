@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/ec2emu/ec2emu/ec2emutest"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -14,6 +13,9 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/ec2emu/ec2emu/ec2emutest"
+	"github.com/ec2emu/ec2emu/internal/testutil"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
@@ -56,14 +58,6 @@ func goldenServer(t *testing.T, status int, file string) *ec2.Client {
 	})
 }
 
-func tagMap(tags []types.Tag) map[string]string {
-	m := map[string]string{}
-	for _, tg := range tags {
-		m[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
-	}
-	return m
-}
-
 // TestSDKRoundTrip decodes every golden success response with the
 // aws-sdk-go-v2 EC2 client. A failure to parse at all (e.g. an empty
 // number element) fails every call; the projections then check that
@@ -88,7 +82,7 @@ func TestSDKRoundTrip(t *testing.T) {
 				i := out.Instances[0]
 				return []string{
 					aws.ToString(out.ReservationId), aws.ToString(i.InstanceId), string(i.State.Name),
-					fmt.Sprint(aws.ToInt32(i.AmiLaunchIndex)), tagMap(i.Tags)["Name"], aws.ToString(i.SecurityGroups[0].GroupId),
+					fmt.Sprint(aws.ToInt32(i.AmiLaunchIndex)), testutil.TagMap(i.Tags)["Name"], aws.ToString(i.SecurityGroups[0].GroupId),
 				}
 			},
 		},
@@ -205,7 +199,7 @@ func TestSDKRoundTrip(t *testing.T) {
 						aws.ToBool(im.Public), aws.ToString(im.CreationDate))
 					if len(im.BlockDeviceMappings) > 0 {
 						e := im.BlockDeviceMappings[0].Ebs
-						s += fmt.Sprintf("%d %s %s ", aws.ToInt32(e.VolumeSize), e.VolumeType, tagMap(im.Tags)["env"])
+						s += fmt.Sprintf("%d %s %s ", aws.ToInt32(e.VolumeSize), e.VolumeType, testutil.TagMap(im.Tags)["env"])
 					}
 					if im.StateReason != nil {
 						s += aws.ToString(im.ImageOwnerAlias) + " " + aws.ToString(im.StateReason.Code)
@@ -223,7 +217,7 @@ func TestSDKRoundTrip(t *testing.T) {
 			want: []string{"key-0abc1234def567890", "my-key", keyMaterial, "infra"},
 			view: func(o any) any {
 				k := o.(*ec2.CreateKeyPairOutput)
-				return []string{aws.ToString(k.KeyPairId), aws.ToString(k.KeyName), aws.ToString(k.KeyMaterial), tagMap(k.Tags)["team"]}
+				return []string{aws.ToString(k.KeyPairId), aws.ToString(k.KeyName), aws.ToString(k.KeyMaterial), testutil.TagMap(k.Tags)["team"]}
 			},
 		},
 		{
@@ -346,7 +340,7 @@ func viewInstance(i types.Instance) instanceView {
 		PrivateIP: aws.ToString(i.PrivateIpAddress), PublicIP: aws.ToString(i.PublicIpAddress),
 		PublicDNS: aws.ToString(i.PublicDnsName), KeyName: aws.ToString(i.KeyName),
 		Reason: aws.ToString(i.StateTransitionReason), LaunchIndex: aws.ToInt32(i.AmiLaunchIndex),
-		LaunchTime: aws.ToTime(i.LaunchTime), Tags: tagMap(i.Tags), BootMode: string(i.CurrentInstanceBootMode),
+		LaunchTime: aws.ToTime(i.LaunchTime), Tags: testutil.TagMap(i.Tags), BootMode: string(i.CurrentInstanceBootMode),
 		SourceDestCheck: aws.ToBool(i.SourceDestCheck),
 	}
 	if i.StateReason != nil {
