@@ -169,7 +169,8 @@ func TestAWSCLIAttributesAgainstDocker(t *testing.T) {
 // the test made with CreateImage and left behind (it deregisters them when
 // it gets that far).
 func removeAMIsOnCleanup(t *testing.T, cli *client.Client, name string) {
-	prefix := docker.RepoName(name) + ":"
+	// uniqueName's names ([a-z0-9-]) are repository names as they are.
+	prefix := name + ":"
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
