@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ec2emu/ec2emu/backend"
+	"github.com/ec2emu/ec2emu/internal/xmlitem"
 	"github.com/ec2emu/ec2emu/xmlproto"
 )
 
@@ -467,13 +468,13 @@ func (s *Server) describeInstances(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &xmlproto.DescribeInstancesResponseOf[xmlproto.Encoded]{Reservations: []xmlproto.ReservationOf[xmlproto.Encoded]{}}
+	out := &xmlitem.DescribeInstancesResponse{Reservations: []xmlitem.Reservation{}}
 	limit := len(candidates)
 	if req.MaxResults != nil {
 		limit = *req.MaxResults
 	}
 	n, lastSeq := 0, uint64(0)
-	var last *xmlproto.ReservationOf[xmlproto.Encoded]
+	var last *xmlitem.Reservation
 	var lastRes *reservation
 	for _, inst := range candidates {
 		if inst.seq <= after || !s.visible(inst, now) || !fs.match(inst) {
@@ -486,8 +487,8 @@ func (s *Server) describeInstances(ctx context.Context, c *call) (any, error) {
 		if lastRes != inst.res {
 			// Sized for the reservation's instances (at most a page), so a
 			// large reservation is not copied over and over as it grows.
-			out.Reservations = append(out.Reservations, xmlproto.ReservationOf[xmlproto.Encoded]{ReservationID: inst.res.id, OwnerID: inst.res.owner,
-				Instances: make([]xmlproto.Encoded, 0, min(len(inst.res.instances), limit-n))})
+			out.Reservations = append(out.Reservations, xmlitem.Reservation{ReservationID: inst.res.id, OwnerID: inst.res.owner,
+				Instances: make([]xmlitem.Encoded, 0, min(len(inst.res.instances), limit-n))})
 			last, lastRes = &out.Reservations[len(out.Reservations)-1], inst.res
 		}
 		last.Instances = append(last.Instances, s.describedXML(inst))
