@@ -1,14 +1,21 @@
 package docker_test
 
 import (
+	"archive/tar"
+	"bytes"
+	"encoding/base64"
+	"fmt"
+	"io"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/docker/docker/api/types/image"
 
 	"github.com/ec2emu/ec2emu/docker"
 	"github.com/ec2emu/ec2emu/ec2emutest"
@@ -157,6 +164,51 @@ func TestNamespaceIsolation(t *testing.T) {
 		}
 		if len(info.HostConfig.CapAdd) != 0 {
 			t.Errorf("%s: the container has added capabilities %v", id, info.HostConfig.CapAdd)
+		}
+	}
+}
+
+// TestLaunchWithoutShellShowsCause: an image without /bin/sh cannot run
+// the boot script; the instance goes terminated with the engine's own
+// words in its stateReason and console output, not only in the log.
+func TestLaunchWithoutShellShowsCause(t *testing.T) {
+	cli := dockertest.Require(t)
+	ctx := t.Context()
+	// An image holding one file and no shell, made without a pull.
+	var layer bytes.Buffer
+	tw := tar.NewWriter(&layer)
+	tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: "hello", Mode: 0o644, Size: 3})
+	tw.Write([]byte("hi\n"))
+	tw.Close()
+	ami := fmt.Sprintf("ami-%012x", time.Now().UnixNano()&(1<<48-1))
+	ref := dockertest.AMIRef("ec2emu-test-nosh", ami)
+	body, err := cli.ImageImport(ctx, image.ImportSource{Source: &layer, SourceName: "-"}, ref, image.ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, body)
+	body.Close()
+	dockertest.RemoveImageOnCleanup(t, cli, ref)
+	ns := dockertest.Namespace(t)
+	dockertest.RemoveContainersOnCleanup(t, cli, docker.LabelNamespace, ns)
+	_, c := nsServer(t, ns)
+
+	id := launchOne(t, c, ami)
+	testutil.WaitStates(t, c, time.Minute, types.InstanceStateNameTerminated, id)
+	d, err := c.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reason := aws.ToString(d.Reservations[0].Instances[0].StateReason.Message)
+	out, err := c.GetConsoleOutput(ctx, &ec2.GetConsoleOutputInput{InstanceId: aws.String(id)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	console, _ := base64.StdEncoding.DecodeString(aws.ToString(out.Output))
+	t.Logf("stateReason: %s", reason)
+	for what, got := range map[string]string{"stateReason": reason, "console output": string(console)} {
+		if !strings.Contains(got, "/bin/sh") {
+			t.Errorf("%s %q does not name the missing /bin/sh", what, got)
 		}
 	}
 }
