@@ -20,40 +20,14 @@ import (
 	"github.com/ec2emu/ec2emu/backend"
 	"github.com/ec2emu/ec2emu/backend/mock"
 	"github.com/ec2emu/ec2emu/ec2emutest"
+	"github.com/ec2emu/ec2emu/internal/testutil"
 )
-
-// waitFor waits with the SDK's own waiter (fast polling) until every id is
-// in state.
-func waitFor(t *testing.T, c *ec2.Client, state types.InstanceStateName, ids ...string) {
-	t.Helper()
-	ctx, in := ctxT(t), &ec2.DescribeInstancesInput{InstanceIds: ids}
-	var err error
-	switch state {
-	case types.InstanceStateNameRunning:
-		err = ec2.NewInstanceRunningWaiter(c, func(o *ec2.InstanceRunningWaiterOptions) {
-			o.MinDelay, o.MaxDelay = 10*time.Millisecond, 50*time.Millisecond
-		}).Wait(ctx, in, 30*time.Second)
-	case types.InstanceStateNameStopped:
-		err = ec2.NewInstanceStoppedWaiter(c, func(o *ec2.InstanceStoppedWaiterOptions) {
-			o.MinDelay, o.MaxDelay = 10*time.Millisecond, 50*time.Millisecond
-		}).Wait(ctx, in, 30*time.Second)
-	case types.InstanceStateNameTerminated:
-		err = ec2.NewInstanceTerminatedWaiter(c, func(o *ec2.InstanceTerminatedWaiterOptions) {
-			o.MinDelay, o.MaxDelay = 10*time.Millisecond, 50*time.Millisecond
-		}).Wait(ctx, in, 30*time.Second)
-	default:
-		t.Fatalf("no waiter for %s", state)
-	}
-	if err != nil {
-		t.Fatalf("waiting for %v to be %s: %v", ids, state, err)
-	}
-}
 
 func runOne(t *testing.T, c *ec2.Client, in *ec2.RunInstancesInput) string {
 	t.Helper()
 	out := run(t, c, in)
 	id := aws.ToString(out.Instances[0].InstanceId)
-	waitFor(t, c, types.InstanceStateNameRunning, id)
+	testutil.WaitStates(t, c, 30*time.Second, types.InstanceStateNameRunning, id)
 	return id
 }
 
@@ -258,7 +232,7 @@ func TestModifyStoppedInstance(t *testing.T) {
 	if _, err := c.StopInstances(ctx, &ec2.StopInstancesInput{InstanceIds: []string{id}}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, c, types.InstanceStateNameStopped, id)
+	testutil.WaitStates(t, c, 30*time.Second, types.InstanceStateNameStopped, id)
 	mods := []*ec2.ModifyInstanceAttributeInput{
 		{InstanceType: &types.AttributeValue{Value: aws.String("t3.small")}},
 		{UserData: &types.SecureBlobAttributeValue{Value: []byte("#!/bin/sh\necho v2\n")}},
@@ -277,7 +251,7 @@ func TestModifyStoppedInstance(t *testing.T) {
 	if _, err := c.StartInstances(ctx, &ec2.StartInstancesInput{InstanceIds: []string{id}}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, c, types.InstanceStateNameRunning, id)
+	testutil.WaitStates(t, c, 30*time.Second, types.InstanceStateNameRunning, id)
 	inst := describeOne(t, c, id)
 	got := []any{
 		string(inst.InstanceType), aws.ToBool(inst.EbsOptimized), aws.ToBool(inst.BlockDeviceMappings[0].Ebs.DeleteOnTermination),
@@ -336,7 +310,7 @@ func TestTerminationAndStopProtection(t *testing.T) {
 	if _, err := c.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{free, guarded}}); err != nil {
 		t.Fatalf("terminate after clearing disableApiTermination: %v", err)
 	}
-	waitFor(t, c, types.InstanceStateNameTerminated, free, guarded)
+	testutil.WaitStates(t, c, 30*time.Second, types.InstanceStateNameTerminated, free, guarded)
 	// A terminated instance can no longer be modified.
 	_, err = c.ModifyInstanceAttribute(ctx, &ec2.ModifyInstanceAttributeInput{InstanceId: aws.String(guarded),
 		DisableApiTermination: &types.AttributeBooleanValue{Value: aws.Bool(true)}})
@@ -354,7 +328,7 @@ func TestInstanceInitiatedShutdownBehavior(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, c, types.InstanceStateNameTerminated, term)
+	testutil.WaitStates(t, c, 30*time.Second, types.InstanceStateNameTerminated, term)
 	got := []string{string(describeOne(t, c, stop).State.Name), aws.ToString(describeOne(t, c, term).StateReason.Code)}
 	if diff := cmp.Diff([]string{"stopped", "Client.InstanceInitiatedShutdown"}, got); diff != "" {
 		t.Errorf("[stop behaviour state, terminate behaviour reason] (-want +got):\n%s", diff)
@@ -548,7 +522,7 @@ func TestVolumes(t *testing.T) {
 	if _, err := c.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{id}}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, c, types.InstanceStateNameTerminated, id)
+	testutil.WaitStates(t, c, 30*time.Second, types.InstanceStateNameTerminated, id)
 	kept := rootVol
 	kept.State, kept.Instance, kept.Device, kept.Attach = "available", "", "", ""
 	if diff := cmp.Diff([]vol{kept}, volumes(&ec2.DescribeVolumesInput{VolumeIds: []string{rootID}})); diff != "" {

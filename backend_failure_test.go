@@ -2,6 +2,7 @@ package ec2emu_test
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"testing"
@@ -10,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/ec2emu/ec2emu/backend"
 	"github.com/ec2emu/ec2emu/backend/mock"
@@ -110,5 +113,50 @@ func TestGetConsoleOutput(t *testing.T) {
 	}
 	if aws.ToString(out.Output) == "" || *out.InstanceId != id {
 		t.Errorf("console output %+v: want base64 output for %s", out, id)
+	}
+}
+
+// failingLaunch is a backend whose Launch fails with err.
+type failingLaunch struct {
+	*mock.Backend
+	err error
+}
+
+func (f failingLaunch) Launch(ctx context.Context, spec backend.LaunchSpec) (backend.Machine, error) {
+	return backend.Machine{}, f.err
+}
+
+// A launch that fails terminates the instance with the cause in its
+// stateReason and as its console output, where the user looks, not only in
+// the Server's log.
+func TestLaunchFailureCauseIsShown(t *testing.T) {
+	cause := `docker: launch: exec: "/bin/sh": stat /bin/sh: no such file or directory`
+	srv := ec2emutest.NewServer(t, failingLaunch{mock.New(), errors.New(cause)})
+	c, ctx := srv.Client, ctxT(t)
+	id := *run(t, c, &ec2.RunInstancesInput{}).Instances[0].InstanceId
+	fast := func(o *ec2.InstanceTerminatedWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 5*time.Millisecond, 20*time.Millisecond
+	}
+	if err := ec2.NewInstanceTerminatedWaiter(c, fast).Wait(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}}, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	d, err := c.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &types.StateReason{Code: aws.String("Server.InternalError"), Message: aws.String("Server.InternalError: Internal error on launch: " + cause)}
+	if diff := cmp.Diff(want, d.Reservations[0].Instances[0].StateReason, cmpopts.IgnoreUnexported(types.StateReason{})); diff != "" {
+		t.Errorf("stateReason (-want +got):\n%s", diff)
+	}
+	out, err := c.GetConsoleOutput(ctx, &ec2.GetConsoleOutputInput{InstanceId: aws.String(id)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := base64.StdEncoding.DecodeString(aws.ToString(out.Output))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff("ec2emu: launch failed: "+cause+"\n", string(got)); diff != "" {
+		t.Errorf("console output (-want +got):\n%s", diff)
 	}
 }

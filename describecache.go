@@ -5,6 +5,7 @@ import (
 	"testing"
 	"unsafe"
 
+	"github.com/ec2emu/ec2emu/internal/xmlitem"
 	"github.com/ec2emu/ec2emu/xmlproto"
 )
 
@@ -23,7 +24,7 @@ import (
 // described is an instance's encoded DescribeInstances item and its key.
 type described struct {
 	key viewKey
-	xml xmlproto.Encoded
+	xml xmlitem.Encoded
 }
 
 // viewKey is what s.view reads of an instance that can change after launch.
@@ -65,7 +66,7 @@ var checkDescribed = testing.Testing()
 // inst is unchanged, else a fresh encoding, kept if the cache has room.
 // Callers hold s.mu (read is enough: concurrent readers may both encode,
 // and one of them keeps its result).
-func (s *Server) describedXML(inst *instance) xmlproto.Encoded {
+func (s *Server) describedXML(inst *instance) xmlitem.Encoded {
 	key := keyOf(inst)
 	old := inst.described.Load()
 	if old != nil && old.key == key {
@@ -75,7 +76,7 @@ func (s *Server) describedXML(inst *instance) xmlproto.Encoded {
 		return old.xml
 	}
 	v := s.view(inst)
-	e := xmlproto.EncodeItem(&v, xmlproto.DescribeInstancesItemDepth)
+	e := xmlitem.EncodeItem(&v, xmlitem.DescribeInstancesItemDepth)
 	if s.cfg.describeCache > 0 {
 		grow := int64(e.Len())
 		if old != nil {
@@ -113,7 +114,7 @@ func (s *Server) forgetDescribed(inst *instance) {
 
 func (s *Server) checkKept(inst *instance, kept *described) {
 	v := s.view(inst)
-	fresh := xmlproto.EncodeItem(&v, xmlproto.DescribeInstancesItemDepth)
+	fresh := xmlitem.EncodeItem(&v, xmlitem.DescribeInstancesItemDepth)
 	if kept.xml.Equal(fresh) {
 		return
 	}

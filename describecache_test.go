@@ -14,7 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/ec2emu/ec2emu/backend/mock"
-	"github.com/ec2emu/ec2emu/xmlproto"
+	"github.com/ec2emu/ec2emu/internal/xmlitem"
 )
 
 // do sends one form request to s in process, fails t unless it answers 200,
@@ -70,7 +70,7 @@ func describedAndFresh(t *testing.T, s *Server) (got, want map[string]string) {
 			got[id] = s.describedXML(inst).String()
 		}()
 		v := s.view(inst)
-		want[id] = xmlproto.EncodeItem(&v, xmlproto.DescribeInstancesItemDepth).String()
+		want[id] = xmlitem.EncodeItem(&v, xmlitem.DescribeInstancesItemDepth).String()
 	}
 	return got, want
 }

@@ -2,6 +2,7 @@ package ec2emu_test
 
 import (
 	"encoding/base64"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -417,8 +418,9 @@ func TestKeyPairsAndTags(t *testing.T) {
 
 	out := run(t, c, &ec2.RunInstancesInput{KeyName: imp.KeyName, UserData: aws.String(base64.StdEncoding.EncodeToString([]byte("x")))})
 	id := *out.Instances[0].InstanceId
-	if spec, _ := b.Spec(id); !strings.HasPrefix(pub, spec.PublicKey) || spec.PublicKey == "" {
-		t.Errorf("backend got public key %q, want the imported key", spec.PublicKey)
+	// The instance gets the imported line whole, its comment too.
+	if spec, err := b.WaitSpec(ctx, id); err != nil || spec.PublicKey != pub {
+		t.Errorf("backend got public key %q (%v), want the imported line %q", spec.PublicKey, err, pub)
 	}
 	tag := func(k, v string) types.Tag { return types.Tag{Key: aws.String(k), Value: aws.String(v)} }
 	if _, err := c.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{id, ubuntuAMI, *imp.KeyPairId}, Tags: []types.Tag{tag("env", "dev"), tag("team", "a")}}); err != nil {
@@ -489,5 +491,36 @@ func TestRegionFromCredentialScope(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 || !strings.Contains(string(body), "<regionName>us-west-2</regionName>") {
 		t.Errorf("GET DescribeRegions: %d %s", resp.StatusCode, body)
+	}
+}
+
+// An instance's authorized_keys line is the imported one, comment included
+// (users tell their keys apart by it), as long as the comment is printable.
+func TestImportedKeyCommentReachesInstance(t *testing.T) {
+	const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGq3yNfT0hHk3Z5mCqv5tDO0b2hNSaGm0R7X1w2pU8xA"
+	tests := []struct{ name, material, want string }{
+		{"no comment", key, key},
+		{"comment", key + " me@host", key + " me@host"},
+		{"comment with spaces", key + "  my  laptop\n", key + " my laptop"},
+		{"first line only", key + " a\n" + key + " b\n", key + " a"},
+		{"unprintable comment", key + " bad\x07bell", key},
+	}
+	srv, b := newServer(t)
+	c, ctx := srv.Client, ctxT(t)
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			name := fmt.Sprintf("k%d", i)
+			if _, err := c.ImportKeyPair(ctx, &ec2.ImportKeyPairInput{KeyName: aws.String(name), PublicKeyMaterial: []byte(tt.material)}); err != nil {
+				t.Fatal(err)
+			}
+			id := *run(t, c, &ec2.RunInstancesInput{KeyName: aws.String(name)}).Instances[0].InstanceId
+			spec, err := b.WaitSpec(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, spec.PublicKey); diff != "" {
+				t.Errorf("public key given to the backend (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

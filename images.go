@@ -324,7 +324,16 @@ func (s *Server) createImage(ctx context.Context, c *call, req *xmlproto.CreateI
 	}
 	spec := backend.ImageSpec{ImageID: rec.id, Name: name, Description: req.Description, NoReboot: req.NoReboot,
 		Metadata: map[string]string{mdImageAccount: c.account, mdImageRegion: c.region, mdImageSource: inst.id}}
+	// AWS's default (NoReboot=false) reboots a running instance so that
+	// the image holds file systems at rest; the Server does it for every
+	// backend, through the backend's Reboot, before the snapshot.
+	reboot := !req.NoReboot && inst.state == stateRunning
 	s.background(inst, "create-image", func(ctx context.Context) error {
+		if reboot {
+			if err := s.b.Reboot(ctx, inst.id); err != nil {
+				return fmt.Errorf("rebooting %s before imaging it: %w", inst.id, err)
+			}
+		}
 		_, err := s.b.CreateImage(ctx, inst.id, spec)
 		return err
 	}, func(err error) {

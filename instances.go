@@ -13,6 +13,7 @@ import (
 
 	"github.com/ec2emu/ec2emu/backend"
 	"github.com/ec2emu/ec2emu/internal/catalog"
+	"github.com/ec2emu/ec2emu/internal/xmlitem"
 	"github.com/ec2emu/ec2emu/xmlproto"
 )
 
@@ -133,7 +134,7 @@ func (s *Server) runInstances(ctx context.Context, c *call, req *xmlproto.RunIns
 		if kp == nil {
 			return nil, apiErr(ErrInvalidKeyPairNotFound, "The key pair '%s' does not exist", req.KeyName)
 		}
-		publicKey = kp.publicKey
+		publicKey = kp.authorized
 	}
 	if req.ClientToken != "" {
 		if r := z.tokens[req.ClientToken]; r != nil {
@@ -469,15 +470,15 @@ var describeInstancesSpec = describeSpec[*instance]{
 	checkIDs: eachID(checkInstanceID), idsParam: "instancesSet", fields: instanceFields,
 	list: (*Server).instanceList, seq: instanceSeq,
 	emit: func(s *Server, c *call, page []*instance, next string) any {
-		out := &xmlproto.DescribeInstancesResponseOf[xmlproto.Encoded]{Reservations: []xmlproto.ReservationOf[xmlproto.Encoded]{}, NextToken: next}
-		var last *xmlproto.ReservationOf[xmlproto.Encoded]
+		out := &xmlitem.DescribeInstancesResponse{Reservations: []xmlitem.Reservation{}, NextToken: next}
+		var last *xmlitem.Reservation
 		var lastRes *reservation
 		for i, inst := range page {
 			if lastRes != inst.res {
 				// Sized for the reservation's instances (at most a page), so a
 				// large reservation is not copied over and over as it grows.
-				out.Reservations = append(out.Reservations, xmlproto.ReservationOf[xmlproto.Encoded]{ReservationID: inst.res.id, OwnerID: inst.res.owner,
-					Instances: make([]xmlproto.Encoded, 0, min(len(inst.res.instances), len(page)-i))})
+				out.Reservations = append(out.Reservations, xmlitem.Reservation{ReservationID: inst.res.id, OwnerID: inst.res.owner,
+					Instances: make([]xmlitem.Encoded, 0, min(len(inst.res.instances), len(page)-i))})
 				last, lastRes = &out.Reservations[len(out.Reservations)-1], inst.res
 			}
 			last.Instances = append(last.Instances, s.describedXML(inst))

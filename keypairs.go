@@ -17,6 +17,7 @@ import (
 	"math/big"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/ec2emu/ec2emu/xmlproto"
 )
@@ -93,7 +94,7 @@ func (s *Server) createKeyPair(ctx context.Context, c *call, req *xmlproto.KeyPa
 	if z.keyPairs[name] != nil {
 		return nil, apiErr(ErrInvalidKeyPairDuplicate, "The keypair '%s' already exists.", name)
 	}
-	kp := &keyPair{id: newID("key-"), name: name, keyType: keyType, fingerprint: fp, publicKey: pub, created: s.cfg.now().UTC(), tags: tags}
+	kp := &keyPair{id: newID("key-"), name: name, keyType: keyType, fingerprint: fp, publicKey: pub, authorized: pub, created: s.cfg.now().UTC(), tags: tags}
 	z.keyPairs[name] = kp
 	return &xmlproto.KeyPair{KeyPairID: kp.id, KeyName: name, KeyFingerprint: fp, KeyMaterial: material, Tags: tags}, nil
 }
@@ -140,7 +141,8 @@ func (s *Server) importKeyPair(ctx context.Context, c *call, req *xmlproto.KeyPa
 	if z.keyPairs[name] != nil {
 		return nil, apiErr(ErrInvalidKeyPairDuplicate, "The keypair '%s' already exists.", name)
 	}
-	kp := &keyPair{id: newID("key-"), name: name, keyType: keyType, fingerprint: fp, publicKey: pub, created: s.cfg.now().UTC(), tags: tags}
+	kp := &keyPair{id: newID("key-"), name: name, keyType: keyType, fingerprint: fp, publicKey: pub,
+		authorized: withComment(pub, string(raw)), created: s.cfg.now().UTC(), tags: tags}
 	z.keyPairs[name] = kp
 	return &xmlproto.KeyPair{KeyPairID: kp.id, KeyName: name, KeyFingerprint: fp, Tags: tags}, nil
 }
@@ -363,6 +365,24 @@ func parseOpenSSHPublicKey(line string) (keyType, pub, fp string, err error) {
 		return "ed25519", pub, base64.RawStdEncoding.EncodeToString(sum[:]) + "=", nil
 	}
 	return "", "", "", fmt.Errorf("unsupported key type %q", algo)
+}
+
+// withComment returns pub followed by the comment of line, the imported
+// authorized_keys line, if it has a printable one: users tell their keys
+// apart in an instance's authorized_keys by it.
+func withComment(pub, line string) string {
+	first, _, _ := strings.Cut(strings.TrimSpace(line), "\n")
+	f := strings.Fields(first)
+	if len(f) < 3 {
+		return pub
+	}
+	comment := strings.Join(f[2:], " ")
+	for _, r := range comment {
+		if !unicode.IsPrint(r) {
+			return pub
+		}
+	}
+	return pub + " " + comment
 }
 
 func colonHex(b []byte) string {

@@ -92,8 +92,10 @@ func (s *Server) launch(inst *instance, spec backend.LaunchSpec) {
 			return
 		}
 		if err != nil {
-			inst.state, inst.endedAt = stateTerminated, s.cfg.now()
-			inst.stateReason = &xmlproto.StateReason{Code: "Server.InternalError", Message: "Server.InternalError: Internal error on launch"}
+			// The cause (e.g. an image without /bin/sh) is the user's to
+			// fix, so it goes where they look, not only into the log.
+			inst.state, inst.endedAt, inst.launchErr = stateTerminated, s.cfg.now(), err.Error()
+			inst.stateReason = &xmlproto.StateReason{Code: "Server.InternalError", Message: "Server.InternalError: Internal error on launch: " + err.Error()}
 			return
 		}
 		inst.privateIP = m.PrivateIP

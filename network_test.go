@@ -16,6 +16,7 @@ import (
 	"github.com/ec2emu/ec2emu"
 	"github.com/ec2emu/ec2emu/backend/mock"
 	"github.com/ec2emu/ec2emu/ec2emutest"
+	"github.com/ec2emu/ec2emu/internal/testutil"
 )
 
 func filter(name string, values ...string) types.Filter {
@@ -214,7 +215,7 @@ func TestSecurityGroups(t *testing.T) {
 	}
 	dbID := aws.ToString(db.GroupId)
 	g := groupByName(t, c, "web")
-	got := []any{aws.ToString(g.GroupId), aws.ToString(g.VpcId), aws.ToString(g.Description), tagMap(g.Tags)["Name"], len(g.IpPermissions),
+	got := []any{aws.ToString(g.GroupId), aws.ToString(g.VpcId), aws.ToString(g.Description), testutil.TagMap(g.Tags)["Name"], len(g.IpPermissions),
 		aws.ToString(g.IpPermissionsEgress[0].IpRanges[0].CidrIp)}
 	if diff := cmp.Diff([]any{web, vpcID, "web servers", "web", 0, "0.0.0.0/0"}, got); diff != "" {
 		t.Errorf("new group (-want +got):\n%s", diff)
@@ -242,7 +243,7 @@ func TestSecurityGroups(t *testing.T) {
 			ref = aws.ToString(r.ReferencedGroupInfo.GroupId)
 		}
 		ruleSummary = append(ruleSummary, fmt.Sprintf("%s %d-%d %s%s%s%s %s", aws.ToString(r.IpProtocol), aws.ToInt32(r.FromPort), aws.ToInt32(r.ToPort),
-			aws.ToString(r.CidrIpv4), aws.ToString(r.CidrIpv6), aws.ToString(r.PrefixListId), ref, tagMap(r.Tags)["rule"]))
+			aws.ToString(r.CidrIpv4), aws.ToString(r.CidrIpv6), aws.ToString(r.PrefixListId), ref, testutil.TagMap(r.Tags)["rule"]))
 	}
 	wantRules := []string{"tcp 443-443 0.0.0.0/0 yes", "tcp 443-443 ::/0 yes", "tcp 22-22 pl-12345678 yes", "tcp 22-22 " + dbID + " yes"}
 	if diff := cmp.Diff(wantRules, ruleSummary); diff != "" || !aws.ToBool(auth.Return) {
@@ -599,7 +600,12 @@ func TestRunInstancesNetworking(t *testing.T) {
 			if diff := cmp.Diff(tt.want, view(d.Reservations[0].Instances[0])); diff != "" {
 				t.Errorf("DescribeInstances (-want +got):\n%s", diff)
 			}
-			spec, _ := b.Spec(id)
+			// The launch reaches the backend in the background, after
+			// RunInstances has answered.
+			spec, err := b.WaitSpec(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
 			if spec.Metadata["subnet-id"] != tt.want.Subnet {
 				t.Errorf("subnet not stored with the machine: metadata %v", spec.Metadata)
 			}
@@ -908,12 +914,4 @@ func TestInstanceTypes(t *testing.T) {
 	for _, tt := range errTests {
 		t.Run(tt.name, func(t *testing.T) { wantAPIError(t, tt.call(), tt.code, 400) })
 	}
-}
-
-func tagMap(tags []types.Tag) map[string]string {
-	m := map[string]string{}
-	for _, tg := range tags {
-		m[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
-	}
-	return m
 }

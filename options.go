@@ -9,7 +9,10 @@ import (
 	"github.com/ec2emu/ec2emu/backend"
 )
 
-// Option configures a Server.
+// Option configures a Server. An option given a value that cannot be right
+// (a nil logger or clock, a limit of zero or less, a negative duration)
+// panics when it is made, as database/sql.Register does: the value is a bug
+// in the calling program, and ignoring it would hide the bug.
 type Option func(*config)
 
 type config struct {
@@ -55,28 +58,34 @@ func WithRegion(region string) Option { return func(c *config) { c.region = regi
 func WithAccountID(id string) Option { return func(c *config) { c.accountID = id } }
 
 // WithLogger sets the logger. Default: discard. Each request is logged at
-// debug level with its request ID; internal errors at error level.
+// debug level with its request ID; internal errors at error level. It
+// panics if l is nil.
 func WithLogger(l *slog.Logger) Option {
-	return func(c *config) {
-		if l != nil {
-			c.logger = l
-		}
+	if l == nil {
+		panic("ec2emu: WithLogger(nil); to log nothing, leave the option out")
 	}
+	return func(c *config) { c.logger = l }
 }
 
 // WithClock sets the time source, for tests of time-dependent behaviour
-// (launch times, terminated-instance retention). Default time.Now.
+// (launch times, terminated-instance retention). Default time.Now. It
+// panics if now is nil.
 func WithClock(now func() time.Time) Option {
-	return func(c *config) {
-		if now != nil {
-			c.now = now
-		}
+	if now == nil {
+		panic("ec2emu: WithClock(nil)")
 	}
+	return func(c *config) { c.now = now }
 }
 
 // WithTerminatedRetention sets how long terminated instances stay
-// describable, as on AWS (about an hour). Default one hour.
-func WithTerminatedRetention(d time.Duration) Option { return func(c *config) { c.retention = d } }
+// describable, as on AWS (about an hour). Default one hour. It panics if d
+// is negative.
+func WithTerminatedRetention(d time.Duration) Option {
+	if d < 0 {
+		panic(fmt.Sprintf("ec2emu: WithTerminatedRetention(%v): negative", d))
+	}
+	return func(c *config) { c.retention = d }
+}
 
 // WithNamespace names this Server's share of a backend engine that several
 // Servers may use at once: it sees and re-adopts only machines launched under
@@ -85,8 +94,13 @@ func WithTerminatedRetention(d time.Duration) Option { return func(c *config) { 
 func WithNamespace(ns string) Option { return func(c *config) { c.namespace = ns } }
 
 // WithMaxBodyBytes caps the size of a request body; larger requests get
-// RequestEntityTooLarge (413). Default 1 MiB.
-func WithMaxBodyBytes(n int64) Option { return func(c *config) { c.maxBody = n } }
+// RequestEntityTooLarge (413). Default 1 MiB. It panics if n < 1.
+func WithMaxBodyBytes(n int64) Option {
+	if n < 1 {
+		panic(fmt.Sprintf("ec2emu: WithMaxBodyBytes(%d): want at least 1", n))
+	}
+	return func(c *config) { c.maxBody = n }
+}
 
 // WithVcpuLimit is each account's quota of vCPUs per region, as AWS counts
 // On-Demand instances since 2019: the vCPUs of every non-terminated
@@ -120,8 +134,13 @@ func WithInstanceLimit(n int) Option {
 // InsufficientInstanceCapacity (500); one whose MaxCount does not fit
 // launches as many as fit. A backend that reports its own capacity
 // (backend.CapacityReporter) is asked as well. Default 0: no limit but the
-// backend's.
-func WithCapacity(n int) Option { return func(c *config) { c.capacity = n } }
+// backend's. It panics if n is negative.
+func WithCapacity(n int) Option {
+	if n < 0 {
+		panic(fmt.Sprintf("ec2emu: WithCapacity(%d): negative (0 means no limit)", n))
+	}
+	return func(c *config) { c.capacity = n }
+}
 
 // WithCredentials turns on SigV4 authentication: every request must be
 // signed (Authorization header or presigned query) with one of these access
@@ -141,15 +160,24 @@ func WithCredentials(keys map[string]string) Option {
 }
 
 // WithBackendTimeout bounds each background backend call (launch, stop,
-// start, terminate, create-image). Default five minutes.
-func WithBackendTimeout(d time.Duration) Option { return func(c *config) { c.backendTimeout = d } }
+// start, terminate, create-image). Default five minutes. It panics if d is
+// not positive.
+func WithBackendTimeout(d time.Duration) Option {
+	if d <= 0 {
+		panic(fmt.Sprintf("ec2emu: WithBackendTimeout(%v): want a positive duration", d))
+	}
+	return func(c *config) { c.backendTimeout = d }
+}
 
 // WithDescribeCache bounds the memory kept for instances as DescribeInstances
 // writes them. An instance that has not changed since it was last described
 // is copied from that answer instead of being built and encoded again,
 // which is most of a DescribeInstances' cost; an instance takes about
 // 5.5 KiB. Default 16 MiB (about 3,000 instances; the rest are encoded on
-// every call). 0 turns the cache off.
+// every call). 0 turns the cache off. It panics if maxBytes is negative.
 func WithDescribeCache(maxBytes int64) Option {
-	return func(c *config) { c.describeCache = max(maxBytes, 0) }
+	if maxBytes < 0 {
+		panic(fmt.Sprintf("ec2emu: WithDescribeCache(%d): negative (0 turns the cache off)", maxBytes))
+	}
+	return func(c *config) { c.describeCache = maxBytes }
 }

@@ -2,10 +2,12 @@ package ec2emu_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/ec2emu/ec2emu/internal/testutil"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -27,7 +29,7 @@ func TestPaging(t *testing.T) {
 		ids = append(ids, aws.ToString(inst.InstanceId))
 	}
 	// Running, so DescribeInstanceStatus lists them without IncludeAllInstances.
-	waitFor(t, c, types.InstanceStateNameRunning, ids...)
+	testutil.WaitStates(t, c, 30*time.Second, types.InstanceStateNameRunning, ids...)
 
 	five := aws.Int32(5)
 	tests := []struct {

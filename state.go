@@ -88,6 +88,7 @@ type instance struct {
 	reason      string // stateTransitionReason
 	stateReason *xmlproto.StateReason
 	endedAt     time.Time // when it became terminated
+	launchErr   string    // why the backend could not launch it: its only console output
 
 	// lastOp is closed when the last backend call queued on this machine
 	// has finished and been recorded; the next call waits for it, so calls
@@ -104,7 +105,8 @@ type keyPair struct {
 	name        string
 	keyType     string
 	fingerprint string
-	publicKey   string // OpenSSH authorized_keys form
+	publicKey   string // OpenSSH authorized_keys form, as DescribeKeyPairs shows it
+	authorized  string // the line instances get: publicKey and the imported key's comment
 	created     time.Time
 	tags        []xmlproto.Tag
 }

@@ -222,10 +222,22 @@ func (s *Server) getConsoleOutput(ctx context.Context, c *call, req *xmlproto.Ge
 		return nil, err
 	}
 	s.mu.RLock()
-	_, err := s.lookup(s.zones[c.scope], []string{req.InstanceID}, s.cfg.now())
+	insts, err := s.lookup(s.zones[c.scope], []string{req.InstanceID}, s.cfg.now())
+	var launchErr string
+	if err == nil {
+		launchErr = insts[0].launchErr
+	}
 	s.mu.RUnlock()
 	if err != nil {
 		return nil, err
+	}
+	if launchErr != "" {
+		// The machine never ran; its output is why.
+		if req.DryRun {
+			return nil, errDryRun
+		}
+		out := "ec2emu: launch failed: " + launchErr + "\n"
+		return &xmlproto.GetConsoleOutputResponse{InstanceID: req.InstanceID, Timestamp: s.cfg.now(), Output: base64.StdEncoding.EncodeToString([]byte(out))}, nil
 	}
 	co, ok := s.b.(backend.ConsoleOutputer)
 	if !ok {

@@ -94,6 +94,7 @@ import (
 	"github.com/ec2emu/ec2emu/docker"
 	"github.com/ec2emu/ec2emu/ec2emutest"
 	"github.com/ec2emu/ec2emu/internal/dockertest"
+	"github.com/ec2emu/ec2emu/internal/testutil"
 )
 
 // tfConfig is the aws_instance configuration replayed.
@@ -280,7 +281,7 @@ func (r *tfReplay) read() {
 		"instance_state":                       string(inst.State.Name),
 		"instance_type":                        string(inst.InstanceType),
 		"ami":                                  aws.ToString(inst.ImageId),
-		"tags.Name":                            tagMapOf(inst.Tags)["Name"],
+		"tags.Name":                            testutil.TagMap(inst.Tags)["Name"],
 		"instance_initiated_shutdown_behavior": aws.ToString(sb.InstanceInitiatedShutdownBehavior.Value),
 		"root_block_device.volume_id":          rootVol,
 		"root_block_device.volume_size":        itoa32(vols.Volumes[0].Size),
@@ -359,14 +360,6 @@ func (r *tfReplay) destroy() {
 	}
 	r.poll("waitInstanceDeleted", types.InstanceStateNameTerminated, types.InstanceStateNamePending, types.InstanceStateNameRunning,
 		types.InstanceStateNameShuttingDown, types.InstanceStateNameStopping, types.InstanceStateNameStopped)
-}
-
-func tagMapOf(tags []types.Tag) map[string]string {
-	m := map[string]string{}
-	for _, tg := range tags {
-		m[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
-	}
-	return m
 }
 
 func itoa32(p *int32) string {

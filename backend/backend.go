@@ -17,7 +17,7 @@
 // Backends register themselves by name in an init function, like database/sql
 // drivers:
 //
-//	func init() { backend.Register("docker", Open) }
+//	func init() { backend.Register("docker", open) }
 //
 // and programs open one with Open(ctx, name, cfg).
 package backend

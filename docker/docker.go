@@ -86,19 +86,38 @@ type Client interface {
 
 var _ Client = (*client.Client)(nil)
 
-// Option configures New.
+// Option configures New. An option given a value that cannot be right (a
+// nil logger or client, an empty namespace) panics when it is made, as
+// database/sql.Register does: ignoring it would hide a bug.
 type Option func(*Backend)
 
 // WithClient makes the backend use c instead of a client built from the
 // environment. The backend does not close it.
-func WithClient(c Client) Option { return func(b *Backend) { b.cli, b.ownClient = c, false } }
+func WithClient(c Client) Option {
+	if c == nil {
+		panic("docker: WithClient(nil); leave the option out to connect from the environment")
+	}
+	return func(b *Backend) { b.cli, b.ownClient = c, false }
+}
 
 // WithNamespace sets the namespace: the backend lists and changes only the
-// containers labelled with it. Default DefaultNamespace.
-func WithNamespace(ns string) Option { return func(b *Backend) { b.ns = ns } }
+// containers labelled with it. Default DefaultNamespace. It panics if ns is
+// empty.
+func WithNamespace(ns string) Option {
+	if ns == "" {
+		panic("docker: WithNamespace(\"\"); leave the option out for DefaultNamespace")
+	}
+	return func(b *Backend) { b.ns = ns }
+}
 
-// WithLogger sets where the backend logs. Default: nowhere.
-func WithLogger(l *slog.Logger) Option { return func(b *Backend) { b.log = l } }
+// WithLogger sets where the backend logs. Default: nowhere. It panics if l
+// is nil.
+func WithLogger(l *slog.Logger) Option {
+	if l == nil {
+		panic("docker: WithLogger(nil); to log nothing, leave the option out")
+	}
+	return func(b *Backend) { b.log = l }
+}
 
 // WithRemoveContainers says whether Terminate removes the container (the
 // default, like LocalStack's EC2_REMOVE_CONTAINERS=1) or only kills it and
@@ -169,9 +188,6 @@ func New(ctx context.Context, opts ...Option) (*Backend, error) {
 	if b.log == nil {
 		b.log = slog.New(slog.DiscardHandler)
 	}
-	if b.ns == "" {
-		b.ns = DefaultNamespace
-	}
 	if b.cli == nil {
 		c, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
 		if err != nil {
@@ -204,10 +220,12 @@ func New(ctx context.Context, opts ...Option) (*Backend, error) {
 func open(ctx context.Context, cfg backend.Config) (backend.Backend, error) {
 	getenv := cfg.Getenv
 	opts := []Option{
-		WithNamespace(cfg.Namespace),
 		WithLogger(cfg.Logger),
 		WithRemoveContainers(envBool(getenv, "EC2_REMOVE_CONTAINERS", true)),
 		WithDockerSocket(envBool(getenv, "EC2_MOUNT_DOCKER_SOCKET", true)),
+	}
+	if cfg.Namespace != "" {
+		opts = append(opts, WithNamespace(cfg.Namespace))
 	}
 	if n := getenv("EC2_DOCKER_NETWORK"); n != "" {
 		opts = append(opts, WithNetwork(n))

@@ -19,39 +19,8 @@ import (
 	"github.com/ec2emu/ec2emu/backend"
 	"github.com/ec2emu/ec2emu/docker"
 	"github.com/ec2emu/ec2emu/internal/dockertest"
+	"github.com/ec2emu/ec2emu/internal/testutil"
 )
-
-// states returns the EC2 state of each of ids.
-func states(ctx context.Context, c *ec2.Client, ids ...string) (map[string]types.InstanceStateName, error) {
-	out, err := c.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: ids})
-	if err != nil {
-		return nil, err
-	}
-	got := map[string]types.InstanceStateName{}
-	for _, r := range out.Reservations {
-		for _, i := range r.Instances {
-			got[*i.InstanceId] = i.State.Name
-		}
-	}
-	return got, nil
-}
-
-// waitStates waits until every one of ids is in state want.
-func waitStates(t *testing.T, c *ec2.Client, want types.InstanceStateName, ids ...string) {
-	t.Helper()
-	waitFor(t, 60*time.Second, "instances "+string(want), func() (bool, string) {
-		got, err := states(t.Context(), c, ids...)
-		if err != nil {
-			return false, err.Error()
-		}
-		for _, id := range ids {
-			if got[id] != want {
-				return false, string(got[id])
-			}
-		}
-		return true, ""
-	})
-}
 
 // wantCode checks err is the EC2 error code with the HTTP status.
 func wantCode(t *testing.T, what string, err error, code string, status int) {
@@ -92,7 +61,7 @@ func TestDaemonOutage(t *testing.T) {
 	ctx := t.Context()
 
 	id := launchOne(t, c, ami)
-	waitStates(t, c, types.InstanceStateNameRunning, id)
+	testutil.WaitStates(t, c, 60*time.Second, types.InstanceStateNameRunning, id)
 	if _, err := c.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{ami}}); err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +101,7 @@ func TestDaemonOutage(t *testing.T) {
 	}
 	// Served from state: the instance is still running as far as anyone
 	// knows, and nothing was half-applied by the refused calls.
-	if got, err := states(ctx, c, id); err != nil || got[id] != types.InstanceStateNameRunning {
+	if got, err := testutil.States(ctx, c, id); err != nil || got[id] != types.InstanceStateNameRunning {
 		t.Errorf("DescribeInstances while the daemon is down: %v, %v; want running", got, err)
 	}
 	if out, err := c.DescribeInstanceStatus(ctx, &ec2.DescribeInstanceStatusInput{InstanceIds: []string{id}}); err != nil || len(out.InstanceStatuses) != 1 {
@@ -152,18 +121,18 @@ func TestDaemonOutage(t *testing.T) {
 	if err := cli.ContainerPause(ctx, docker.ContainerPrefix+id); err != nil {
 		t.Fatal(err)
 	}
-	waitStates(t, c, types.InstanceStateNameStopped, id)
+	testutil.WaitStates(t, c, 60*time.Second, types.InstanceStateNameStopped, id)
 	// And everything that needs the daemon works again.
 	id2 := launchOne(t, c, ami)
-	waitStates(t, c, types.InstanceStateNameRunning, id2)
+	testutil.WaitStates(t, c, 60*time.Second, types.InstanceStateNameRunning, id2)
 	if _, err := c.StartInstances(ctx, &ec2.StartInstancesInput{InstanceIds: []string{id}}); err != nil {
 		t.Fatal(err)
 	}
-	waitStates(t, c, types.InstanceStateNameRunning, id)
+	testutil.WaitStates(t, c, 60*time.Second, types.InstanceStateNameRunning, id)
 	if _, err := c.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{id, id2}}); err != nil {
 		t.Fatal(err)
 	}
-	waitStates(t, c, types.InstanceStateNameTerminated, id, id2)
+	testutil.WaitStates(t, c, 60*time.Second, types.InstanceStateNameTerminated, id, id2)
 	for _, i := range []string{id, id2} {
 		if _, err := cli.ContainerInspect(ctx, docker.ContainerPrefix+i); err == nil {
 			t.Errorf("container of terminated %s still exists", i)
@@ -195,8 +164,8 @@ func TestStateChangesWithoutPing(t *testing.T) {
 	p := srv.Backend().(backend.Pinger)
 	ctx := t.Context()
 	id := launchOne(t, c, ami)
-	waitStates(t, c, types.InstanceStateNameRunning, id)
-	waitFor(t, 30*time.Second, "the event stream to vouch for the daemon", func() (bool, string) {
+	testutil.WaitStates(t, c, 60*time.Second, types.InstanceStateNameRunning, id)
+	testutil.WaitFor(t, 30*time.Second, "the event stream to vouch for the daemon", func() (bool, string) {
 		before := cc.pings.Load()
 		if err := p.Ping(ctx); err != nil {
 			return false, err.Error()
@@ -207,15 +176,15 @@ func TestStateChangesWithoutPing(t *testing.T) {
 	if _, err := c.StopInstances(ctx, &ec2.StopInstancesInput{InstanceIds: []string{id}}); err != nil {
 		t.Fatal(err)
 	}
-	waitStates(t, c, types.InstanceStateNameStopped, id)
+	testutil.WaitStates(t, c, 60*time.Second, types.InstanceStateNameStopped, id)
 	if _, err := c.StartInstances(ctx, &ec2.StartInstancesInput{InstanceIds: []string{id}}); err != nil {
 		t.Fatal(err)
 	}
-	waitStates(t, c, types.InstanceStateNameRunning, id)
+	testutil.WaitStates(t, c, 60*time.Second, types.InstanceStateNameRunning, id)
 	if _, err := c.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{id}}); err != nil {
 		t.Fatal(err)
 	}
-	waitStates(t, c, types.InstanceStateNameTerminated, id)
+	testutil.WaitStates(t, c, 60*time.Second, types.InstanceStateNameTerminated, id)
 	if n := cc.pings.Load() - before; n != 0 {
 		t.Errorf("stop, start and terminate pinged the daemon %d times, want 0", n)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/ec2emu/ec2emu/backend"
 	"github.com/ec2emu/ec2emu/docker"
 	"github.com/ec2emu/ec2emu/internal/dockertest"
+	"github.com/ec2emu/ec2emu/internal/testutil"
 )
 
 // env is one test's Docker backend in its own namespace, with a fresh AMI.
@@ -124,27 +125,10 @@ func execIn(ctx context.Context, cli *client.Client, id string, cmd ...string) (
 	return out.String(), st.ExitCode, nil
 }
 
-// waitFor polls cond until it holds or the deadline passes; then it fails
-// the test with cond's last description of what it saw.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		ok, saw := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s; last saw: %s", timeout, what, saw)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // waitBoot waits until instance id's first boot (user data) has finished.
 func (e *env) waitBoot(t *testing.T, id string) {
 	t.Helper()
-	waitFor(t, 30*time.Second, "boot-finished of "+id, func() (bool, string) {
+	testutil.WaitFor(t, 30*time.Second, "boot-finished of "+id, func() (bool, string) {
 		out, code := e.exec(t, id, "cat", "/var/lib/cloud/instances/"+id+"/boot-finished")
 		return code == 0, out
 	})

@@ -311,7 +311,7 @@ func (b *Backend) CreateImage(ctx context.Context, id string, spec backend.Image
 	cfg.Labels[LabelAMIDescription] = spec.Description
 	setMeta(cfg.Labels, LabelAMIMetaPrefix, LabelAMIMetaKeys, spec.Metadata)
 
-	ref := ImageRepoPrefix + RepoName(spec.Name) + ":" + spec.ImageID
+	ref := ImageRepoPrefix + repoName(spec.Name) + ":" + spec.ImageID
 	res, err := b.cli.ContainerCommit(ctx, cid, container.CommitOptions{
 		Reference: ref,
 		Comment:   "ec2emu CreateImage " + spec.ImageID + " from " + id,
@@ -331,7 +331,7 @@ func (b *Backend) CreateImage(ctx context.Context, id string, spec backend.Image
 	if err != nil {
 		return backend.Image{}, wrap("inspect image", ref, err)
 	}
-	a := amiRef{ref: ref, name: RepoName(spec.Name), imageID: res.ID, labels: d.config.Labels}
+	a := amiRef{ref: ref, name: repoName(spec.Name), imageID: res.ID, labels: d.config.Labels}
 	if info, err := b.cli.ImageInspect(ctx, res.ID); err == nil {
 		a.created = parseCreated(info.Created)
 	}
@@ -362,10 +362,10 @@ func (b *Backend) DeregisterImage(ctx context.Context, imageID string) error {
 	return nil
 }
 
-// RepoName turns an AMI name into a Docker repository name component:
+// repoName turns an AMI name into a Docker repository name component:
 // lower case, [a-z0-9] separated by single '.', '_', "__" or dashes, other
 // characters replaced by '-'. The real name is kept in a label.
-func RepoName(name string) string {
+func repoName(name string) string {
 	var sb strings.Builder
 	var sep strings.Builder // pending separator run
 	flush := func() {

@@ -21,6 +21,7 @@ import (
 	"github.com/ec2emu/ec2emu/backend"
 	"github.com/ec2emu/ec2emu/docker"
 	"github.com/ec2emu/ec2emu/internal/dockertest"
+	"github.com/ec2emu/ec2emu/internal/testutil"
 )
 
 func findImage(imgs []backend.Image, id string) (backend.Image, bool) {
@@ -274,7 +275,7 @@ func TestRunInstancesImageRemovedOutside(t *testing.T) {
 	ami, ref := dockertest.UniqueAMI(t, cli)
 	_, c := nsServer(t, ns)
 	id := launchOne(t, c, ami)
-	waitStates(t, c, types.InstanceStateNameRunning, id)
+	testutil.WaitStates(t, c, 60*time.Second, types.InstanceStateNameRunning, id)
 
 	if _, err := cli.ImageRemove(t.Context(), ref, image.RemoveOptions{Force: true}); err != nil {
 		t.Fatal(err)

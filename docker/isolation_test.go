@@ -1,17 +1,26 @@
 package docker_test
 
 import (
+	"archive/tar"
+	"bytes"
+	"encoding/base64"
+	"fmt"
+	"io"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/docker/docker/api/types/image"
 
 	"github.com/ec2emu/ec2emu/docker"
 	"github.com/ec2emu/ec2emu/ec2emutest"
 	"github.com/ec2emu/ec2emu/internal/dockertest"
+	"github.com/ec2emu/ec2emu/internal/testutil"
 )
 
 // nsServer is a Server over a docker backend in namespace ns (with opts, e.g.
@@ -23,6 +32,7 @@ func nsServer(t *testing.T, ns string, opts ...docker.Option) (*ec2emutest.Serve
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { b.Close() }) // before NewServer's: it terminates through b
 	srv := ec2emutest.NewServer(t, b)
 	<-srv.Ready()
 	return srv, ec2.New(srv.Client.Options(), func(o *ec2.Options) { o.RetryMaxAttempts = 1 })
@@ -62,8 +72,8 @@ func TestNamespaceIsolation(t *testing.T) {
 	// Both launch from the same AMI: images are shared.
 	idA := launchOne(t, a, ami)
 	idB := launchOne(t, b, ami)
-	waitStates(t, a, types.InstanceStateNameRunning, idA)
-	waitStates(t, b, types.InstanceStateNameRunning, idB)
+	testutil.WaitStates(t, a, 60*time.Second, types.InstanceStateNameRunning, idA)
+	testutil.WaitStates(t, b, 60*time.Second, types.InstanceStateNameRunning, idB)
 	for name, c := range map[string]*ec2.Client{"A": a, "B": b} {
 		if out, err := c.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{ami}}); err != nil || len(out.Images) != 1 {
 			t.Errorf("server %s does not see the shared AMI %s: %v", name, ami, err)
@@ -119,8 +129,8 @@ func TestNamespaceIsolation(t *testing.T) {
 	if err := cli.ContainerPause(ctx, docker.ContainerPrefix+idA); err != nil {
 		t.Fatal(err)
 	}
-	waitStates(t, a, types.InstanceStateNameStopped, idA)
-	if got, err := states(ctx, b, idB); err != nil || got[idB] != types.InstanceStateNameRunning {
+	testutil.WaitStates(t, a, 60*time.Second, types.InstanceStateNameStopped, idA)
+	if got, err := testutil.States(ctx, b, idB); err != nil || got[idB] != types.InstanceStateNameRunning {
 		t.Errorf("B's instance after drift in A: %v, %v; want running", got, err)
 	}
 	if got := describedIDs(t, b); !slices.Equal(got, []string{idB}) {
@@ -132,7 +142,7 @@ func TestNamespaceIsolation(t *testing.T) {
 	if got := describedIDs(t, a2); !slices.Equal(got, []string{idA}) {
 		t.Errorf("restarted A describes %v, want only %s", got, idA)
 	}
-	if got, err := states(ctx, a2, idA); err != nil || got[idA] != types.InstanceStateNameStopped {
+	if got, err := testutil.States(ctx, a2, idA); err != nil || got[idA] != types.InstanceStateNameStopped {
 		t.Errorf("restarted A sees %s as %v (%v), want stopped", idA, got, err)
 	}
 
@@ -154,6 +164,51 @@ func TestNamespaceIsolation(t *testing.T) {
 		}
 		if len(info.HostConfig.CapAdd) != 0 {
 			t.Errorf("%s: the container has added capabilities %v", id, info.HostConfig.CapAdd)
+		}
+	}
+}
+
+// TestLaunchWithoutShellShowsCause: an image without /bin/sh cannot run
+// the boot script; the instance goes terminated with the engine's own
+// words in its stateReason and console output, not only in the log.
+func TestLaunchWithoutShellShowsCause(t *testing.T) {
+	cli := dockertest.Require(t)
+	ctx := t.Context()
+	// An image holding one file and no shell, made without a pull.
+	var layer bytes.Buffer
+	tw := tar.NewWriter(&layer)
+	tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: "hello", Mode: 0o644, Size: 3})
+	tw.Write([]byte("hi\n"))
+	tw.Close()
+	ami := fmt.Sprintf("ami-%012x", time.Now().UnixNano()&(1<<48-1))
+	ref := dockertest.AMIRef("ec2emu-test-nosh", ami)
+	body, err := cli.ImageImport(ctx, image.ImportSource{Source: &layer, SourceName: "-"}, ref, image.ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, body)
+	body.Close()
+	dockertest.RemoveImageOnCleanup(t, cli, ref)
+	ns := dockertest.Namespace(t)
+	dockertest.RemoveContainersOnCleanup(t, cli, docker.LabelNamespace, ns)
+	_, c := nsServer(t, ns)
+
+	id := launchOne(t, c, ami)
+	testutil.WaitStates(t, c, time.Minute, types.InstanceStateNameTerminated, id)
+	d, err := c.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reason := aws.ToString(d.Reservations[0].Instances[0].StateReason.Message)
+	out, err := c.GetConsoleOutput(ctx, &ec2.GetConsoleOutputInput{InstanceId: aws.String(id)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	console, _ := base64.StdEncoding.DecodeString(aws.ToString(out.Output))
+	t.Logf("stateReason: %s", reason)
+	for what, got := range map[string]string{"stateReason": reason, "console output": string(console)} {
+		if !strings.Contains(got, "/bin/sh") {
+			t.Errorf("%s %q does not name the missing /bin/sh", what, got)
 		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ec2emu/ec2emu/backend"
 	"github.com/ec2emu/ec2emu/docker"
+	"github.com/ec2emu/ec2emu/internal/testutil"
 )
 
 func TestLaunchContainer(t *testing.T) {
@@ -83,7 +84,7 @@ func TestStopStartReboot(t *testing.T) {
 			t.Fatalf("%s: %v", s.name, err)
 		}
 		if s.name == "killed behind our back" {
-			waitFor(t, 10*time.Second, "exit", func() (bool, string) {
+			testutil.WaitFor(t, 10*time.Second, "exit", func() (bool, string) {
 				st := e.status(t, id)
 				return st == container.StateExited, string(st)
 			})
@@ -196,7 +197,7 @@ func TestImageCommand(t *testing.T) {
 			ami := e.commitImage(t, tt.changes...)
 			id := e.launch(t, backend.LaunchSpec{ImageID: ami}).ID
 			var out []byte
-			waitFor(t, 20*time.Second, "console output", func() (bool, string) {
+			testutil.WaitFor(t, 20*time.Second, "console output", func() (bool, string) {
 				var err error
 				out, err = e.b.ConsoleOutput(t.Context(), id)
 				return err == nil && len(out) > 0, fmt.Sprint(string(out), err)
@@ -222,7 +223,7 @@ func TestTerminate(t *testing.T) {
 			ami := e.commitImage(t, `CMD ["sh", "-c", "trap '' TERM; echo ready; while :; do sleep 1; done"]`)
 			for _, paused := range []bool{false, true} {
 				id := e.launch(t, backend.LaunchSpec{ImageID: ami}).ID
-				waitFor(t, 20*time.Second, "ready", func() (bool, string) {
+				testutil.WaitFor(t, 20*time.Second, "ready", func() (bool, string) {
 					out, err := e.b.ConsoleOutput(t.Context(), id)
 					return err == nil && string(out) == "ready\n", string(out)
 				})

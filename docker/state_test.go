@@ -14,6 +14,7 @@ import (
 	"github.com/ec2emu/ec2emu/backend"
 	"github.com/ec2emu/ec2emu/docker"
 	"github.com/ec2emu/ec2emu/internal/dockertest"
+	"github.com/ec2emu/ec2emu/internal/testutil"
 )
 
 func TestMachinesReadoption(t *testing.T) {
@@ -107,7 +108,7 @@ func TestWatchDrift(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []backend.Event{{ID: probe, State: backend.StateStopped}}
-	waitFor(t, 10*time.Second, "the probe's drift event", func() (bool, string) {
+	testutil.WaitFor(t, 10*time.Second, "the probe's drift event", func() (bool, string) {
 		got := rec.events()
 		return len(got) >= 1, cmp.Diff(want, got)
 	})
@@ -142,7 +143,7 @@ func TestWatchDrift(t *testing.T) {
 			t.Fatal(err)
 		}
 		want = append(want, d.want)
-		waitFor(t, 10*time.Second, "event "+string(d.want.State), func() (bool, string) {
+		testutil.WaitFor(t, 10*time.Second, "event "+string(d.want.State), func() (bool, string) {
 			got := rec.events()
 			return len(got) >= len(want), cmp.Diff(want, got)
 		})

@@ -7,7 +7,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/google/go-cmp/cmp"
 
+	"github.com/ec2emu/ec2emu/backend"
 	"github.com/ec2emu/ec2emu/backend/mock"
 	"github.com/ec2emu/ec2emu/ec2emutest"
 )
@@ -30,5 +32,35 @@ func TestLargeResponsesWithoutRetries(t *testing.T) {
 		if len(out.InstanceTypes) != 20 {
 			t.Fatalf("call %d: %d instance types, want 20", i, len(out.InstanceTypes))
 		}
+	}
+}
+
+// TestNewServerTerminatesWhatTheTestLaunched: when a test ends, the machines
+// launched through its Server are gone, those the backend ran before stay,
+// and the backend is left open for its owner to close.
+func TestNewServerTerminatesWhatTheTestLaunched(t *testing.T) {
+	b := mock.New(mock.WithDelay(0))
+	ctx := t.Context()
+	before, err := b.Launch(ctx, backend.LaunchSpec{InstanceID: "i-0123456789abcdef0", ImageID: "ami-df5de72bdb3b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("test", func(t *testing.T) {
+		srv := ec2emutest.NewServer(t, b)
+		if _, err := srv.Client.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String("ami-df5de72bdb3b"),
+			MinCount: aws.Int32(2), MaxCount: aws.Int32(2)}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	ms, err := b.Machines(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, m := range ms {
+		got = append(got, m.ID)
+	}
+	if diff := cmp.Diff([]string{before.ID}, got); diff != "" {
+		t.Errorf("machines after the test (-want +got):\n%s", diff)
 	}
 }

@@ -77,9 +77,9 @@
 //
 // # Settings
 //
-// Open reads EC2_VBOX_MANAGE (path of VBoxManage), VBOX_INSTALL_PATH and
-// EC2_VBOX_STOP_TIMEOUT through backend.Config.Getenv; New takes the
-// equivalent options.
+// The "virtualbox" opener (backend.Open) reads EC2_VBOX_MANAGE (path of
+// VBoxManage), VBOX_INSTALL_PATH and EC2_VBOX_STOP_TIMEOUT through
+// backend.Config.Getenv; New takes the equivalent options.
 //
 // # Testing without VirtualBox
 //

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/ec2emu/ec2emu/backend"
+	"github.com/ec2emu/ec2emu/internal/testutil"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
@@ -165,18 +166,6 @@ func stateOf(t *testing.T, b *Backend, id string) backend.State {
 		return backend.StateTerminated
 	}
 	return m.State
-}
-
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %v", what, within)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 func TestLifecycle(t *testing.T) {
@@ -503,7 +492,7 @@ func TestDrift(t *testing.T) {
 		return m
 	}
 	want := map[string]backend.State{off.ID: backend.StateStopped, gone.ID: backend.StateTerminated}
-	eventually(t, 5*time.Second, "drift events", func() bool { return cmp.Equal(want, final()) })
+	testutil.Until(t, 5*time.Second, "drift events", func() bool { return cmp.Equal(want, final()) })
 	waitPolls(3) // nothing else may come
 	if diff := cmp.Diff(want, final()); diff != "" {
 		t.Errorf("drift events (-want +got)\n%s", diff)

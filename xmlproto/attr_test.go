@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/ec2emu/ec2emu/internal/testutil"
 	"github.com/ec2emu/ec2emu/xmlproto"
 )
 
@@ -161,7 +162,7 @@ func attrSDKCases(ctx context.Context) []struct {
 				a := v.Attachments[0]
 				return []any{aws.ToString(v.VolumeId), aws.ToInt32(v.Size), string(v.State), aws.ToString(a.InstanceId),
 					aws.ToString(a.Device), string(a.State), aws.ToBool(a.DeleteOnTermination), string(v.VolumeType),
-					aws.ToInt32(v.Iops), aws.ToInt32(v.Throughput), tagMap(v.Tags)["Name"], string(w.State), len(w.Attachments),
+					aws.ToInt32(v.Iops), aws.ToInt32(v.Throughput), testutil.TagMap(v.Tags)["Name"], string(w.State), len(w.Attachments),
 					aws.ToBool(w.Encrypted), aws.ToString(out.NextToken)}
 			},
 		},

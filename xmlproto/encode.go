@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/ec2emu/ec2emu/internal/xmlitem"
 )
 
 // Namespace is the xmlns of every EC2 response.
@@ -46,19 +48,10 @@ func Encode(buf *bytes.Buffer, action, requestID string, body any) {
 	buf.WriteString("Response>\n")
 }
 
-// Encoded is a slice item written ahead by EncodeItem. A response that
-// repeats an unchanged element (DescribeInstances, polled by every waiter)
-// can keep its bytes and copy them instead of building and encoding the
-// element again. Only a slice of Encoded may hold one, at the depth it was
-// encoded for; anything else is a programming error and panics.
-type Encoded struct {
-	depth int
-	xml   []byte
-}
-
-// EncodeItem writes v as the `<item>` of a slice at depth, indented as
-// Encode would write it there.
-func EncodeItem(v any, depth int) Encoded {
+// encodeItem writes v as the `<item>` of a slice at depth, indented as
+// Encode would write it there, for the Server's DescribeInstances cache
+// (internal/xmlitem).
+func encodeItem(v any, depth int) xmlitem.Encoded {
 	rv := reflect.ValueOf(v)
 	for rv.Kind() == reflect.Pointer {
 		rv = rv.Elem()
@@ -72,24 +65,15 @@ func EncodeItem(v any, depth int) Encoded {
 	defer itemBufs.Put(buf)
 	buf.Reset()
 	encodeField(buf, f.(*encField), rv, depth)
-	return Encoded{depth: depth, xml: bytes.Clone(buf.Bytes())}
+	return xmlitem.Encoded{Depth: depth, XML: bytes.Clone(buf.Bytes())}
 }
+
+func init() { xmlitem.SetEncoder(encodeItem) }
 
 var (
 	itemFields sync.Map // reflect.Type → *encField, as a slice item
 	itemBufs   = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 )
-
-// Len is the size of the encoded item in bytes.
-func (e Encoded) Len() int { return len(e.xml) }
-
-// String is the item's XML.
-func (e Encoded) String() string { return string(e.xml) }
-
-// Equal reports whether e and o hold the same bytes at the same depth.
-func (e Encoded) Equal(o Encoded) bool {
-	return e.depth == o.depth && bytes.Equal(e.xml, o.xml)
-}
 
 // EncodeError writes EC2's error envelope. Its shape differs from the
 // success envelope: root `Response`, and `RequestID` spelled with a capital
@@ -159,7 +143,7 @@ var encPlans sync.Map // reflect.Type → []encField
 
 var (
 	timeType    = reflect.TypeFor[time.Time]()
-	encodedType = reflect.TypeFor[Encoded]()
+	encodedType = reflect.TypeFor[xmlitem.Encoded]()
 )
 
 func kindOf(t reflect.Type) encKind {
@@ -357,11 +341,11 @@ func encodeField(buf *bytes.Buffer, f *encField, v reflect.Value, depth int) {
 		encodeWith(buf, f.sub.get(), v, depth+1)
 		closeBlock(buf, f, depth)
 	case kEncoded:
-		e := (*Encoded)(v.Addr().UnsafePointer()) // slice items are addressable
-		if e.depth != depth || len(e.xml) == 0 {
-			panic(fmt.Sprintf("xmlproto: an item encoded at depth %d (%d bytes) written at depth %d", e.depth, len(e.xml), depth))
+		e := (*xmlitem.Encoded)(v.Addr().UnsafePointer()) // slice items are addressable
+		if e.Depth != depth || len(e.XML) == 0 {
+			panic(fmt.Sprintf("xmlproto: an item encoded at depth %d (%d bytes) written at depth %d", e.Depth, len(e.XML), depth))
 		}
-		buf.Write(e.xml)
+		buf.Write(e.XML)
 	case kSlice:
 		if v.Len() == 0 {
 			if !f.omitEmpty {

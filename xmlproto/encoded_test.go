@@ -7,20 +7,24 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/ec2emu/ec2emu/internal/xmlitem"
 	"github.com/ec2emu/ec2emu/xmlproto"
 )
 
 // encodeAhead is describeInstances with every instance written ahead.
-func encodeAhead(depth int) *xmlproto.DescribeInstancesResponseOf[xmlproto.Encoded] {
+func encodeAhead(depth int) *xmlitem.DescribeInstancesResponse {
 	src := describeInstances()
-	out := &xmlproto.DescribeInstancesResponseOf[xmlproto.Encoded]{NextToken: src.NextToken}
+	out := &xmlitem.DescribeInstancesResponse{NextToken: src.NextToken}
 	for _, r := range src.Reservations {
-		er := xmlproto.ReservationOf[xmlproto.Encoded]{ReservationID: r.ReservationID, OwnerID: r.OwnerID, Groups: r.Groups}
+		er := xmlitem.Reservation{ReservationID: r.ReservationID, OwnerID: r.OwnerID}
+		for _, g := range r.Groups {
+			er.Groups = append(er.Groups, xmlitem.Group(g))
+		}
 		for i := range r.Instances {
 			if i%2 == 0 {
-				er.Instances = append(er.Instances, xmlproto.EncodeItem(&r.Instances[i], depth))
+				er.Instances = append(er.Instances, xmlitem.EncodeItem(&r.Instances[i], depth))
 			} else {
-				er.Instances = append(er.Instances, xmlproto.EncodeItem(r.Instances[i], depth)) // by value too
+				er.Instances = append(er.Instances, xmlitem.EncodeItem(r.Instances[i], depth)) // by value too
 			}
 		}
 		out.Reservations = append(out.Reservations, er)
@@ -33,13 +37,13 @@ func encodeAhead(depth int) *xmlproto.DescribeInstancesResponseOf[xmlproto.Encod
 func TestEncodedItemsMatch(t *testing.T) {
 	var want, got bytes.Buffer
 	xmlproto.Encode(&want, "DescribeInstances", requestID, describeInstances())
-	xmlproto.Encode(&got, "DescribeInstances", requestID, encodeAhead(xmlproto.DescribeInstancesItemDepth))
+	xmlproto.Encode(&got, "DescribeInstances", requestID, encodeAhead(xmlitem.DescribeInstancesItemDepth))
 	if diff := cmp.Diff(want.String(), got.String()); diff != "" {
 		t.Errorf("encoded ahead (-direct +ahead):\n%s", diff)
 	}
-	a := xmlproto.EncodeItem(runningInstance(), 4)
-	if !a.Equal(xmlproto.EncodeItem(runningInstance(), 4)) || a.Equal(xmlproto.EncodeItem(runningInstance(), 3)) ||
-		a.Equal(xmlproto.EncodeItem(stoppedInstance(), 4)) {
+	a := xmlitem.EncodeItem(runningInstance(), 4)
+	if !a.Equal(xmlitem.EncodeItem(runningInstance(), 4)) || a.Equal(xmlitem.EncodeItem(runningInstance(), 3)) ||
+		a.Equal(xmlitem.EncodeItem(stoppedInstance(), 4)) {
 		t.Error("Equal does not tell items by bytes and depth")
 	}
 	if a.Len() == 0 || a.Len() >= want.Len() {
@@ -54,9 +58,9 @@ func TestEncodedWrongDepthPanics(t *testing.T) {
 		name string
 		body any
 	}{
-		{"wrong depth", encodeAhead(xmlproto.DescribeInstancesItemDepth + 1)},
-		{"zero value", &xmlproto.DescribeInstancesResponseOf[xmlproto.Encoded]{Reservations: []xmlproto.ReservationOf[xmlproto.Encoded]{{
-			ReservationID: "r-1", Instances: []xmlproto.Encoded{{}}}}}},
+		{"wrong depth", encodeAhead(xmlitem.DescribeInstancesItemDepth + 1)},
+		{"zero value", &xmlitem.DescribeInstancesResponse{Reservations: []xmlitem.Reservation{{
+			ReservationID: "r-1", Instances: []xmlitem.Encoded{{}}}}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			defer func() {

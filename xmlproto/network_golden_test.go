@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/ec2emu/ec2emu/internal/testutil"
 	"github.com/ec2emu/ec2emu/xmlproto"
 )
 
@@ -196,7 +197,7 @@ func TestSDKRoundTripNetwork(t *testing.T) {
 				out := o.(*ec2.DescribeVpcsOutput)
 				v := out.Vpcs[0]
 				return fmt.Sprintf("%s %t %s %s %s %s %s", aws.ToString(v.VpcId), aws.ToBool(v.IsDefault), v.State,
-					v.CidrBlockAssociationSet[0].CidrBlockState.State, v.InstanceTenancy, tagMap(v.Tags)["Name"], aws.ToString(out.NextToken))
+					v.CidrBlockAssociationSet[0].CidrBlockState.State, v.InstanceTenancy, testutil.TagMap(v.Tags)["Name"], aws.ToString(out.NextToken))
 			}},
 		{"DescribeSubnets", func(c *ec2.Client) (any, error) { return c.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{}) },
 			"subnet-0a1b2c3d4e5f60718 172.31.16.0/20 4090 us-west-2b usw2-az2 true true",
@@ -221,7 +222,7 @@ func TestSDKRoundTripNetwork(t *testing.T) {
 			return c.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{GroupName: aws.String("web"), Description: aws.String("d")})
 		}, "sg-0a1b2c3d4e5f60718 main", func(o any) any {
 			out := o.(*ec2.CreateSecurityGroupOutput)
-			return aws.ToString(out.GroupId) + " " + tagMap(out.Tags)["Name"]
+			return aws.ToString(out.GroupId) + " " + testutil.TagMap(out.Tags)["Name"]
 		}},
 		{"DeleteSecurityGroup", func(c *ec2.Client) (any, error) {
 			return c.DeleteSecurityGroup(ctx, &ec2.DeleteSecurityGroupInput{GroupId: aws.String("sg-0a1b2c3d4e5f60718")})
@@ -301,7 +302,7 @@ func ruleStrings(rules []types.SecurityGroupRule) []string {
 			ref = aws.ToString(r.ReferencedGroupInfo.GroupId)
 		}
 		vs = append(vs, fmt.Sprintf("%s %s %d %d %s %s %s %s", aws.ToString(r.SecurityGroupRuleId), aws.ToString(r.IpProtocol),
-			aws.ToInt32(r.FromPort), aws.ToInt32(r.ToPort), aws.ToString(r.CidrIpv4), ref, aws.ToString(r.Description), tagMap(r.Tags)["Name"]))
+			aws.ToInt32(r.FromPort), aws.ToInt32(r.ToPort), aws.ToString(r.CidrIpv4), ref, aws.ToString(r.Description), testutil.TagMap(r.Tags)["Name"]))
 	}
 	return vs
 }

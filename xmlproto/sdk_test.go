@@ -1,11 +1,11 @@
 package xmlproto_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/ec2emu/ec2emu/ec2emutest"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -13,6 +13,9 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/ec2emu/ec2emu/ec2emutest"
+	"github.com/ec2emu/ec2emu/internal/testutil"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
@@ -55,14 +58,6 @@ func goldenServer(t *testing.T, status int, file string) *ec2.Client {
 	})
 }
 
-func tagMap(tags []types.Tag) map[string]string {
-	m := map[string]string{}
-	for _, tg := range tags {
-		m[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
-	}
-	return m
-}
-
 // TestSDKRoundTrip decodes every golden success response with the
 // aws-sdk-go-v2 EC2 client. A failure to parse at all (e.g. an empty
 // number element) fails every call; the projections then check that
@@ -87,7 +82,7 @@ func TestSDKRoundTrip(t *testing.T) {
 				i := out.Instances[0]
 				return []string{
 					aws.ToString(out.ReservationId), aws.ToString(i.InstanceId), string(i.State.Name),
-					fmt.Sprint(aws.ToInt32(i.AmiLaunchIndex)), tagMap(i.Tags)["Name"], aws.ToString(i.SecurityGroups[0].GroupId),
+					fmt.Sprint(aws.ToInt32(i.AmiLaunchIndex)), testutil.TagMap(i.Tags)["Name"], aws.ToString(i.SecurityGroups[0].GroupId),
 				}
 			},
 		},
@@ -204,7 +199,7 @@ func TestSDKRoundTrip(t *testing.T) {
 						aws.ToBool(im.Public), aws.ToString(im.CreationDate))
 					if len(im.BlockDeviceMappings) > 0 {
 						e := im.BlockDeviceMappings[0].Ebs
-						s += fmt.Sprintf("%d %s %s ", aws.ToInt32(e.VolumeSize), e.VolumeType, tagMap(im.Tags)["env"])
+						s += fmt.Sprintf("%d %s %s ", aws.ToInt32(e.VolumeSize), e.VolumeType, testutil.TagMap(im.Tags)["env"])
 					}
 					if im.StateReason != nil {
 						s += aws.ToString(im.ImageOwnerAlias) + " " + aws.ToString(im.StateReason.Code)
@@ -222,7 +217,7 @@ func TestSDKRoundTrip(t *testing.T) {
 			want: []string{"key-0abc1234def567890", "my-key", keyMaterial, "infra"},
 			view: func(o any) any {
 				k := o.(*ec2.CreateKeyPairOutput)
-				return []string{aws.ToString(k.KeyPairId), aws.ToString(k.KeyName), aws.ToString(k.KeyMaterial), tagMap(k.Tags)["team"]}
+				return []string{aws.ToString(k.KeyPairId), aws.ToString(k.KeyName), aws.ToString(k.KeyMaterial), testutil.TagMap(k.Tags)["team"]}
 			},
 		},
 		{
@@ -345,7 +340,7 @@ func viewInstance(i types.Instance) instanceView {
 		PrivateIP: aws.ToString(i.PrivateIpAddress), PublicIP: aws.ToString(i.PublicIpAddress),
 		PublicDNS: aws.ToString(i.PublicDnsName), KeyName: aws.ToString(i.KeyName),
 		Reason: aws.ToString(i.StateTransitionReason), LaunchIndex: aws.ToInt32(i.AmiLaunchIndex),
-		LaunchTime: aws.ToTime(i.LaunchTime), Tags: tagMap(i.Tags), BootMode: string(i.CurrentInstanceBootMode),
+		LaunchTime: aws.ToTime(i.LaunchTime), Tags: testutil.TagMap(i.Tags), BootMode: string(i.CurrentInstanceBootMode),
 		SourceDestCheck: aws.ToBool(i.SourceDestCheck),
 	}
 	if i.StateReason != nil {
@@ -391,36 +386,61 @@ func TestSDKError(t *testing.T) {
 	}
 }
 
-// botocoreScript parses one response body with botocore's own EC2 parser
-// and service model and prints the result as JSON. botocore matches
-// element names case-sensitively, unlike the Go SDK, so it catches
-// spelling slips the Go round trip cannot.
+// botocoreScript parses response bodies with botocore's own EC2 parser and
+// service model: it reads a JSON list of [operation, file, status] on stdin
+// and prints a JSON list of results, one per body (an error as
+// {"__error__": text}). botocore matches element names case-sensitively,
+// unlike the Go SDK, so it catches spelling slips the Go round trip cannot.
+// One process parses every golden file: starting Python and loading the
+// model is most of the cost.
 const botocoreScript = `
-import json, sys
+import json, sys, traceback
 import botocore.loaders, botocore.model, botocore.parsers
-op, path, status = sys.argv[1], sys.argv[2], int(sys.argv[3])
 model = botocore.model.ServiceModel(botocore.loaders.Loader().load_service_model('ec2', 'service-2'), 'ec2')
-shape = model.operation_model(op).output_shape
-body = open(path, 'rb').read()
-parsed = botocore.parsers.EC2QueryParser().parse({'body': body, 'headers': {}, 'status_code': status}, shape)
-print(json.dumps(parsed, default=str))
+out = []
+for op, path, status in json.load(sys.stdin):
+    try:
+        shape = model.operation_model(op).output_shape
+        body = open(path, 'rb').read()
+        out.append(botocore.parsers.EC2QueryParser().parse({'body': body, 'headers': {}, 'status_code': status}, shape))
+    except Exception:
+        out.append({'__error__': traceback.format_exc()})
+print(json.dumps(out, default=str))
 `
 
-func botocoreParse(t *testing.T, op, golden string, status int) map[string]any {
+// botocoreBody is one body for botocoreParseAll: the operation whose
+// output shape it has, its golden file and HTTP status.
+type botocoreBody struct {
+	op, golden string
+	status     int
+}
+
+// botocoreParseAll parses every body in one botocore process, in order.
+func botocoreParseAll(t *testing.T, bodies []botocoreBody) []map[string]any {
 	t.Helper()
-	out, err := exec.Command("python3", "-c", botocoreScript, op, goldenPath(golden), fmt.Sprint(status)).Output()
+	in := make([][]any, len(bodies))
+	for i, b := range bodies {
+		in[i] = []any{b.op, goldenPath(b.golden), b.status}
+	}
+	stdin, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("python3", "-c", botocoreScript)
+	cmd.Stdin = bytes.NewReader(stdin)
+	out, err := cmd.Output()
 	if err != nil {
 		var ee *exec.ExitError
 		if errors.As(err, &ee) {
-			t.Fatalf("botocore failed on %s: %v\n%s", golden, err, ee.Stderr)
+			t.Fatalf("botocore: %v\n%s", err, ee.Stderr)
 		}
 		t.Fatalf("botocore: %v", err)
 	}
-	var m map[string]any
-	if err := json.Unmarshal(out, &m); err != nil {
-		t.Fatalf("botocore output %q: %v", out, err)
+	var ms []map[string]any
+	if err := json.Unmarshal(out, &ms); err != nil || len(ms) != len(bodies) {
+		t.Fatalf("botocore output %.200q: %v (%d results for %d bodies)", out, err, len(ms), len(bodies))
 	}
-	return m
+	return ms
 }
 
 // pick walks decoded JSON by map keys and list indices.
@@ -521,10 +541,23 @@ func TestBotocore(t *testing.T) {
 			checks[name] = append(checks[name], check(ch))
 		}
 	}
-	for _, c := range goldenCases() {
+	cases := goldenCases()
+	var bodies []botocoreBody
+	for _, c := range cases {
+		if c.body == nil {
+			bodies = append(bodies, botocoreBody{"DescribeInstances", c.name, http.StatusBadRequest})
+		} else {
+			bodies = append(bodies, botocoreBody{c.name, c.name, http.StatusOK})
+		}
+	}
+	parsed := botocoreParseAll(t, bodies)
+	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			m := parsed[i]
+			if e, ok := m["__error__"]; ok {
+				t.Fatalf("botocore failed on %s:\n%s", c.name, e)
+			}
 			if c.body == nil {
-				m := botocoreParse(t, "DescribeInstances", c.name, http.StatusBadRequest)
 				got := []any{pick(m, "Error", "Code"), pick(m, "Error", "Message"), pick(m, "ResponseMetadata", "RequestId")}
 				if diff := cmp.Diff([]any{errCode, errMessage, errReqID}, got); diff != "" {
 					t.Errorf("botocore error (-want +got):\n%s", diff)
@@ -535,7 +568,6 @@ func TestBotocore(t *testing.T) {
 			if !ok {
 				t.Fatalf("no botocore checks for %s", c.name)
 			}
-			m := botocoreParse(t, c.name, c.name, http.StatusOK)
 			var want, got []any
 			for _, ch := range cs {
 				want = append(want, ch.want)

@@ -344,31 +344,18 @@ type InstancePrivateIPAddress struct {
 }
 
 // Reservation is RunInstances' output and an item of `reservationSet`.
-type Reservation = ReservationOf[Instance]
-
-// ReservationOf is a reservation whose instances are I: Instance, or
-// Encoded where each instance was written ahead (see EncodeItem).
-type ReservationOf[I Instance | Encoded] struct {
+type Reservation struct {
 	ReservationID string            `xml:"reservationId"`
 	OwnerID       string            `xml:"ownerId"`
 	Groups        []GroupIdentifier `xml:"groupSet"`
-	Instances     []I               `xml:"instancesSet"`
+	Instances     []Instance        `xml:"instancesSet"`
 }
 
 // DescribeInstancesResponse is DescribeInstances' output.
-type DescribeInstancesResponse = DescribeInstancesResponseOf[Instance]
-
-// DescribeInstancesResponseOf is DescribeInstances' output with instances
-// of type I, as in ReservationOf.
-type DescribeInstancesResponseOf[I Instance | Encoded] struct {
-	Reservations []ReservationOf[I] `xml:"reservationSet"`
-	NextToken    string             `xml:"nextToken,omitempty"`
+type DescribeInstancesResponse struct {
+	Reservations []Reservation `xml:"reservationSet"`
+	NextToken    string        `xml:"nextToken,omitempty"`
 }
-
-// DescribeInstancesItemDepth is the depth at which DescribeInstances writes
-// each instance (reservationSet/item/instancesSet/item); an instance
-// encoded ahead for it is written at this depth.
-const DescribeInstancesItemDepth = 4
 
 // InstanceStateChange is an item of Start/Stop/TerminateInstances' output.
 type InstanceStateChange struct {

@@ -150,6 +150,11 @@ var checks = []check{
 	{"Drift", checkDrift},
 	{"Readopt", checkReadopt},
 	{"Errors", checkErrors},
+	// The seam's contract, checked on the backend itself: the Server relies
+	// on it without being able to show a client when it is broken.
+	{"BackendTerminateGone", checkBackendTerminateGone},
+	{"BackendNotFoundErrors", checkBackendNotFound},
+	{"BackendFailedLaunch", checkBackendFailedLaunch},
 }
 
 func (e *env) run(ctx context.Context, n int32, mod func(*ec2.RunInstancesInput)) ([]string, error) {
@@ -662,6 +667,104 @@ func wantCode(err error, code string) error {
 	var ae smithy.APIError
 	if !errors.As(err, &ae) || ae.ErrorCode() != code {
 		return fmt.Errorf("got error %v, want %s", err, code)
+	}
+	return nil
+}
+
+// missingID is an instance ID no backend runs.
+const missingID = "i-0000000000000dead"
+
+// launchDirect launches one machine straight on the backend, under a fresh
+// instance ID, and returns the ID.
+func (e *env) launchDirect(ctx context.Context) (string, error) {
+	id := fmt.Sprintf("i-%017x", time.Now().UnixNano()&(1<<64/2-1))
+	m, err := e.b.Launch(ctx, backend.LaunchSpec{InstanceID: id, ImageID: e.h.ImageID, InstanceType: "t3.micro"})
+	if err != nil {
+		return "", fmt.Errorf("Launch: %w", err)
+	}
+	if m.ID != id {
+		return "", fmt.Errorf("Launch returned machine %q, want the spec's ID %q", m.ID, id)
+	}
+	return id, nil
+}
+
+// lists reports whether Machines lists id.
+func (e *env) lists(ctx context.Context, id string) (bool, error) {
+	ms, err := e.b.Machines(ctx)
+	if err != nil {
+		return false, fmt.Errorf("Machines: %w", err)
+	}
+	return slices.ContainsFunc(ms, func(m backend.Machine) bool { return m.ID == id }), nil
+}
+
+// Terminating a machine that is gone, or never was, is not an error: the
+// Server retries terminations and cleans up after failed launches with it.
+func checkBackendTerminateGone(ctx context.Context, e *env) error {
+	id, err := e.launchDirect(ctx)
+	if err != nil {
+		return err
+	}
+	for i, what := range []string{"a running machine", "the same machine again", "a machine that never was"} {
+		target := id
+		if i == 2 {
+			target = missingID
+		}
+		if err := e.b.Terminate(ctx, target); err != nil {
+			return fmt.Errorf("Terminate of %s: %v, want nil", what, err)
+		}
+	}
+	if listed, err := e.lists(ctx, id); err != nil || listed {
+		return fmt.Errorf("Machines still lists terminated %s (err %v)", id, err)
+	}
+	return nil
+}
+
+// Calls about a machine or image that does not exist fail with errors
+// wrapping backend.ErrNotFound, which the Server maps to EC2's NotFound
+// codes; anything else would reach a client as InternalError.
+func checkBackendNotFound(ctx context.Context, e *env) error {
+	calls := []struct {
+		name string
+		call func() error
+	}{
+		{"Stop", func() error { return e.b.Stop(ctx, missingID) }},
+		{"Start", func() error { return e.b.Start(ctx, missingID) }},
+		{"Reboot", func() error { return e.b.Reboot(ctx, missingID) }},
+		{"CreateImage", func() error {
+			_, err := e.b.CreateImage(ctx, missingID, backend.ImageSpec{ImageID: "ami-0000000000000dead", Name: "backendtest-missing"})
+			return err
+		}},
+		{"DeregisterImage", func() error { return e.b.DeregisterImage(ctx, "ami-0000000000000dead") }},
+		{"Launch of a missing image", func() error {
+			_, err := e.b.Launch(ctx, backend.LaunchSpec{InstanceID: missingID, ImageID: "ami-0000000000000dead", InstanceType: "t3.micro"})
+			return err
+		}},
+	}
+	var errs []error
+	for _, c := range calls {
+		if err := c.call(); !errors.Is(err, backend.ErrNotFound) {
+			errs = append(errs, fmt.Errorf("%s: %v, want an error wrapping backend.ErrNotFound", c.name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// A launch that fails leaves nothing behind: the Server shows the instance
+// terminated and would otherwise never release the machine.
+func checkBackendFailedLaunch(ctx context.Context, e *env) error {
+	ids := []string{"i-00000000000000bad", "i-0000000000000cace"}
+	if _, err := e.b.Launch(ctx, backend.LaunchSpec{InstanceID: ids[0], ImageID: "ami-0000000000000dead", InstanceType: "t3.micro"}); err == nil {
+		return fmt.Errorf("Launch of a missing image succeeded")
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := e.b.Launch(cancelled, backend.LaunchSpec{InstanceID: ids[1], ImageID: e.h.ImageID, InstanceType: "t3.micro"}); err == nil {
+		return fmt.Errorf("Launch with a cancelled context succeeded")
+	}
+	for _, id := range ids {
+		if listed, err := e.lists(ctx, id); err != nil || listed {
+			return fmt.Errorf("a failed launch left machine %s behind (err %v)", id, err)
+		}
 	}
 	return nil
 }

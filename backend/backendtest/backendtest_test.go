@@ -2,6 +2,7 @@ package backendtest_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -72,6 +73,46 @@ func (s staleLooker) LookupImage(ctx context.Context, id string) (backend.Image,
 	return backend.Image{}, fmt.Errorf("image %s: %w", id, backend.ErrNotFound)
 }
 
+// strictTerminate fails to terminate a machine that is gone.
+type strictTerminate struct{ *mock.Backend }
+
+func (s strictTerminate) Terminate(ctx context.Context, id string) error {
+	if _, ok := s.Spec(id); !ok {
+		return fmt.Errorf("machine %s: %w", id, backend.ErrNotFound)
+	}
+	return s.Backend.Terminate(ctx, id)
+}
+
+// bareErrors reports failures as text, losing the seam's sentinels.
+type bareErrors struct{ *mock.Backend }
+
+func bare(err error) error {
+	if err != nil {
+		return errors.New(err.Error())
+	}
+	return nil
+}
+
+func (b bareErrors) Stop(ctx context.Context, id string) error { return bare(b.Backend.Stop(ctx, id)) }
+func (b bareErrors) Start(ctx context.Context, id string) error {
+	return bare(b.Backend.Start(ctx, id))
+}
+func (b bareErrors) Reboot(ctx context.Context, id string) error {
+	return bare(b.Backend.Reboot(ctx, id))
+}
+
+// leakyLaunch leaves a machine behind when a launch fails.
+type leakyLaunch struct{ *mock.Backend }
+
+func (l leakyLaunch) Launch(ctx context.Context, spec backend.LaunchSpec) (backend.Machine, error) {
+	m, err := l.Backend.Launch(ctx, spec)
+	if err != nil {
+		spec.ImageID = mock.DefaultImages[0].ID
+		l.Backend.Launch(context.WithoutCancel(ctx), spec)
+	}
+	return m, err
+}
+
 func TestSuiteCatchesBrokenBackends(t *testing.T) {
 	tests := []struct {
 		name string
@@ -79,10 +120,13 @@ func TestSuiteCatchesBrokenBackends(t *testing.T) {
 		want []string // checks that must fail
 	}{
 		{"correct", func(b *mock.Backend) backend.Backend { return b }, nil},
-		{"stop does nothing", func(b *mock.Backend) backend.Backend { return noopStop{b} }, []string{"Readopt", "StopStartReboot"}},
+		{"stop does nothing", func(b *mock.Backend) backend.Backend { return noopStop{b} }, []string{"BackendNotFoundErrors", "Readopt", "StopStartReboot"}},
 		{"metadata dropped", func(b *mock.Backend) backend.Backend { return forgetful{b} }, []string{"Readopt"}},
-		{"terminate leaks", func(b *mock.Backend) backend.Backend { return leaky{b} }, []string{"Terminate"}},
-		{"create-image makes nothing", func(b *mock.Backend) backend.Backend { return noImage{b} }, []string{"CreateImage"}},
+		{"terminate leaks", func(b *mock.Backend) backend.Backend { return leaky{b} }, []string{"BackendTerminateGone", "Terminate"}},
+		{"create-image makes nothing", func(b *mock.Backend) backend.Backend { return noImage{b} }, []string{"BackendNotFoundErrors", "CreateImage"}},
+		{"terminate of a gone machine fails", func(b *mock.Backend) backend.Backend { return strictTerminate{b} }, []string{"BackendTerminateGone"}},
+		{"errors lose their sentinels", func(b *mock.Backend) backend.Backend { return bareErrors{b} }, []string{"BackendNotFoundErrors"}},
+		{"failed launch leaves a machine", func(b *mock.Backend) backend.Backend { return leakyLaunch{b} }, []string{"BackendFailedLaunch"}},
 		{"image lookup stale", func(b *mock.Backend) backend.Backend {
 			return staleLooker{b, &sync.Mutex{}, map[string]backend.Image{}}
 		}, []string{"CreateImage", "ImageLookup"}},

@@ -83,6 +83,7 @@ type Backend struct {
 	watchers map[int]func(backend.Event)
 	nextW    int
 	nextIP   int
+	launched chan struct{} // closed and replaced whenever Launch adds a machine
 }
 
 type machine struct {
@@ -93,7 +94,8 @@ type machine struct {
 
 // New returns an empty mock backend holding DefaultImages.
 func New(opts ...Option) *Backend {
-	b := &Backend{delay: 50 * time.Millisecond, now: time.Now, machines: map[string]*machine{}, watchers: map[int]func(backend.Event){}}
+	b := &Backend{delay: 50 * time.Millisecond, now: time.Now, machines: map[string]*machine{}, watchers: map[int]func(backend.Event){},
+		launched: make(chan struct{})}
 	WithImages(DefaultImages...)(b)
 	for _, o := range opts {
 		o(b)
@@ -142,6 +144,8 @@ func (b *Backend) Launch(ctx context.Context, spec backend.LaunchSpec) (backend.
 		PrivateIP: fmt.Sprintf("172.31.%d.%d", 16+n/250%200, 4+n%250), LaunchTime: b.now(), Metadata: maps.Clone(spec.Metadata),
 	}}
 	b.machines[spec.InstanceID] = m
+	close(b.launched)
+	b.launched = make(chan struct{})
 	b.mu.Unlock()
 	if err := b.wait(ctx); err != nil {
 		b.mu.Lock()
@@ -326,6 +330,25 @@ func (b *Backend) Spec(id string) (backend.LaunchSpec, bool) {
 		return backend.LaunchSpec{}, false
 	}
 	return m.spec, true
+}
+
+// WaitSpec is Spec for a machine whose launch may not have reached the
+// backend yet: the Server answers RunInstances before its background launch
+// calls Launch. It waits until machine id exists, or ctx ends.
+func (b *Backend) WaitSpec(ctx context.Context, id string) (backend.LaunchSpec, error) {
+	for {
+		b.mu.Lock()
+		m, launched := b.machines[id], b.launched
+		b.mu.Unlock()
+		if m != nil {
+			return m.spec, nil
+		}
+		select {
+		case <-launched:
+		case <-ctx.Done():
+			return backend.LaunchSpec{}, fmt.Errorf("mock: machine %s never launched: %w", id, ctx.Err())
+		}
+	}
 }
 
 // Close implements backend.Backend; the mock holds nothing to release.

@@ -93,6 +93,17 @@ func run() error {
 			name, err, strings.Join(backend.Names(), ", "))
 	}
 	defer srv.Close()
+	// A library backend starts without its engine and reports Unavailable
+	// per call; a server a user just started should say so once, now,
+	// rather than print "listening" and have every CLI call retry.
+	if p, ok := srv.Backend().(backend.Pinger); ok {
+		pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err := p.Ping(pingCtx)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("the %q backend's engine does not answer: %w\n(is it running? `make run` starts dockerd; EC2_VM_MANAGER=mock needs nothing)", name, err)
+		}
+	}
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,11 +26,7 @@ import (
 // end of the test and must exit cleanly.
 func startServer(t *testing.T, env ...string) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "ec2emu")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	cmd := exec.Command(bin, "-addr", "127.0.0.1:0")
+	cmd := exec.Command(buildServer(t), "-addr", "127.0.0.1:0")
 	cmd.Env = append(os.Environ(), env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -74,10 +71,39 @@ func startServer(t *testing.T, env ...string) string {
 	}
 }
 
+// TestUnreachableEngineFailsAtStart: with no Docker engine, the server
+// exits at once, non-zero, saying so, instead of listening and answering
+// every call Unavailable after retries.
+func TestUnreachableEngineFailsAtStart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the server")
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, buildServer(t), "-addr", "127.0.0.1:0")
+	cmd.Env = append(os.Environ(), "EC2_VM_MANAGER=docker", "DOCKER_HOST=unix://"+filepath.Join(t.TempDir(), "no-such.sock"))
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+		t.Fatalf("server ended with %v, want exit status 1\n%s", err, out)
+	}
+	for _, want := range []string{`the "docker" backend's engine does not answer`, "no-such.sock"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(string(out), "listening") {
+		t.Errorf("the server said it listens:\n%s", out)
+	}
+}
+
 // awsCLI returns a function that runs `aws --endpoint-url … ec2 <args>` and
 // decodes its JSON output.
 func awsCLI(t *testing.T, endpoint string) func(args ...string) map[string]any {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: runs the AWS CLI")
+	}
 	if _, err := exec.LookPath("aws"); err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatal("the AWS CLI is not installed (scripts/ensure-clients.sh installs it)")

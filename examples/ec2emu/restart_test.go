@@ -24,6 +24,7 @@ import (
 	"github.com/ec2emu/ec2emu/docker"
 	"github.com/ec2emu/ec2emu/ec2emutest"
 	"github.com/ec2emu/ec2emu/internal/dockertest"
+	"github.com/ec2emu/ec2emu/internal/testutil"
 )
 
 // proc is one run of the standalone server.
@@ -87,22 +88,6 @@ func startProc(t *testing.T, bin string, env ...string) *proc {
 	return p
 }
 
-// waitUntil polls cond until it holds, failing the test after timeout.
-func waitUntil(t *testing.T, timeout time.Duration, what string, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		ok, saw := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s; last saw: %s", timeout, what, saw)
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
-}
-
 // TestKillDuringRunInstances kills the standalone server with SIGKILL in the
 // middle of a five-instance RunInstances — two containers started, two
 // created but not started, one not created — and restarts it in the same
@@ -149,7 +134,7 @@ func TestKillDuringRunInstances(t *testing.T) {
 	if len(ids) != 5 {
 		t.Fatalf("RunInstances answered %d instances, want 5", len(ids))
 	}
-	waitUntil(t, 60*time.Second, "two containers started and three launches held", func() (bool, string) {
+	testutil.WaitFor(t, 60*time.Second, "two containers started and three launches held", func() (bool, string) {
 		held, started := proxy.Held(), proxy.Passed("POST /start")
 		return held == 3 && started == 2, "held " + itoa(held) + ", started " + itoa(started)
 	})
@@ -159,7 +144,7 @@ func TestKillDuringRunInstances(t *testing.T) {
 	<-first.done
 	// The dead process's held calls are dropped with its connections;
 	// wait until nothing it sent is still on its way to the daemon.
-	waitUntil(t, 30*time.Second, "the killed server's calls to drain", func() (bool, string) {
+	testutil.WaitFor(t, 30*time.Second, "the killed server's calls to drain", func() (bool, string) {
 		inflight := proxy.InFlight()
 		return proxy.Held() == 0 && len(inflight) == 0, "held " + itoa(proxy.Held()) + ", in flight " + strings.Join(inflight, ", ")
 	})
@@ -172,7 +157,7 @@ func TestKillDuringRunInstances(t *testing.T) {
 	second := startProc(t, bin, env...)
 	c = ec2.New(ec2emutest.Client(second.endpoint, "us-east-1").Options(), func(o *ec2.Options) { o.RetryMaxAttempts = 1 })
 	var final map[string]types.Instance
-	waitUntil(t, 60*time.Second, "every instance to settle after the restart", func() (bool, string) {
+	testutil.WaitFor(t, 60*time.Second, "every instance to settle after the restart", func() (bool, string) {
 		d, err := c.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: ids})
 		if err != nil {
 			return false, err.Error()
@@ -242,7 +227,7 @@ func TestKillDuringRunInstances(t *testing.T) {
 	if _, err := c.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: ids}); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, 60*time.Second, "every container to go", func() (bool, string) {
+	testutil.WaitFor(t, 60*time.Second, "every container to go", func() (bool, string) {
 		got := namespaceContainers(t, ns)
 		return len(got) == 0, itoa(len(got)) + " left"
 	})

@@ -42,10 +42,14 @@ const BaseRepo = "ec2emu-test/busybox"
 const layoutVersion = "1"
 
 // Require returns a client to a Docker daemon that answers a ping, closed when
-// the test ends. When none answers it skips the test, or fails it when the CI
+// the test ends. It skips the test under -short (make test-short needs no
+// engine). When no daemon answers it skips the test, or fails it when the CI
 // environment variable is "true", since CI must not silently skip.
 func Require(t testing.TB) *client.Client {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: needs a Docker engine")
+	}
 	cli, err := Connect(t.Context())
 	if err != nil {
 		msg := fmt.Sprintf("no Docker daemon answers (%v); run scripts/ensure-docker.sh", err)

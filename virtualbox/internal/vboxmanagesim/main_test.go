@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ec2emu/ec2emu/internal/testutil"
 	"github.com/google/go-cmp/cmp"
 	vbox "github.com/terra-farm/go-virtualbox"
 )
@@ -144,7 +145,7 @@ func TestGuestSimulation(t *testing.T) {
 	if got := s.must("guestproperty", "get", "vm", "/VirtualBox/GuestInfo/Net/0/V4/IP"); got != "No value set!\n" {
 		t.Errorf("IP before boot = %q", got)
 	}
-	waitFor(t, func() bool {
+	testutil.Until(t, 5*time.Second, "the simulator's state", func() bool {
 		return strings.HasPrefix(s.must("guestproperty", "get", "vm", "/VirtualBox/GuestInfo/Net/0/V4/IP"), "Value: 10.77.")
 	})
 
@@ -164,7 +165,7 @@ func TestGuestSimulation(t *testing.T) {
 	s.must("setextradata", "vm", "vboxsim/ACPIDelay", "100ms")
 	s.must("startvm", "vm")
 	s.must("controlvm", "vm", "acpipowerbutton")
-	waitFor(t, func() bool {
+	testutil.Until(t, 5*time.Second, "the simulator's state", func() bool {
 		return strings.Contains(s.must("showvminfo", "vm", "--machinereadable"), `VMState="poweroff"`)
 	})
 }
@@ -303,16 +304,5 @@ func TestConcurrentInvocations(t *testing.T) {
 	}
 	if got := strings.Count(string(out), "Key: k"); got != n {
 		t.Errorf("%d keys survived, want %d:\n%s", got, n, out)
-	}
-}
-
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 5s")
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
