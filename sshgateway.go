@@ -1,0 +1,3 @@
+package ec2emu
+
+func (s *Server) startSSH() {}
