@@ -46,7 +46,8 @@ type Server struct {
 
 	described atomic.Int64 // bytes of instances kept as DescribeInstances wrote them (describecache.go)
 
-	fwd *forwarder // security groups as port forwarding (portforward.go)
+	fwd   *forwarder // security groups as port forwarding (portforward.go)
+	mdSrc mdSources  // metadata callers by source address (imds.go)
 
 	lastImagesMu sync.Mutex
 	lastImages   []backend.Image // the backend's last image listing, for DescribeImages while it is down

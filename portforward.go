@@ -79,6 +79,7 @@ type fwdListener struct {
 // startAccess starts the control plane's listeners: port forwarding when
 // public addresses are on. Called once by New.
 func (s *Server) startAccess() {
+	s.startMetadata()
 	if !s.cfg.access.publicPool().IsValid() {
 		return
 	}

@@ -47,7 +47,8 @@ type accessConfig struct {
 	pool    netip.Prefix
 	poolSet bool // false: DefaultPublicIPPool
 
-	portLimit int // ports forwarded per instance; 0: DefaultPortForwardLimit
+	portLimit int  // ports forwarded per instance; 0: DefaultPortForwardLimit
+	noIMDS    bool // no metadata service listener (imds.go)
 }
 
 func (a *accessConfig) publicPool() netip.Prefix {
