@@ -49,6 +49,8 @@ type accessConfig struct {
 
 	portLimit int  // ports forwarded per instance; 0: DefaultPortForwardLimit
 	noIMDS    bool // no metadata service listener (imds.go)
+
+	hostKeySecret []byte // SSH host keys (sshgateway.go)
 }
 
 func (a *accessConfig) publicPool() netip.Prefix {
