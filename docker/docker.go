@@ -129,7 +129,8 @@ type Backend struct {
 	mountSocket bool
 	socketPath  string
 	network     string
-	mdNet       string // metadata network (imdsnet.go); "" for none
+	mdNet       string     // metadata network (imdsnet.go); "" for none
+	mdNetMu     sync.Mutex // serialises creating it
 
 	mu      sync.Mutex
 	cids    map[string]ctr    // instance ID → its container

@@ -3,7 +3,6 @@ package docker
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
@@ -61,8 +60,11 @@ func (b *Backend) netClient() (networkClient, bool) {
 }
 
 // ensureMetadataNetwork creates the metadata network if it is missing.
-// Another emulator may create it at the same moment: that is fine.
+// Another emulator may create it at the same moment: the loser's create
+// fails (the subnets overlap), and finding the network then is success.
 func (b *Backend) ensureMetadataNetwork(ctx context.Context, nc networkClient) error {
+	b.mdNetMu.Lock() // launches and the Server's listener start race here
+	defer b.mdNetMu.Unlock()
 	if _, err := nc.NetworkInspect(ctx, b.mdNet, network.InspectOptions{}); err == nil {
 		return nil
 	} else if !cerrdefs.IsNotFound(err) {
@@ -73,7 +75,10 @@ func (b *Backend) ensureMetadataNetwork(ctx context.Context, nc networkClient) e
 		IPAM:   &network.IPAM{Config: []network.IPAMConfig{{Subnet: metadataSubnet, Gateway: MetadataAddress}}},
 		Labels: map[string]string{"ec2emu.role": "metadata"},
 	})
-	if err != nil && !cerrdefs.IsConflict(err) && !strings.Contains(err.Error(), "already exists") {
+	if err != nil {
+		if _, ierr := nc.NetworkInspect(ctx, b.mdNet, network.InspectOptions{}); ierr == nil {
+			return nil
+		}
 		return wrap("create network", b.mdNet, err)
 	}
 	return nil
