@@ -60,6 +60,7 @@ func (s *Server) adopt(ctx context.Context) error {
 		default:
 			inst.state, inst.endedAt = stateTerminated, s.cfg.now()
 		}
+		s.syncAccess(inst)
 		s.log.Info("adopted machine", "instance", inst.id, "state", inst.state, "reservation", inst.res.id)
 	}
 	// Instances of those reservations that never got a machine.
@@ -110,6 +111,7 @@ func (s *Server) adoptOne(id, imageID, privateIP string, created time.Time, md m
 	}
 	inst.attrs, inst.userData = adoptedAttrs(md, inst.instanceType)
 	inst.nic = adoptNIC(z, md, inst.az)
+	inst.access.wantPublic = md[mdPublicIP] != "false"
 	r.instances = append(r.instances, inst)
 	z.order = append(z.order, inst)
 	s.instances[inst.id] = inst

@@ -35,6 +35,7 @@ type viewKey struct {
 	tags, volumes, groups   sliceID
 	nic                     *nic
 	flags                   attrFlags
+	publicIP                string
 }
 
 // sliceID is a slice's identity: its array and length.
@@ -50,7 +51,7 @@ func keyOf(inst *instance) viewKey {
 		state: inst.state, reason: inst.reason, stateReason: inst.stateReason,
 		privateIP: inst.privateIP, instanceType: inst.instanceType,
 		tags: idOf(inst.tags), volumes: idOf(inst.attrs.Volumes),
-		nic: inst.nic, flags: inst.attrs.attrFlags,
+		nic: inst.nic, flags: inst.attrs.attrFlags, publicIP: inst.access.publicIP,
 	}
 	if inst.nic != nil {
 		k.groups = idOf(inst.nic.groups)

@@ -49,6 +49,9 @@ type Server struct {
 
 	described atomic.Int64 // bytes of instances kept as DescribeInstances wrote them (describecache.go)
 
+	fwd   *forwarder // security groups as port forwarding (portforward.go)
+	mdSrc mdSources  // metadata callers by source address (imds.go)
+
 	lastImagesMu sync.Mutex
 	lastImages   []backend.Image // the backend's last image listing, for DescribeImages while it is down
 }
@@ -75,6 +78,7 @@ func New(b backend.Backend, opts ...Option) *Server {
 		images:    map[string]*image{},
 	}
 	s.handlers = s.routes()
+	s.startAccess()
 	s.wg.Add(2)
 	go s.run()
 	go s.janitor()

@@ -20,6 +20,7 @@ func (s *Server) background(inst *instance, what string, op func(ctx context.Con
 	inst.busy++
 	prev, mine := inst.lastOp, make(chan struct{})
 	inst.lastOp = mine
+	s.syncAccess(inst)
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -36,6 +37,7 @@ func (s *Server) background(inst *instance, what string, op func(ctx context.Con
 		s.mu.Lock()
 		inst.busy--
 		done(err)
+		s.syncAccess(inst)
 		s.mu.Unlock()
 	}()
 }
@@ -199,5 +201,6 @@ func (s *Server) drift(ev backend.Event) {
 		inst.state, inst.endedAt = stateTerminated, s.cfg.now()
 		inst.stateReason = &xmlproto.StateReason{Code: "Server.InternalError", Message: "Server.InternalError: the machine was removed outside the emulator"}
 	}
+	s.syncAccess(inst)
 	s.log.Info("drift", "instance", ev.ID, "state", inst.state)
 }

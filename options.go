@@ -31,6 +31,7 @@ type config struct {
 	adoptTimeout   time.Duration
 	backendTimeout time.Duration
 	describeCache  int64
+	access         accessConfig // public addresses, forwarding, SSH, metadata (publicip.go)
 }
 
 func defaultConfig() config {

@@ -83,6 +83,7 @@ type instance struct {
 	tags         []xmlproto.Tag
 	attrs        instanceAttrs // attributes.go
 	nic          *nic          // primary network interface: VPC, subnet, groups (network.go)
+	access       instAccess    // public address (publicip.go)
 
 	state       string
 	reason      string // stateTransitionReason
@@ -151,6 +152,7 @@ func (s *Server) view(inst *instance) xmlproto.Instance {
 		v.PrivateDNSName = privateDNSName(inst.privateIP, inst.zone.region)
 	}
 	s.viewNetwork(inst, &v)
+	s.viewPublic(inst, &v)
 	s.viewAttrs(inst, &v)
 	return v
 }

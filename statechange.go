@@ -253,5 +253,6 @@ func (s *Server) getConsoleOutput(ctx context.Context, c *call, req *xmlproto.Ge
 	if err != nil {
 		return nil, err
 	}
+	b = s.withHostKeys(req.InstanceID, b)
 	return &xmlproto.GetConsoleOutputResponse{InstanceID: req.InstanceID, Timestamp: s.cfg.now(), Output: base64.StdEncoding.EncodeToString(b)}, nil
 }

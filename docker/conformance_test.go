@@ -48,7 +48,7 @@ func TestConformance(t *testing.T) {
 			mu.Lock()
 			namespaces = append(namespaces, ns)
 			mu.Unlock()
-			return docker.New(ctx, docker.WithNamespace(ns))
+			return docker.New(ctx, docker.WithNamespace(ns), docker.WithMetadataNetwork(docker.MetadataNetworkName))
 		},
 		ImageID: ami,
 		Drift: func(ctx context.Context, b backend.Backend, id string, to backend.State) error {

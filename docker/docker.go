@@ -148,6 +148,8 @@ type Backend struct {
 	mountSocket bool
 	socketPath  string
 	network     string
+	mdNet       string     // metadata network (imdsnet.go); "" for none
+	mdNetMu     sync.Mutex // serialises creating it
 
 	mu      sync.Mutex
 	cids    map[string]ctr    // instance ID → its container
@@ -230,6 +232,13 @@ func open(ctx context.Context, cfg backend.Config) (backend.Backend, error) {
 	if n := getenv("EC2_DOCKER_NETWORK"); n != "" {
 		opts = append(opts, WithNetwork(n))
 	}
+	switch n := getenv("EC2_METADATA_NETWORK"); n {
+	case "":
+		opts = append(opts, WithMetadataNetwork(MetadataNetworkName))
+	case "off", "false", "0":
+	default:
+		opts = append(opts, WithMetadataNetwork(n))
+	}
 	return New(ctx, opts...)
 }
 
@@ -248,6 +257,9 @@ func envBool(getenv func(string) string, key string, def bool) bool {
 // Close closes the Docker client if the backend made it. Containers keep
 // running.
 func (b *Backend) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	b.removeMetadataNetwork(ctx)
+	cancel()
 	if b.ownClient {
 		return b.cli.Close()
 	}

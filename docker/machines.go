@@ -77,6 +77,9 @@ func (b *Backend) Launch(ctx context.Context, spec backend.LaunchSpec) (backend.
 		}
 		return backend.Machine{}, wrap(op, name, err)
 	}
+	if err := b.joinMetadataNetwork(ctx, created.ID); err != nil {
+		return fail("join metadata network", err)
+	}
 	if err := b.cli.ContainerStart(ctx, created.ID, container.StartOptions{}); err != nil {
 		return fail("start container", err)
 	}
@@ -482,7 +485,7 @@ func (b *Backend) ipOfNetworks(nets map[string]*network.EndpointSettings) string
 		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(nets)) {
-		if ep := nets[name]; ep != nil && ep.IPAddress != "" {
+		if ep := nets[name]; ep != nil && ep.IPAddress != "" && name != b.mdNet {
 			return ep.IPAddress
 		}
 	}

@@ -323,6 +323,7 @@ type InstanceNetworkInterface struct {
 	Groups             []GroupIdentifier          `xml:"groupSet"`
 	Attachment         NetworkInterfaceAttachment `xml:"attachment"`
 	PrivateIPAddresses []InstancePrivateIPAddress `xml:"privateIpAddressesSet"`
+	Association        *NICAssociation            `xml:"association"`
 	InterfaceType      string                     `xml:"interfaceType"`
 }
 
@@ -338,9 +339,10 @@ type NetworkInterfaceAttachment struct {
 
 // InstancePrivateIPAddress is an item of `privateIpAddressesSet`.
 type InstancePrivateIPAddress struct {
-	PrivateIPAddress string `xml:"privateIpAddress"`
-	PrivateDNSName   string `xml:"privateDnsName"`
-	Primary          bool   `xml:"primary"`
+	PrivateIPAddress string          `xml:"privateIpAddress"`
+	PrivateDNSName   string          `xml:"privateDnsName"`
+	Primary          bool            `xml:"primary"`
+	Association      *NICAssociation `xml:"association"`
 }
 
 // Reservation is RunInstances' output and an item of `reservationSet`.

@@ -11,7 +11,10 @@
 // own instances), EC2EMU_LOG_LEVEL (debug, info, warn, error; default info),
 // EC2EMU_CREDENTIALS (AKID:SECRET,… turns on SigV4 verification; default:
 // any credentials), EC2EMU_INSTANCE_LIMIT (instances per account and region;
-// default 20), plus each backend's own settings.
+// default 20), EC2EMU_PUBLIC_IP_POOL (the CIDR public addresses come from;
+// default 127.100.0.0/16, "off" for none; see docs/access.md),
+// EC2EMU_SSH_HOST_KEY_SECRET (what instance SSH host keys are derived from),
+// plus each backend's own settings (docker: EC2_METADATA_NETWORK).
 package main
 
 import (
@@ -22,6 +25,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"strconv"
@@ -82,6 +86,21 @@ func run() error {
 			}
 			opts = append(opts, q.opt(n))
 		}
+	}
+
+	switch v := os.Getenv("EC2EMU_PUBLIC_IP_POOL"); v {
+	case "":
+	case "off":
+		opts = append(opts, ec2emu.WithPublicIPPool(netip.Prefix{}))
+	default:
+		p, err := netip.ParsePrefix(v)
+		if err != nil || !p.Addr().Is4() {
+			return fmt.Errorf("EC2EMU_PUBLIC_IP_POOL=%q: want an IPv4 CIDR such as 127.100.0.0/16, or off", v)
+		}
+		opts = append(opts, ec2emu.WithPublicIPPool(p))
+	}
+	if v := os.Getenv("EC2EMU_SSH_HOST_KEY_SECRET"); v != "" {
+		opts = append(opts, ec2emu.WithSSHHostKeySecret([]byte(v)))
 	}
 
 	name := envOr("EC2_VM_MANAGER", "docker")

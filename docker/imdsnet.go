@@ -1,0 +1,172 @@
+package docker
+
+import (
+	"context"
+	"fmt"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/network"
+
+	"github.com/ec2emu/ec2emu/backend"
+)
+
+// The instance metadata service without privileges: a Docker bridge
+// network whose gateway is 169.254.169.254. The host side of the bridge
+// owns that address, so the Server can listen there, every container that
+// joins the network reaches it, and a request's source address names the
+// container. No proxy container, no image pull, no iptables rule. With API
+// 1.41 a container joins one network at create, so instances are connected
+// to this one before they start.
+
+// MetadataNetworkName is the network instances join for the metadata
+// service unless WithMetadataNetwork names another. All namespaces share
+// it: Docker refuses two networks with overlapping subnets.
+const MetadataNetworkName = "ec2emu-imds"
+
+// MetadataAddress is the gateway address of the metadata network.
+const MetadataAddress = "169.254.169.254"
+
+// metadataSubnet holds MetadataAddress with room for 4,093 instances.
+const metadataSubnet = "169.254.160.0/20"
+
+// WithMetadataNetwork makes instances join the named network for the
+// instance metadata service (created if missing, with gateway
+// 169.254.169.254) before they start; "" turns it off. New leaves it off;
+// the registry's opener (ec2emu.Open, the standalone server) turns it on
+// with MetadataNetworkName unless EC2_METADATA_NETWORK says otherwise
+// ("off" or another name). Joining costs one more Docker call per launch.
+func WithMetadataNetwork(name string) Option { return func(b *Backend) { b.mdNet = name } }
+
+// networkClient is what the metadata network needs of the Docker client
+// beyond Client; *client.Client has it. A client without it (a fake) gets
+// no metadata network.
+type networkClient interface {
+	NetworkCreate(ctx context.Context, name string, options network.CreateOptions) (network.CreateResponse, error)
+	NetworkConnect(ctx context.Context, networkID, containerID string, config *network.EndpointSettings) error
+	NetworkInspect(ctx context.Context, networkID string, options network.InspectOptions) (network.Inspect, error)
+	NetworkRemove(ctx context.Context, networkID string) error
+}
+
+var _ backend.MetadataNetwork = (*Backend)(nil)
+
+func (b *Backend) netClient() (networkClient, bool) {
+	if b.mdNet == "" {
+		return nil, false
+	}
+	nc, ok := b.cli.(networkClient)
+	return nc, ok
+}
+
+// ensureMetadataNetwork creates the metadata network if it is missing.
+// Another emulator may create it at the same moment: the loser's create
+// fails (the subnets overlap), and finding the network then is success.
+func (b *Backend) ensureMetadataNetwork(ctx context.Context, nc networkClient) error {
+	b.mdNetMu.Lock() // launches and the Server's listener start race here
+	defer b.mdNetMu.Unlock()
+	if _, err := nc.NetworkInspect(ctx, b.mdNet, network.InspectOptions{}); err == nil {
+		return nil
+	} else if !cerrdefs.IsNotFound(err) {
+		return wrap("inspect network", b.mdNet, err)
+	}
+	_, err := nc.NetworkCreate(ctx, b.mdNet, network.CreateOptions{
+		Driver: "bridge",
+		IPAM:   &network.IPAM{Config: []network.IPAMConfig{{Subnet: metadataSubnet, Gateway: MetadataAddress}}},
+		Labels: map[string]string{"ec2emu.role": "metadata"},
+	})
+	if err != nil {
+		if _, ierr := nc.NetworkInspect(ctx, b.mdNet, network.InspectOptions{}); ierr == nil {
+			return nil
+		}
+		return wrap("create network", b.mdNet, err)
+	}
+	return nil
+}
+
+// joinMetadataNetwork connects a created, not yet started container to the
+// metadata network, creating the network if needed (another emulator's
+// Close may have just removed it).
+func (b *Backend) joinMetadataNetwork(ctx context.Context, cid string) error {
+	nc, ok := b.netClient()
+	if !ok {
+		return nil
+	}
+	var err error
+	for range 3 {
+		if err = b.ensureMetadataNetwork(ctx, nc); err != nil {
+			return err
+		}
+		err = nc.NetworkConnect(ctx, b.mdNet, cid, &network.EndpointSettings{})
+		if err == nil || !cerrdefs.IsNotFound(err) {
+			break
+		}
+	}
+	if err != nil {
+		return wrap("connect network", b.mdNet, err)
+	}
+	return nil
+}
+
+// MetadataAddress implements backend.MetadataNetwork.
+func (b *Backend) MetadataAddress(ctx context.Context) (string, error) {
+	nc, ok := b.netClient()
+	if !ok {
+		return "", fmt.Errorf("docker: no metadata network: %w", backend.ErrUnsupported)
+	}
+	if err := b.ensureMetadataNetwork(ctx, nc); err != nil {
+		return "", err
+	}
+	info, err := nc.NetworkInspect(ctx, b.mdNet, network.InspectOptions{})
+	if err != nil {
+		return "", wrap("inspect network", b.mdNet, err)
+	}
+	for _, c := range info.IPAM.Config {
+		if c.Gateway != "" {
+			return c.Gateway, nil
+		}
+	}
+	return "", fmt.Errorf("docker: network %s has no gateway address", b.mdNet)
+}
+
+// MetadataSources implements backend.MetadataNetwork with one Docker call:
+// the namespace's running containers and their addresses on the metadata
+// network.
+func (b *Backend) MetadataSources(ctx context.Context) (map[string]string, error) {
+	if _, ok := b.netClient(); !ok {
+		return nil, fmt.Errorf("docker: no metadata network: %w", backend.ErrUnsupported)
+	}
+	list, err := b.cli.ContainerList(ctx, container.ListOptions{
+		Filters: filters.NewArgs(filters.Arg("label", LabelNamespace+"="+b.ns)),
+	})
+	if err != nil {
+		return nil, wrap("list containers", "", err)
+	}
+	out := map[string]string{}
+	for _, c := range list {
+		id, ok := b.ours(c.Names, c.Labels)
+		if !ok || c.NetworkSettings == nil {
+			continue
+		}
+		if ep := c.NetworkSettings.Networks[b.mdNet]; ep != nil && ep.IPAddress != "" {
+			out[ep.IPAddress] = id
+		}
+	}
+	return out, nil
+}
+
+// removeMetadataNetwork removes the metadata network if no container uses
+// it any more (another namespace's may); called by Close.
+func (b *Backend) removeMetadataNetwork(ctx context.Context) {
+	nc, ok := b.netClient()
+	if !ok {
+		return
+	}
+	info, err := nc.NetworkInspect(ctx, b.mdNet, network.InspectOptions{})
+	if err != nil || len(info.Containers) > 0 {
+		return
+	}
+	if err := nc.NetworkRemove(ctx, b.mdNet); err != nil && !cerrdefs.IsNotFound(err) {
+		b.log.DebugContext(ctx, "docker: metadata network kept", "network", b.mdNet, "err", err)
+	}
+}

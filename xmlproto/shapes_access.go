@@ -1,0 +1,9 @@
+package xmlproto
+
+// NICAssociation is the `association` of an instance's network interface, or
+// of one of its private addresses: the public address mapped onto it.
+type NICAssociation struct {
+	PublicIP      string `xml:"publicIp"`
+	PublicDNSName string `xml:"publicDnsName"`
+	IPOwnerID     string `xml:"ipOwnerId"`
+}
