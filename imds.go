@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/ec2emu/ec2emu/backend"
+	"github.com/ec2emu/ec2emu/internal/catalog"
 )
 
 // The instance metadata service, v1 and v2. Instances of a backend with
@@ -361,8 +362,8 @@ func (s *Server) metadataOf(id string) (mdTree, metadataOpts, bool) {
 	set("placement/region", z.region)
 	set("services/domain", "amazonaws.com")
 	set("services/partition", "aws")
-	if i := slices.Index(zoneNames(z.region), inst.az); i >= 0 {
-		set("placement/availability-zone-id", zoneID(z.region, i))
+	if i := slices.Index(catalog.ZoneNames(z.region), inst.az); i >= 0 {
+		set("placement/availability-zone-id", catalog.ZoneID(z.region, i))
 	}
 	if inst.privateIP != "" {
 		host := privateDNSName(inst.privateIP, z.region)

@@ -187,7 +187,7 @@ func (s *Server) runInstances(ctx context.Context, c *call, req *xmlproto.RunIns
 		}
 		launchMetadata(md, attrs, userData)
 		inst.nic.store(md)
-		inst.access.wantPublic = wantsPublicIP(&req, sn)
+		inst.access.wantPublic = wantsPublicIP(req, sn)
 		md[mdPublicIP] = strconv.FormatBool(inst.access.wantPublic)
 		r.instances = append(r.instances, inst)
 		z.order = append(z.order, inst)

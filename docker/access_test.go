@@ -16,6 +16,7 @@ import (
 
 	"github.com/ec2emu/ec2emu/docker"
 	"github.com/ec2emu/ec2emu/internal/dockertest"
+	"github.com/ec2emu/ec2emu/internal/testutil"
 )
 
 // httpdUserData starts busybox httpd on port 8080 serving a page that names
@@ -78,7 +79,7 @@ func TestPortForwarding(t *testing.T) {
 	ctx := t.Context()
 
 	id := launchWith(t, c, ami, httpdUserData)
-	waitStates(t, c, types.InstanceStateNameRunning, id)
+	testutil.WaitStates(t, c, 60*time.Second, types.InstanceStateNameRunning, id)
 	inst := describeInstance(t, c, id)
 	pub, priv := aws.ToString(inst.PublicIpAddress), aws.ToString(inst.PrivateIpAddress)
 	if pub == "" || priv == "" {
@@ -87,7 +88,7 @@ func TestPortForwarding(t *testing.T) {
 	group := *inst.SecurityGroups[0].GroupId
 	url := fmt.Sprintf("http://%s/", net.JoinHostPort(pub, "8080"))
 	// httpd answers on the private address once user data has run.
-	waitFor(t, 30*time.Second, "httpd on the private address", func() (bool, string) {
+	testutil.WaitFor(t, 30*time.Second, "httpd on the private address", func() (bool, string) {
 		body, err := httpGet(fmt.Sprintf("http://%s/", net.JoinHostPort(priv, "8080")))
 		return err == nil && strings.HasPrefix(body, "hello from"), fmt.Sprint(err)
 	})
@@ -115,7 +116,7 @@ func TestPortForwarding(t *testing.T) {
 	if _, err := c.AuthorizeSecurityGroupIngress(ctx, in); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "the forwarded port to answer", func() (bool, string) {
+	testutil.WaitFor(t, 5*time.Second, "the forwarded port to answer", func() (bool, string) {
 		body, err := httpGet(url)
 		return err == nil && strings.HasPrefix(body, "hello from"), fmt.Sprint(err)
 	})
@@ -127,7 +128,7 @@ func TestPortForwarding(t *testing.T) {
 	if _, err := c.RevokeSecurityGroupIngress(ctx, rv); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "the revoked port to close", func() (bool, string) {
+	testutil.WaitFor(t, 5*time.Second, "the revoked port to close", func() (bool, string) {
 		_, err := httpGet(url)
 		return err != nil, "still answers"
 	})
@@ -136,26 +137,26 @@ func TestPortForwarding(t *testing.T) {
 	if _, err := c.AuthorizeSecurityGroupIngress(ctx, in); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "the forwarded port to answer again", func() (bool, string) {
+	testutil.WaitFor(t, 5*time.Second, "the forwarded port to answer again", func() (bool, string) {
 		_, err := httpGet(url)
 		return err == nil, fmt.Sprint(err)
 	})
 	if _, err := c.StopInstances(ctx, &ec2.StopInstancesInput{InstanceIds: []string{id}}); err != nil {
 		t.Fatal(err)
 	}
-	waitStates(t, c, types.InstanceStateNameStopped, id)
-	waitFor(t, 5*time.Second, "listeners of the stopped instance to close", func() (bool, string) {
+	testutil.WaitStates(t, c, 60*time.Second, types.InstanceStateNameStopped, id)
+	testutil.WaitFor(t, 5*time.Second, "listeners of the stopped instance to close", func() (bool, string) {
 		return len(srv.ForwardedPorts(id)) == 0, fmt.Sprint(srv.ForwardedPorts(id))
 	})
 	if _, err := c.StartInstances(ctx, &ec2.StartInstancesInput{InstanceIds: []string{id}}); err != nil {
 		t.Fatal(err)
 	}
-	waitStates(t, c, types.InstanceStateNameRunning, id)
+	testutil.WaitStates(t, c, 60*time.Second, types.InstanceStateNameRunning, id)
 	again := aws.ToString(describeInstance(t, c, id).PublicIpAddress)
 	if again == "" || again == pub {
 		t.Fatalf("restarted instance has public address %q (had %q), want a new one", again, pub)
 	}
-	waitFor(t, 5*time.Second, "listeners on the new address", func() (bool, string) {
+	testutil.WaitFor(t, 5*time.Second, "listeners on the new address", func() (bool, string) {
 		got := srv.ForwardedPorts(id)
 		return len(got) == 1 && got[0] == 8080, fmt.Sprint(got)
 	})

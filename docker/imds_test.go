@@ -16,6 +16,7 @@ import (
 
 	"github.com/ec2emu/ec2emu/docker"
 	"github.com/ec2emu/ec2emu/internal/dockertest"
+	"github.com/ec2emu/ec2emu/internal/testutil"
 )
 
 // removeMetadataNetworkOnCleanup removes the shared metadata network at the
@@ -70,12 +71,12 @@ func TestMetadataFromInstance(t *testing.T) {
 	_, a := nsServer(t, nsA, mdOpt)
 	_, b := nsServer(t, nsB, mdOpt)
 	idA, idB := launchOne(t, a, ami), launchOne(t, b, ami)
-	waitStates(t, a, types.InstanceStateNameRunning, idA)
-	waitStates(t, b, types.InstanceStateNameRunning, idB)
+	testutil.WaitStates(t, a, 60*time.Second, types.InstanceStateNameRunning, idA)
+	testutil.WaitStates(t, b, 60*time.Second, types.InstanceStateNameRunning, idB)
 
 	for _, tc := range []struct{ id, want string }{{idA, idA}, {idB, idB}} {
 		var got string
-		waitFor(t, 10*time.Second, "the metadata service to answer "+tc.id, func() (bool, string) {
+		testutil.WaitFor(t, 10*time.Second, "the metadata service to answer "+tc.id, func() (bool, string) {
 			code, body := mdRequest(t, cli, tc.id, "GET", "/latest/meta-data/instance-id")
 			got = body
 			return code == 200, fmt.Sprintf("%d %q", code, body)

@@ -22,6 +22,7 @@ import (
 	"github.com/ec2emu/ec2emu/docker"
 	"github.com/ec2emu/ec2emu/ec2emutest"
 	"github.com/ec2emu/ec2emu/internal/dockertest"
+	"github.com/ec2emu/ec2emu/internal/testutil"
 )
 
 // sshEnv is a running busybox instance reachable over SSH through the
@@ -64,7 +65,7 @@ func newSSHEnv(t *testing.T) *sshEnv {
 		t.Fatal(err)
 	}
 	e.id = *out.Instances[0].InstanceId
-	waitStates(t, c, types.InstanceStateNameRunning, e.id)
+	testutil.WaitStates(t, c, 60*time.Second, types.InstanceStateNameRunning, e.id)
 	inst := describeInstance(t, c, e.id)
 	e.pub = aws.ToString(inst.PublicIpAddress)
 	in := ingress(22, "0.0.0.0/0")
@@ -72,7 +73,7 @@ func newSSHEnv(t *testing.T) *sshEnv {
 	if _, err := c.AuthorizeSecurityGroupIngress(ctx, in); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "port 22 to be forwarded", func() (bool, string) {
+	testutil.WaitFor(t, 5*time.Second, "port 22 to be forwarded", func() (bool, string) {
 		return slices.Contains(srv.ForwardedPorts(e.id), 22), fmt.Sprint(srv.ForwardedPorts(e.id))
 	})
 	// known_hosts from the API, so host key checking is strict and honest.
@@ -197,7 +198,7 @@ func TestSSHGateway(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cancel(); fwd.Wait() })
-	waitFor(t, 20*time.Second, "httpd through ssh -L", func() (bool, string) {
+	testutil.WaitFor(t, 20*time.Second, "httpd through ssh -L", func() (bool, string) {
 		body, err := httpGet(fmt.Sprintf("http://127.0.0.1:%d/", lport))
 		return err == nil && strings.HasPrefix(body, "hello from"), fmt.Sprint(err)
 	})
