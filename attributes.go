@@ -426,7 +426,7 @@ var attrInstanceFields = map[string]func(*instance) []string{
 
 // The attribute filters live here, next to the attributes; monitoring-state
 // replaces the fixed answer instances.go gives.
-func init() { maps.Copy(instanceFields.byName, attrInstanceFields) }
+func init() { maps.Copy(instanceFields.ByName, attrInstanceFields) }
 
 func unknownAttribute(name string) error {
 	return apiErr(ErrInvalidParameterValue, "Value (%s) for parameter attribute is invalid. Unknown attribute.", name)

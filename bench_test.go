@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ec2emu/ec2emu/backend/mock"
+	"github.com/ec2emu/ec2emu/internal/query"
 	"github.com/ec2emu/ec2emu/xmlproto"
 )
 
@@ -145,14 +146,14 @@ func BenchmarkFilterMatch(b *testing.B) {
 		}},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
-			fs, err := compileFilters("DescribeInstances", tc.fs, instanceFields)
+			fs, err := query.Compile("DescribeInstances", tc.fs, instanceFields)
 			if err != nil {
 				b.Fatal(err)
 			}
 			want := !strings.HasSuffix(tc.name, "-miss")
 			b.ReportAllocs()
 			for b.Loop() {
-				if fs.match(inst) != want {
+				if fs.Match(inst) != want {
 					b.Fatalf("match = %v, want %v", !want, want)
 				}
 			}

@@ -5,10 +5,11 @@ import (
 	"fmt"
 	"iter"
 
+	"github.com/ec2emu/ec2emu/internal/query"
 	"github.com/ec2emu/ec2emu/xmlproto"
 )
 
-var creditFields = fields[*instance]{byName: map[string]func(*instance) []string{
+var creditFields = query.Fields[*instance]{ByName: map[string]func(*instance) []string{
 	"instance-id": func(i *instance) []string { return one(i.id) },
 }}
 

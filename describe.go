@@ -5,6 +5,7 @@ import (
 	"iter"
 	"strings"
 
+	"github.com/ec2emu/ec2emu/internal/query"
 	"github.com/ec2emu/ec2emu/xmlproto"
 )
 
@@ -42,7 +43,7 @@ type describeSpec[T any] struct {
 	idsParam string
 	// checkMax replaces the usual MaxResults range check (5..1000).
 	checkMax func(max *int) error
-	fields   fields[T]
+	fields   query.Fields[T]
 	// tenant makes sure the caller's tenant (default VPC, subnets, group)
 	// exists before listing, for the networking Describes.
 	tenant bool
@@ -56,6 +57,9 @@ type describeSpec[T any] struct {
 	// last item returned, so pages stay put while items come and go.
 	// Otherwise a token is an offset into the matching items.
 	seq func(T) uint64
+	// size, when set, bounds the number of items list yields, so the page
+	// is allocated once (DescribeInstances is the hot path).
+	size func(s *Server, c *call, ids []string) int
 	// emit builds the answer from one page.
 	emit func(s *Server, c *call, page []T, next string) any
 }
@@ -71,18 +75,18 @@ func describe[T any](ctx context.Context, s *Server, c *call, q describeQuery, d
 	if d.checkMax != nil {
 		err = d.checkMax(q.maxResults)
 	} else if d.idsParam != "" {
-		err = checkMaxResults(q.maxResults, len(q.ids), d.idsParam)
+		err = query.CheckMaxResults(q.maxResults, len(q.ids), d.idsParam)
 	} else {
-		err = checkMaxResults(q.maxResults, 0, "")
+		err = query.CheckMaxResults(q.maxResults, 0, "")
 	}
 	if err != nil {
 		return nil, err
 	}
-	fs, err := compileFilters(c.action, q.filters, d.fields)
+	fs, err := query.Compile(c.action, q.filters, d.fields)
 	if err != nil {
 		return nil, err
 	}
-	after, err := parsePageToken(q.nextToken)
+	after, err := query.ParseToken(q.nextToken)
 	if err != nil {
 		return nil, err
 	}
@@ -105,12 +109,19 @@ func describe[T any](ctx context.Context, s *Server, c *call, q describeQuery, d
 		limit = *q.maxResults
 	}
 	var page []T
+	if d.size != nil {
+		n := d.size(s, c, q.ids)
+		if limit >= 0 {
+			n = min(n, limit+1)
+		}
+		page = make([]T, 0, n)
+	}
 	next, skipped := "", uint64(0)
 	for it := range items {
 		if d.seq != nil && d.seq(it) <= after {
 			continue
 		}
-		if !fs.match(it) {
+		if !fs.Match(it) {
 			continue
 		}
 		if d.seq == nil && skipped < after {
@@ -121,9 +132,9 @@ func describe[T any](ctx context.Context, s *Server, c *call, q describeQuery, d
 			// More remain: the token names this page's last item, or the
 			// offset of the next.
 			if d.seq != nil {
-				next = pageToken(d.seq(page[len(page)-1]))
+				next = query.Token(d.seq(page[len(page)-1]))
 			} else {
-				next = pageToken(after + uint64(len(page)))
+				next = query.Token(after + uint64(len(page)))
 			}
 			break
 		}
@@ -181,6 +192,17 @@ func (s *Server) instanceList(_ context.Context, c *call, ids []string) (iter.Se
 }
 
 func instanceSeq(i *instance) uint64 { return i.seq }
+
+// instanceCount bounds what instanceList yields. Callers hold s.mu (read).
+func instanceCount(s *Server, c *call, ids []string) int {
+	if len(ids) > 0 {
+		return len(ids)
+	}
+	if z := s.zones[c.scope]; z != nil {
+		return len(z.order)
+	}
+	return 0
+}
 
 // pointers yields a pointer to each element of items, so filters read
 // large items without copying them.

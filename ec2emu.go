@@ -18,6 +18,7 @@ import (
 
 	"github.com/ec2emu/ec2emu/backend"
 	"github.com/ec2emu/ec2emu/internal/ec2model"
+	"github.com/ec2emu/ec2emu/internal/query"
 	"github.com/ec2emu/ec2emu/xmlproto"
 )
 
@@ -340,6 +341,14 @@ func (s *Server) toAPIError(err error, c *call) *Error {
 	var d *xmlproto.DecodeError
 	if errors.As(err, &d) {
 		return apiErr(ErrInvalidParameterValue, "%s", d.Error())
+	}
+	var q *query.Error
+	if errors.As(err, &q) {
+		return apiErr(ErrInvalidParameterValue, "%s", q.Message)
+	}
+	var qc *query.CombinationError
+	if errors.As(err, &qc) {
+		return apiErr(ErrInvalidParameterCombination, "%s", qc.Message)
 	}
 	if e := fromBackend(err, c.action); e != nil {
 		if e.Code.Status() >= 500 {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ec2emu/ec2emu/backend"
+	"github.com/ec2emu/ec2emu/internal/query"
 	"github.com/ec2emu/ec2emu/xmlproto"
 )
 
@@ -141,8 +142,8 @@ func (s *Server) backendImage(ctx context.Context, id string) ([]backend.Image, 
 	return []backend.Image{img}, nil
 }
 
-var imageFields = fields[*amiView]{
-	byName: map[string]func(*amiView) []string{
+var imageFields = query.Fields[*amiView]{
+	ByName: map[string]func(*amiView) []string{
 		"image-id":                         func(v *amiView) []string { return one(v.id) },
 		"name":                             func(v *amiView) []string { return one(v.name) },
 		"description":                      func(v *amiView) []string { return one(v.description) },
@@ -163,7 +164,7 @@ var imageFields = fields[*amiView]{
 		"block-device-mapping.device-name": func(v *amiView) []string { return one("/dev/xvda") },
 		"block-device-mapping.volume-type": func(v *amiView) []string { return one("gp3") },
 	},
-	tags: func(v *amiView) []xmlproto.Tag { return v.tags },
+	Tags: func(v *amiView) []xmlproto.Tag { return v.tags },
 }
 
 func checkImageID(id string) error {

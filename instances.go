@@ -3,16 +3,15 @@ package ec2emu
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/ec2emu/ec2emu/backend"
 	"github.com/ec2emu/ec2emu/internal/catalog"
+	"github.com/ec2emu/ec2emu/internal/query"
 	"github.com/ec2emu/ec2emu/internal/xmlitem"
 	"github.com/ec2emu/ec2emu/xmlproto"
 )
@@ -347,8 +346,8 @@ func (s *Server) lookup(z *zone, ids []string, now time.Time) ([]*instance, erro
 	return out, nil
 }
 
-var instanceFields = fields[*instance]{
-	byName: map[string]func(*instance) []string{
+var instanceFields = query.Fields[*instance]{
+	ByName: map[string]func(*instance) []string{
 		"instance-id":         func(i *instance) []string { return one(i.id) },
 		"instance-state-name": func(i *instance) []string { return one(i.state) },
 		"instance-state-code": func(i *instance) []string { return one(strconv.Itoa(stateCodes[i.state])) },
@@ -387,25 +386,7 @@ var instanceFields = fields[*instance]{
 		},
 		"reason": func(i *instance) []string { return one(i.reason) },
 	},
-	tags: func(i *instance) []xmlproto.Tag { return i.tags },
-}
-
-// checkMaxResults applies EC2's paging rules: 5..1000, and not together with
-// explicit IDs.
-func checkMaxResults(max *int, ids int, idsParam string) error {
-	if max == nil {
-		return nil
-	}
-	if ids > 0 {
-		return apiErr(ErrInvalidParameterCombination, "The parameter %s cannot be used with the parameter maxResults", idsParam)
-	}
-	if *max < 5 {
-		return apiErr(ErrInvalidParameterValue, "Value ( %d ) for parameter maxResults is invalid. Expecting a value greater than 5.", *max)
-	}
-	if *max > 1000 {
-		return apiErr(ErrInvalidParameterValue, "Value ( %d ) for parameter maxResults is invalid. Expecting a value less than 1000.", *max)
-	}
-	return nil
+	Tags: func(i *instance) []xmlproto.Tag { return i.tags },
 }
 
 // candidates returns the instances a Describe call looks at: those named by
@@ -422,55 +403,13 @@ func (s *Server) candidates(sc scope, ids []string, now time.Time) ([]*instance,
 	return z.order, nil
 }
 
-// Page tokens are opaque to clients: the launch sequence number of the last
-// item returned, so pages stay stable while instances come and go.
-func pageToken(seq uint64) string {
-	return base64.RawURLEncoding.EncodeToString([]byte("v1:" + strconv.FormatUint(seq, 10)))
-}
-
-func parsePageToken(tok string) (uint64, error) {
-	if tok == "" {
-		return 0, nil // no token: the first page
-	}
-	b, err := base64.RawURLEncoding.DecodeString(tok)
-	if err == nil && strings.HasPrefix(string(b), "v1:") {
-		if n, err := strconv.ParseUint(string(b[3:]), 10, 64); err == nil {
-			return n, nil
-		}
-	}
-	return 0, apiErr(ErrInvalidParameterValue, "The token '%s' is invalid.", tok)
-}
-
-// page cuts items to one page of at most max (all when max is nil) after
-// the offset the token names, and returns the token of the next page.
-func page[T any](items []T, max *int, token string) ([]T, string, error) {
-	offset, err := parsePageToken(token)
-	if err != nil {
-		return nil, "", err
-	}
-	p, next := pageAt(items, max, offset)
-	return p, next, nil
-}
-
-// pageAt is page for an offset already read from the token.
-func pageAt[T any](items []T, max *int, offset uint64) ([]T, string) {
-	if offset >= uint64(len(items)) {
-		return items[:0], ""
-	}
-	items = items[offset:]
-	if max == nil || len(items) <= *max {
-		return items, ""
-	}
-	return items[:*max], pageToken(offset + uint64(*max))
-}
-
 func (s *Server) describeInstances(ctx context.Context, c *call, req *xmlproto.DescribeInstancesRequest) (any, error) {
 	return describe(ctx, s, c, describeQuery{req.InstanceIDs, req.Filters, req.MaxResults, req.NextToken, req.DryRun}, &describeInstancesSpec)
 }
 
 var describeInstancesSpec = describeSpec[*instance]{
 	checkIDs: eachID(checkInstanceID), idsParam: "instancesSet", fields: instanceFields,
-	list: (*Server).instanceList, seq: instanceSeq,
+	list: (*Server).instanceList, seq: instanceSeq, size: instanceCount,
 	emit: func(s *Server, c *call, page []*instance, next string) any {
 		out := &xmlitem.DescribeInstancesResponse{Reservations: []xmlitem.Reservation{}, NextToken: next}
 		var last *xmlitem.Reservation

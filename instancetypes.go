@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/ec2emu/ec2emu/internal/catalog"
+	"github.com/ec2emu/ec2emu/internal/query"
 	"github.com/ec2emu/ec2emu/xmlproto"
 )
 
@@ -21,7 +22,7 @@ func validateInstanceType(t string) error {
 
 func boolStr(b bool) []string { return []string{strconv.FormatBool(b)} }
 
-var instanceTypeFields = fields[*xmlproto.InstanceTypeInfo]{byName: map[string]func(*xmlproto.InstanceTypeInfo) []string{
+var instanceTypeFields = query.Fields[*xmlproto.InstanceTypeInfo]{ByName: map[string]func(*xmlproto.InstanceTypeInfo) []string{
 	"instance-type":                   func(t *xmlproto.InstanceTypeInfo) []string { return one(t.InstanceType) },
 	"current-generation":              func(t *xmlproto.InstanceTypeInfo) []string { return boolStr(t.CurrentGeneration) },
 	"free-tier-eligible":              func(t *xmlproto.InstanceTypeInfo) []string { return boolStr(t.FreeTierEligible) },
@@ -99,7 +100,7 @@ var describeInstanceTypesSpec = describeSpec[*xmlproto.InstanceTypeInfo]{
 	},
 }
 
-var offeringFields = fields[*xmlproto.InstanceTypeOffering]{byName: map[string]func(*xmlproto.InstanceTypeOffering) []string{
+var offeringFields = query.Fields[*xmlproto.InstanceTypeOffering]{ByName: map[string]func(*xmlproto.InstanceTypeOffering) []string{
 	"instance-type": func(o *xmlproto.InstanceTypeOffering) []string { return one(o.InstanceType) },
 	"location":      func(o *xmlproto.InstanceTypeOffering) []string { return one(o.Location) },
 }}

@@ -19,6 +19,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/ec2emu/ec2emu/internal/query"
 	"github.com/ec2emu/ec2emu/xmlproto"
 )
 
@@ -183,14 +184,14 @@ func (s *Server) deleteKeyPair(ctx context.Context, c *call, req *xmlproto.KeyPa
 	return out, nil
 }
 
-var keyPairFields = fields[*keyPair]{
-	byName: map[string]func(*keyPair) []string{
+var keyPairFields = query.Fields[*keyPair]{
+	ByName: map[string]func(*keyPair) []string{
 		"key-name":    func(k *keyPair) []string { return one(k.name) },
 		"key-pair-id": func(k *keyPair) []string { return one(k.id) },
 		"fingerprint": func(k *keyPair) []string { return one(k.fingerprint) },
 		"key-type":    func(k *keyPair) []string { return one(k.keyType) },
 	},
-	tags: func(k *keyPair) []xmlproto.Tag { return k.tags },
+	Tags: func(k *keyPair) []xmlproto.Tag { return k.tags },
 }
 
 func (s *Server) describeKeyPairs(ctx context.Context, c *call, req *xmlproto.DescribeKeyPairsRequest) (any, error) {

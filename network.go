@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/ec2emu/ec2emu/internal/catalog"
+	"github.com/ec2emu/ec2emu/internal/query"
 	"github.com/ec2emu/ec2emu/xmlproto"
 )
 
@@ -356,7 +357,7 @@ func groupNamesOf(n *nic) []string {
 // The DescribeInstances filters on networking join instanceFields here, so
 // the table in instances.go stays about the instance itself.
 func init() {
-	maps.Copy(instanceFields.byName, map[string]func(*instance) []string{
+	maps.Copy(instanceFields.ByName, map[string]func(*instance) []string{
 		"vpc-id":                                     nicField(func(n *nic) []string { return one(n.vpcID) }),
 		"subnet-id":                                  nicField(func(n *nic) []string { return one(n.subnetID) }),
 		"instance.group-id":                          nicField(groupIDsOf),
@@ -401,8 +402,8 @@ func (s *Server) vpcView(v *vpc) xmlproto.Vpc {
 	}
 }
 
-var vpcFields = fields[*xmlproto.Vpc]{
-	byName: map[string]func(*xmlproto.Vpc) []string{
+var vpcFields = query.Fields[*xmlproto.Vpc]{
+	ByName: map[string]func(*xmlproto.Vpc) []string{
 		"vpc-id":          func(v *xmlproto.Vpc) []string { return one(v.VpcID) },
 		"cidr":            func(v *xmlproto.Vpc) []string { return one(v.CidrBlock) },
 		"cidr-block":      func(v *xmlproto.Vpc) []string { return one(v.CidrBlock) },
@@ -421,7 +422,7 @@ var vpcFields = fields[*xmlproto.Vpc]{
 			return mapAssoc(v, func(a xmlproto.VpcCidrBlockAssociation) string { return a.CidrBlockState.State })
 		},
 	},
-	tags: func(v *xmlproto.Vpc) []xmlproto.Tag { return v.Tags },
+	Tags: func(v *xmlproto.Vpc) []xmlproto.Tag { return v.Tags },
 }
 
 func mapAssoc(v *xmlproto.Vpc, f func(xmlproto.VpcCidrBlockAssociation) string) []string {
@@ -478,13 +479,13 @@ func (s *Server) subnetView(z *zone, sn *subnet) xmlproto.Subnet {
 	}
 }
 
-var subnetFields = func() fields[*xmlproto.Subnet] {
+var subnetFields = func() query.Fields[*xmlproto.Subnet] {
 	az := func(v *xmlproto.Subnet) []string { return one(v.AvailabilityZone) }
 	azID := func(v *xmlproto.Subnet) []string { return one(v.AvailabilityZoneID) }
 	cidr := func(v *xmlproto.Subnet) []string { return one(v.CidrBlock) }
 	dfa := func(v *xmlproto.Subnet) []string { return one(strconv.FormatBool(v.DefaultForAz)) }
-	return fields[*xmlproto.Subnet]{
-		byName: map[string]func(*xmlproto.Subnet) []string{
+	return query.Fields[*xmlproto.Subnet]{
+		ByName: map[string]func(*xmlproto.Subnet) []string{
 			"availability-zone": az, "availabilityZone": az,
 			"availability-zone-id": azID, "availabilityZoneId": azID,
 			"cidr-block": cidr, "cidr": cidr, "cidrBlock": cidr,
@@ -499,7 +500,7 @@ var subnetFields = func() fields[*xmlproto.Subnet] {
 			"ipv6-native":                func(v *xmlproto.Subnet) []string { return one(strconv.FormatBool(v.Ipv6Native)) },
 			"enable-dns64":               func(v *xmlproto.Subnet) []string { return one(strconv.FormatBool(v.EnableDNS64)) },
 		},
-		tags: func(v *xmlproto.Subnet) []xmlproto.Tag { return v.Tags },
+		Tags: func(v *xmlproto.Subnet) []xmlproto.Tag { return v.Tags },
 	}
 }()
 

@@ -209,7 +209,7 @@ func publicDNSField(i *instance) []string {
 }
 
 func init() {
-	maps.Copy(instanceFields.byName, map[string]func(*instance) []string{
+	maps.Copy(instanceFields.ByName, map[string]func(*instance) []string{
 		"ip-address": publicIPField,
 		"dns-name":   publicDNSField,
 		"network-interface.association.public-ip":       publicIPField,

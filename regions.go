@@ -6,10 +6,11 @@ import (
 	"slices"
 
 	"github.com/ec2emu/ec2emu/internal/catalog"
+	"github.com/ec2emu/ec2emu/internal/query"
 	"github.com/ec2emu/ec2emu/xmlproto"
 )
 
-var regionFields = fields[*xmlproto.Region]{byName: map[string]func(*xmlproto.Region) []string{
+var regionFields = query.Fields[*xmlproto.Region]{ByName: map[string]func(*xmlproto.Region) []string{
 	"region-name":   func(r *xmlproto.Region) []string { return one(r.RegionName) },
 	"endpoint":      func(r *xmlproto.Region) []string { return one(r.Endpoint) },
 	"opt-in-status": func(r *xmlproto.Region) []string { return one(r.OptInStatus) },
@@ -45,7 +46,7 @@ func (s *Server) describeRegions(ctx context.Context, c *call, req *xmlproto.Des
 	})
 }
 
-var zoneFields = fields[*xmlproto.AvailabilityZone]{byName: map[string]func(*xmlproto.AvailabilityZone) []string{
+var zoneFields = query.Fields[*xmlproto.AvailabilityZone]{ByName: map[string]func(*xmlproto.AvailabilityZone) []string{
 	"zone-name":            func(z *xmlproto.AvailabilityZone) []string { return one(z.ZoneName) },
 	"zone-id":              func(z *xmlproto.AvailabilityZone) []string { return one(z.ZoneID) },
 	"region-name":          func(z *xmlproto.AvailabilityZone) []string { return one(z.RegionName) },

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ec2emu/ec2emu/internal/query"
 	"github.com/ec2emu/ec2emu/xmlproto"
 )
 
@@ -652,16 +653,16 @@ func ruleValues(egress bool, get func(m *groupMatch, r *sgRule) string) func(*gr
 	}
 }
 
-var securityGroupFields = func() fields[*groupMatch] {
-	f := fields[*groupMatch]{
-		byName: map[string]func(*groupMatch) []string{
+var securityGroupFields = func() query.Fields[*groupMatch] {
+	f := query.Fields[*groupMatch]{
+		ByName: map[string]func(*groupMatch) []string{
 			"group-id":    func(m *groupMatch) []string { return one(m.g.id) },
 			"group-name":  func(m *groupMatch) []string { return one(m.g.name) },
 			"description": func(m *groupMatch) []string { return one(m.g.description) },
 			"vpc-id":      func(m *groupMatch) []string { return one(m.g.vpcID) },
 			"owner-id":    func(m *groupMatch) []string { return one(m.g.owner) },
 		},
-		tags: func(m *groupMatch) []xmlproto.Tag { return m.g.tags },
+		Tags: func(m *groupMatch) []xmlproto.Tag { return m.g.tags },
 	}
 	for prefix, egress := range map[string]bool{"ip-permission.": false, "egress.ip-permission.": true} {
 		port := func(get func(r *sgRule) int) func(m *groupMatch, r *sgRule) string {
@@ -683,7 +684,7 @@ var securityGroupFields = func() fields[*groupMatch] {
 			"group-name":     func(m *groupMatch, r *sgRule) string { return m.names[r.refGroup] },
 			"user-id":        func(m *groupMatch, r *sgRule) string { return r.refUser },
 		} {
-			f.byName[prefix+name] = ruleValues(egress, get)
+			f.ByName[prefix+name] = ruleValues(egress, get)
 		}
 	}
 	return f
@@ -733,12 +734,12 @@ func (s *Server) describeSecurityGroups(ctx context.Context, c *call, req *xmlpr
 	return describe(ctx, s, c, describeQuery{req.GroupIDs, req.Filters, req.MaxResults, req.NextToken, req.DryRun}, &spec)
 }
 
-var securityGroupRuleFields = fields[*xmlproto.SecurityGroupRule]{
-	byName: map[string]func(*xmlproto.SecurityGroupRule) []string{
+var securityGroupRuleFields = query.Fields[*xmlproto.SecurityGroupRule]{
+	ByName: map[string]func(*xmlproto.SecurityGroupRule) []string{
 		"group-id":               func(r *xmlproto.SecurityGroupRule) []string { return one(r.GroupID) },
 		"security-group-rule-id": func(r *xmlproto.SecurityGroupRule) []string { return one(r.SecurityGroupRuleID) },
 	},
-	tags: func(r *xmlproto.SecurityGroupRule) []xmlproto.Tag { return r.Tags },
+	Tags: func(r *xmlproto.SecurityGroupRule) []xmlproto.Tag { return r.Tags },
 }
 
 func (s *Server) describeSecurityGroupRules(ctx context.Context, c *call, req *xmlproto.DescribeSecurityGroupRulesRequest) (any, error) {

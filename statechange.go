@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ec2emu/ec2emu/backend"
+	"github.com/ec2emu/ec2emu/internal/query"
 	"github.com/ec2emu/ec2emu/xmlproto"
 )
 
@@ -152,8 +153,8 @@ func (s *Server) rebootInstances(ctx context.Context, c *call) (any, error) {
 	return &xmlproto.Return{Return: true}, nil
 }
 
-var statusFields = fields[*instance]{
-	byName: map[string]func(*instance) []string{
+var statusFields = query.Fields[*instance]{
+	ByName: map[string]func(*instance) []string{
 		"availability-zone":   func(i *instance) []string { return one(i.az) },
 		"instance-state-name": func(i *instance) []string { return one(i.state) },
 		"instance-state-code": func(i *instance) []string { return one(strconv.Itoa(stateCodes[i.state])) },

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ec2emu/ec2emu/backend"
+	"github.com/ec2emu/ec2emu/internal/query"
 	"github.com/ec2emu/ec2emu/xmlproto"
 )
 
@@ -200,14 +201,14 @@ func (s *Server) deleteTags(ctx context.Context, c *call, req *xmlproto.TagsRequ
 	return &xmlproto.Return{Return: true}, nil
 }
 
-var tagFields = fields[*xmlproto.TagDescription]{
-	byName: map[string]func(*xmlproto.TagDescription) []string{
+var tagFields = query.Fields[*xmlproto.TagDescription]{
+	ByName: map[string]func(*xmlproto.TagDescription) []string{
 		"key":           func(t *xmlproto.TagDescription) []string { return []string{t.Key} },
 		"value":         func(t *xmlproto.TagDescription) []string { return []string{t.Value} },
 		"resource-id":   func(t *xmlproto.TagDescription) []string { return one(t.ResourceID) },
 		"resource-type": func(t *xmlproto.TagDescription) []string { return one(t.ResourceType) },
 	},
-	tags: func(t *xmlproto.TagDescription) []xmlproto.Tag { return []xmlproto.Tag{{Key: t.Key, Value: t.Value}} },
+	Tags: func(t *xmlproto.TagDescription) []xmlproto.Tag { return []xmlproto.Tag{{Key: t.Key, Value: t.Value}} },
 }
 
 func (s *Server) describeTags(ctx context.Context, c *call, req *xmlproto.DescribeTagsRequest) (any, error) {

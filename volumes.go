@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ec2emu/ec2emu/internal/query"
 	"github.com/ec2emu/ec2emu/xmlproto"
 )
 
@@ -86,8 +87,8 @@ func attached(r *volumeRef, f func(xmlproto.VolumeAttachment) string) []string {
 	return out
 }
 
-var volumeFields = fields[*volumeRef]{
-	byName: map[string]func(*volumeRef) []string{
+var volumeFields = query.Fields[*volumeRef]{
+	ByName: map[string]func(*volumeRef) []string{
 		"volume-id":            func(r *volumeRef) []string { return one(r.id) },
 		"size":                 func(r *volumeRef) []string { return one(strconv.Itoa(r.vol.Size)) },
 		"volume-type":          func(r *volumeRef) []string { return one(r.vol.Type) },
@@ -114,7 +115,7 @@ var volumeFields = fields[*volumeRef]{
 			return attached(r, func(a xmlproto.VolumeAttachment) string { return strconv.FormatBool(a.DeleteOnTermination) })
 		},
 	},
-	tags: func(r *volumeRef) []xmlproto.Tag { return r.vol.Tags },
+	Tags: func(r *volumeRef) []xmlproto.Tag { return r.vol.Tags },
 }
 
 func (s *Server) describeVolumes(ctx context.Context, c *call, req *xmlproto.DescribeVolumesRequest) (any, error) {
