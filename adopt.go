@@ -86,7 +86,7 @@ func (s *Server) adopt(ctx context.Context) error {
 // adoptOne records instance id from its machine's metadata, in no state yet.
 // Callers hold s.mu.
 func (s *Server) adoptOne(id, imageID, privateIP string, created time.Time, md map[string]string) *instance {
-	z := s.zone(scope{account: md[mdAccount], region: md[mdRegion]})
+	z := s.tenant(scope{account: md[mdAccount], region: md[mdRegion]})
 	r := z.reservations[md[mdReservation]]
 	if r == nil {
 		r = &reservation{id: md[mdReservation], owner: md[mdAccount], clientToken: md[mdClientToken], requestHash: md[mdRequestHash]}
@@ -105,7 +105,7 @@ func (s *Server) adoptOne(id, imageID, privateIP string, created time.Time, md m
 	}
 	s.seq++
 	inst := &instance{
-		id: id, seq: s.seq, zone: z, res: r, imageID: imageID, instanceType: md[mdType], keyName: md[mdKeyName],
+		id: id, seq: s.seq, tenant: z, res: r, imageID: imageID, instanceType: md[mdType], keyName: md[mdKeyName],
 		launchTime: launched.UTC(), launchIndex: atoi(md[mdLaunchIndex]), az: cmp.Or(md[mdAZ], catalog.ZoneNames(md[mdRegion])[0]),
 		privateIP: privateIP, architecture: md[mdArch], clientToken: md[mdClientToken], tags: tags,
 	}

@@ -441,7 +441,7 @@ func (s *Server) oneInstance(sc scope, id string) (*instance, error) {
 	if err := checkInstanceIDs([]string{id}); err != nil {
 		return nil, err
 	}
-	insts, err := s.lookup(s.zones[sc], []string{id}, s.cfg.now())
+	insts, err := s.lookup(s.tenants[sc], []string{id}, s.cfg.now())
 	if err != nil {
 		return nil, err
 	}
@@ -781,7 +781,7 @@ var attributeTable = map[string]instanceAttr{
 		modifiable: true,
 		resolve: func(inst *instance, ch attrChange, v *attrValue) error {
 			for _, id := range ch.groups {
-				g, err := inst.zone.net.groupByID(id)
+				g, err := inst.tenant.net.groupByID(id)
 				if err != nil {
 					return err
 				}

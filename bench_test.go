@@ -124,9 +124,9 @@ func BenchmarkRunInstances(b *testing.B) {
 // BenchmarkFilterMatch is compiled filters against one instance: plain
 // values, wildcards and tags.
 func BenchmarkFilterMatch(b *testing.B) {
-	z := &zone{scope: scope{account: "000000000000", region: "us-east-1"}}
+	z := &tenant{scope: scope{account: "000000000000", region: "us-east-1"}}
 	inst := &instance{
-		id: "i-0123456789abcdef0", zone: z, res: &reservation{id: "r-0123456789abcdef0", owner: "000000000000"},
+		id: "i-0123456789abcdef0", tenant: z, res: &reservation{id: "r-0123456789abcdef0", owner: "000000000000"},
 		imageID: "ami-df5de72bdb3b", instanceType: "t3.micro", state: stateRunning, az: "us-east-1a",
 		privateIP: "172.31.16.5", launchTime: time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC),
 		tags: []xmlproto.Tag{{Key: "Name", Value: "web-1"}, {Key: "env", Value: "prod"}, {Key: "team", Value: "core"}},

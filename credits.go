@@ -75,7 +75,7 @@ func (s *Server) modifyInstanceCreditSpecification(ctx context.Context, c *call,
 	now := s.cfg.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	z := s.zones[c.scope]
+	z := s.tenants[c.scope]
 	out := &xmlproto.ModifyInstanceCreditSpecificationResponse{
 		Successful:   []xmlproto.SuccessfulInstanceCreditSpecificationItem{},
 		Unsuccessful: []xmlproto.UnsuccessfulInstanceCreditSpecificationItem{},
@@ -91,7 +91,7 @@ func (s *Server) modifyInstanceCreditSpecification(ctx context.Context, c *call,
 			continue
 		}
 		inst := s.instances[id]
-		if inst == nil || inst.zone != z || !s.visible(inst, now) {
+		if inst == nil || inst.tenant != z || !s.visible(inst, now) {
 			fail(id, ErrInvalidInstanceIDNotFound, "The instance ID '"+id+"' does not exist")
 			continue
 		}

@@ -94,7 +94,7 @@ func describe[T any](ctx context.Context, s *Server, c *call, q describeQuery, d
 		return nil, errDryRun
 	}
 	if d.tenant {
-		s.ensureZone(c.scope)
+		s.ensureTenant(c.scope)
 	}
 	if !d.unlocked {
 		s.mu.RLock()
@@ -198,7 +198,7 @@ func instanceCount(s *Server, c *call, ids []string) int {
 	if len(ids) > 0 {
 		return len(ids)
 	}
-	if z := s.zones[c.scope]; z != nil {
+	if z := s.tenants[c.scope]; z != nil {
 		return len(z.order)
 	}
 	return 0

@@ -42,10 +42,10 @@ type Server struct {
 	// background goroutines take it only to record an outcome.
 	mu        sync.RWMutex
 	closed    bool
-	zones     map[scope]*zone
-	instances map[string]*instance // every instance in every zone, by ID
+	tenants     map[scope]*tenant
+	instances map[string]*instance // every instance of every tenant, by ID
 	images    map[string]*image    // images made by CreateImage while in flight or failed
-	seq       uint64               // launch order across zones
+	seq       uint64               // launch order across tenants
 	launching int                  // backend launches in flight
 
 	described atomic.Int64 // bytes of instances kept as DescribeInstances wrote them (describecache.go)
@@ -74,7 +74,7 @@ func New(b backend.Backend, opts ...Option) *Server {
 		ctx:       ctx,
 		cancel:    cancel,
 		ready:     make(chan struct{}),
-		zones:     map[scope]*zone{},
+		tenants:     map[scope]*tenant{},
 		instances: map[string]*instance{},
 		images:    map[string]*image{},
 	}
@@ -175,7 +175,7 @@ func (s *Server) janitor() {
 		case <-t.C:
 			now := s.cfg.now()
 			s.mu.Lock()
-			for _, z := range s.zones {
+			for _, z := range s.tenants {
 				s.purge(z, now)
 			}
 			s.mu.Unlock()

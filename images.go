@@ -43,7 +43,7 @@ type amiView struct {
 // visibleImages merges the backend's images with the Server's in-flight and
 // failed ones, as sc sees them: public images and its own. Callers hold s.mu.
 func (s *Server) visibleImages(sc scope, imgs []backend.Image) []amiView {
-	z := s.zones[sc]
+	z := s.tenants[sc]
 	out := make([]amiView, 0, len(imgs)+len(s.images))
 	listed := make(map[string]bool, len(imgs))
 	for _, img := range imgs {
@@ -300,7 +300,7 @@ func (s *Server) createImage(ctx context.Context, c *call, req *xmlproto.CreateI
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	z := s.zone(c.scope)
+	z := s.tenant(c.scope)
 	insts, err := s.lookup(z, []string{req.InstanceID}, s.cfg.now())
 	if err != nil {
 		return nil, err
@@ -384,7 +384,7 @@ func (s *Server) deregisterImage(ctx context.Context, c *call, req *xmlproto.Der
 	}
 	s.mu.Lock()
 	delete(s.images, req.ImageID)
-	if z := s.zones[c.scope]; z != nil {
+	if z := s.tenants[c.scope]; z != nil {
 		delete(z.imageTags, req.ImageID)
 	}
 	s.mu.Unlock()

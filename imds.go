@@ -346,7 +346,7 @@ func (s *Server) metadataOf(id string) (mdTree, metadataOpts, bool) {
 	if inst == nil || (inst.state != stateRunning && inst.state != statePending) {
 		return nil, metadataOpts{}, false
 	}
-	z := inst.zone
+	z := inst.tenant
 	t := mdTree{}
 	set := func(k, v string) { t["meta-data/"+k] = v }
 	set("ami-id", inst.imageID)

@@ -126,7 +126,7 @@ func (s *Server) runInstances(ctx context.Context, c *call, req *xmlproto.RunIns
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	z := s.zone(c.scope)
+	z := s.tenant(c.scope)
 	var publicKey string
 	if req.KeyName != "" {
 		kp := z.keyPairs[req.KeyName]
@@ -172,7 +172,7 @@ func (s *Server) runInstances(ctx context.Context, c *call, req *xmlproto.RunIns
 	for i := range maxN {
 		s.seq++
 		inst := &instance{
-			id: instanceIDFor(r.id, i), seq: s.seq, zone: z, res: r, imageID: img.id, instanceType: instanceType,
+			id: instanceIDFor(r.id, i), seq: s.seq, tenant: z, res: r, imageID: img.id, instanceType: instanceType,
 			keyName: req.KeyName, launchTime: now, launchIndex: i, az: az, architecture: img.arch,
 			clientToken: req.ClientToken, userData: userData, tags: slices.Clone(instTags), state: statePending,
 			attrs: attrs.clone(), nic: newNIC(sn, groups, ""),
@@ -212,14 +212,14 @@ func (s *Server) runInstances(ctx context.Context, c *call, req *xmlproto.RunIns
 // account and region (every type in the catalogue is in the Standard
 // bucket), VcpuLimitExceeded. The pre-2019 count of instances,
 // InstanceLimitExceeded, applies only when WithInstanceLimit sets it.
-func (s *Server) fit(z *zone, typ string, minN, maxN, backendFree int) (int, error) {
+func (s *Server) fit(z *tenant, typ string, minN, maxN, backendFree int) (int, error) {
 	// Compared by division: MaxCount may be near MaxInt.
 	perInstance := max(catalog.VCPUs(typ), 1)
 	if maxN > s.cfg.maxVcpus/perInstance || s.cfg.maxInstances > 0 && maxN > s.cfg.maxInstances {
 		// Beyond either quota even with nothing running: no need to count.
 	} else if len(z.order)*catalog.MaxVCPUs <= s.cfg.maxVcpus-maxN*perInstance &&
 		(s.cfg.maxInstances <= 0 || len(z.order) <= s.cfg.maxInstances-maxN) {
-		// Even if every instance the zone holds ran the largest type, the
+		// Even if every instance the tenant holds ran the largest type, the
 		// launch fits: skip the walk.
 		return s.fitCapacity(minN, maxN, backendFree)
 	}
@@ -329,12 +329,12 @@ func checkInstanceID(id string) error {
 
 // lookup finds every id in z; if any is unknown the whole request fails, as
 // on AWS. Callers hold s.mu.
-func (s *Server) lookup(z *zone, ids []string, now time.Time) ([]*instance, error) {
+func (s *Server) lookup(z *tenant, ids []string, now time.Time) ([]*instance, error) {
 	out := make([]*instance, 0, len(ids))
 	var missing []string
 	for _, id := range ids {
 		inst := s.instances[id]
-		if inst == nil || inst.zone != z || !s.visible(inst, now) {
+		if inst == nil || inst.tenant != z || !s.visible(inst, now) {
 			missing = append(missing, id)
 			continue
 		}
@@ -362,7 +362,7 @@ var instanceFields = query.Fields[*instance]{
 			if i.privateIP == "" {
 				return nil
 			}
-			return one(privateDNSName(i.privateIP, i.zone.region))
+			return one(privateDNSName(i.privateIP, i.tenant.region))
 		},
 		"launch-time":          func(i *instance) []string { return one(i.launchTime.UTC().Format(xmlproto.TimeFormat)) },
 		"client-token":         func(i *instance) []string { return one(i.clientToken) },
@@ -393,9 +393,9 @@ var instanceFields = query.Fields[*instance]{
 // ids (all must exist) or, without ids, every instance in sc. Callers hold
 // s.mu (read).
 func (s *Server) candidates(sc scope, ids []string, now time.Time) ([]*instance, error) {
-	z := s.zones[sc]
+	z := s.tenants[sc]
 	if len(ids) > 0 {
-		return s.lookup(z, ids, now) // a nil zone knows no ID: all are reported missing
+		return s.lookup(z, ids, now) // a nil tenant knows no ID: all are reported missing
 	}
 	if z == nil {
 		return nil, nil

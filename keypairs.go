@@ -91,7 +91,7 @@ func (s *Server) createKeyPair(ctx context.Context, c *call, req *xmlproto.KeyPa
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	z := s.zone(c.scope)
+	z := s.tenant(c.scope)
 	if z.keyPairs[name] != nil {
 		return nil, apiErr(ErrInvalidKeyPairDuplicate, "The keypair '%s' already exists.", name)
 	}
@@ -103,7 +103,7 @@ func (s *Server) createKeyPair(ctx context.Context, c *call, req *xmlproto.KeyPa
 func (s *Server) checkKeyNameFree(sc scope, name string) error {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if z := s.zones[sc]; z != nil && z.keyPairs[name] != nil {
+	if z := s.tenants[sc]; z != nil && z.keyPairs[name] != nil {
 		return apiErr(ErrInvalidKeyPairDuplicate, "The keypair '%s' already exists.", name)
 	}
 	return nil
@@ -138,7 +138,7 @@ func (s *Server) importKeyPair(ctx context.Context, c *call, req *xmlproto.KeyPa
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	z := s.zone(c.scope)
+	z := s.tenant(c.scope)
 	if z.keyPairs[name] != nil {
 		return nil, apiErr(ErrInvalidKeyPairDuplicate, "The keypair '%s' already exists.", name)
 	}
@@ -158,7 +158,7 @@ func (s *Server) deleteKeyPair(ctx context.Context, c *call, req *xmlproto.KeyPa
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	z := s.zone(c.scope)
+	z := s.tenant(c.scope)
 	var kp *keyPair
 	if name != "" {
 		kp = z.keyPairs[name]
@@ -207,7 +207,7 @@ func (s *Server) describeKeyPairs(ctx context.Context, c *call, req *xmlproto.De
 		fields: keyPairFields,
 		list: func(s *Server, ctx context.Context, c *call, ids []string) (iter.Seq[*keyPair], error) {
 			var all []*keyPair
-			if z := s.zones[c.scope]; z != nil {
+			if z := s.tenants[c.scope]; z != nil {
 				for _, kp := range z.keyPairs {
 					all = append(all, kp)
 				}

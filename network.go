@@ -24,7 +24,7 @@ import (
 // re-adopted machines still point at them. Nothing here routes packets: an
 // instance's address is whatever its backend gives it.
 
-// network is the VPC state of one zone (account and region).
+// network is the VPC state of one tenant (account and region).
 type network struct {
 	vpcs    []*vpc
 	subnets []*subnet
@@ -109,16 +109,16 @@ func (n *network) defaultSubnet(az string) *subnet {
 	return n.subnets[0]
 }
 
-// ensureZone creates sc's zone (with its default network) if this is the
+// ensureTenant creates sc's tenant (with its default network) if this is the
 // first request for it, so read-only handlers can then work under the read
 // lock.
-func (s *Server) ensureZone(sc scope) {
+func (s *Server) ensureTenant(sc scope) {
 	s.mu.RLock()
-	ok := s.zones[sc] != nil
+	ok := s.tenants[sc] != nil
 	s.mu.RUnlock()
 	if !ok {
 		s.mu.Lock()
-		s.zone(sc)
+		s.tenant(sc)
 		s.mu.Unlock()
 	}
 }
@@ -177,8 +177,8 @@ func (n *nic) store(md map[string]string) {
 
 // adoptNIC rebuilds a re-adopted machine's interface from its metadata.
 // Machines launched before networking existed go into the default subnet of
-// their zone with the default group. Callers hold s.mu.
-func adoptNIC(z *zone, md map[string]string, az string) *nic {
+// their tenant with the default group. Callers hold s.mu.
+func adoptNIC(z *tenant, md map[string]string, az string) *nic {
 	sn := z.net.subnet(md[mdSubnet])
 	if sn == nil {
 		sn = z.net.defaultSubnet(az)
@@ -204,7 +204,7 @@ func adoptNIC(z *zone, md map[string]string, az string) *nic {
 // launchNetwork resolves RunInstances' SubnetId, SecurityGroupId.N,
 // SecurityGroup.N and NetworkInterface.N to a subnet and groups. It answers
 // the AWS errors for unknown or contradicting ones. Callers hold s.mu.
-func launchNetwork(z *zone, req *xmlproto.RunInstancesRequest, placementAZ string) (*subnet, []xmlproto.GroupIdentifier, error) {
+func launchNetwork(z *tenant, req *xmlproto.RunInstancesRequest, placementAZ string) (*subnet, []xmlproto.GroupIdentifier, error) {
 	subnetID, groupIDs := req.SubnetID, req.SecurityGroupIDs
 	if len(req.NetworkInterfaces) > 0 {
 		if req.SubnetID != "" {
@@ -306,7 +306,7 @@ func (s *Server) viewNetwork(inst *instance, v *xmlproto.Instance) {
 		},
 	}
 	if inst.privateIP != "" {
-		eni.PrivateDNSName = privateDNSName(inst.privateIP, inst.zone.region)
+		eni.PrivateDNSName = privateDNSName(inst.privateIP, inst.tenant.region)
 		eni.PrivateIPAddresses = []xmlproto.InstancePrivateIPAddress{{
 			PrivateIPAddress: inst.privateIP, PrivateDNSName: eni.PrivateDNSName, Primary: true,
 		}}
@@ -377,7 +377,7 @@ func init() {
 			if liveNIC(i) == nil || i.privateIP == "" {
 				return nil
 			}
-			return one(privateDNSName(i.privateIP, i.zone.region))
+			return one(privateDNSName(i.privateIP, i.tenant.region))
 		},
 		"network-interface.owner-id": func(i *instance) []string {
 			if liveNIC(i) == nil {
@@ -441,7 +441,7 @@ var describeVpcsSpec = describeSpec[*xmlproto.Vpc]{
 	checkIDs: prefixID("vpc-", ErrInvalidVpcIDMalformed, ""),
 	fields:   vpcFields, tenant: true,
 	list: func(s *Server, ctx context.Context, c *call, ids []string) (iter.Seq[*xmlproto.Vpc], error) {
-		z := s.zones[c.scope]
+		z := s.tenants[c.scope]
 		for _, id := range ids {
 			if z.net.vpc(id) == nil {
 				return nil, apiErr(ErrInvalidVpcIDNotFound, "The vpc ID '%s' does not exist", id)
@@ -461,7 +461,7 @@ var describeVpcsSpec = describeSpec[*xmlproto.Vpc]{
 }
 
 // subnetView renders sn. Callers hold s.mu (read).
-func (s *Server) subnetView(z *zone, sn *subnet) xmlproto.Subnet {
+func (s *Server) subnetView(z *tenant, sn *subnet) xmlproto.Subnet {
 	used := 0
 	for _, inst := range z.order {
 		if n := liveNIC(inst); n != nil && n.subnetID == sn.id {
@@ -512,7 +512,7 @@ var describeSubnetsSpec = describeSpec[*xmlproto.Subnet]{
 	checkIDs: prefixID("subnet-", ErrInvalidSubnetIDMalformed, ""),
 	fields:   subnetFields, tenant: true,
 	list: func(s *Server, ctx context.Context, c *call, ids []string) (iter.Seq[*xmlproto.Subnet], error) {
-		z := s.zones[c.scope]
+		z := s.tenants[c.scope]
 		for _, id := range ids {
 			if z.net.subnet(id) == nil {
 				return nil, apiErr(ErrInvalidSubnetIDNotFound, "The subnet ID '%s' does not exist", id)
@@ -536,7 +536,7 @@ var describeSubnetsSpec = describeSpec[*xmlproto.Subnet]{
 // netResource finds a VPC, subnet, security group or security group rule
 // for CreateTags/DeleteTags; ok is false when id is none of those kinds.
 // Callers hold s.mu.
-func netResource(z *zone, id string) (t *taggable, ok bool, err error) {
+func netResource(z *tenant, id string) (t *taggable, ok bool, err error) {
 	switch {
 	case strings.HasPrefix(id, "vpc-"):
 		v := z.net.vpc(id)

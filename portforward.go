@@ -214,7 +214,7 @@ func (f *forwarder) desired() map[string]want {
 func ingressRules(inst *instance) []*sgRule {
 	var out []*sgRule
 	for _, gi := range inst.nic.groups {
-		g, err := inst.zone.net.groupByID(gi.GroupID)
+		g, err := inst.tenant.net.groupByID(gi.GroupID)
 		if err != nil {
 			continue
 		}

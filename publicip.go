@@ -181,7 +181,7 @@ func (s *Server) viewPublic(inst *instance, v *xmlproto.Instance) {
 		return
 	}
 	v.PublicIPAddress = ip
-	v.PublicDNSName = publicDNSName(ip, inst.zone.region)
+	v.PublicDNSName = publicDNSName(ip, inst.tenant.region)
 	assoc := &xmlproto.NICAssociation{PublicIP: ip, PublicDNSName: v.PublicDNSName, IPOwnerID: "amazon"}
 	for i := range v.NetworkInterfaces {
 		n := &v.NetworkInterfaces[i]
@@ -203,7 +203,7 @@ func publicIPField(i *instance) []string {
 
 func publicDNSField(i *instance) []string {
 	if ip := publicIPField(i); ip != nil {
-		return one(publicDNSName(ip[0], i.zone.region))
+		return one(publicDNSName(ip[0], i.tenant.region))
 	}
 	return nil
 }

@@ -211,7 +211,7 @@ func (s *Server) createSecurityGroup(ctx context.Context, c *call, req *xmlproto
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	z := s.zone(c.scope)
+	z := s.tenant(c.scope)
 	v := z.net.defaultVPC()
 	if req.VpcID != "" {
 		if v = z.net.vpc(req.VpcID); v == nil {
@@ -234,7 +234,7 @@ func (s *Server) createSecurityGroup(ctx context.Context, c *call, req *xmlproto
 func (s *Server) deleteSecurityGroup(ctx context.Context, c *call, req *xmlproto.DeleteSecurityGroupRequest) (any, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	z := s.zone(c.scope)
+	z := s.tenant(c.scope)
 	g, err := z.net.findGroup(req.GroupID, req.GroupName)
 	if err != nil {
 		return nil, err
@@ -329,7 +329,7 @@ func checkRuleDescription(d string) error {
 
 // expandPermissions turns IpPermissions.N (or the legacy flat form) into
 // rules for g, resolving referenced groups. Callers hold s.mu.
-func expandPermissions(z *zone, g *securityGroup, req *xmlproto.SecurityGroupRulesRequest, egress bool) ([]*sgRule, error) {
+func expandPermissions(z *tenant, g *securityGroup, req *xmlproto.SecurityGroupRulesRequest, egress bool) ([]*sgRule, error) {
 	perms := req.IPPermissions
 	flat := req.IPProtocol != "" || req.CidrIP != "" || req.FromPort != nil || req.ToPort != nil || req.SourceSecurityGroupName != ""
 	if flat && len(perms) > 0 {
@@ -460,7 +460,7 @@ func (s *Server) authorize(c *call, egress bool) (any, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	z := s.zone(c.scope)
+	z := s.tenant(c.scope)
 	g, err := z.net.findGroup(req.GroupID, req.GroupName)
 	if err != nil {
 		return nil, err
@@ -513,7 +513,7 @@ func (s *Server) revoke(c *call, egress bool) (any, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	z := s.zone(c.scope)
+	z := s.tenant(c.scope)
 	g, err := z.net.findGroup(req.GroupID, req.GroupName)
 	if err != nil {
 		return nil, err
@@ -695,7 +695,7 @@ func (s *Server) describeSecurityGroups(ctx context.Context, c *call, req *xmlpr
 		checkIDs: prefixID("sg-", ErrInvalidGroupIDMalformed, "sg-..."),
 		fields:   securityGroupFields, tenant: true,
 		list: func(s *Server, ctx context.Context, c *call, ids []string) (iter.Seq[*groupMatch], error) {
-			z := s.zones[c.scope]
+			z := s.tenants[c.scope]
 			want := map[*securityGroup]bool{}
 			for _, id := range ids {
 				g, err := z.net.groupByID(id)
@@ -750,7 +750,7 @@ var describeSecurityGroupRulesSpec = describeSpec[*xmlproto.SecurityGroupRule]{
 	checkIDs: prefixID("sgr-", ErrInvalidSecurityGroupRuleIDMalformed, "sgr-..."),
 	fields:   securityGroupRuleFields, tenant: true,
 	list: func(s *Server, ctx context.Context, c *call, ids []string) (iter.Seq[*xmlproto.SecurityGroupRule], error) {
-		z := s.zones[c.scope]
+		z := s.tenants[c.scope]
 		for _, id := range ids {
 			if _, r := z.net.rule(id); r == nil {
 				return nil, apiErr(ErrInvalidSecurityGroupRuleIDNotFound, "The security group rule ID '%s' does not exist", id)

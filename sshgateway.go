@@ -92,7 +92,7 @@ func (s *Server) instanceKey(id string) ssh.PublicKey {
 	if inst == nil || inst.keyName == "" {
 		return nil
 	}
-	kp := inst.zone.keyPairs[inst.keyName]
+	kp := inst.tenant.keyPairs[inst.keyName]
 	if kp == nil {
 		return nil
 	}
@@ -315,7 +315,7 @@ func (s *Server) sshDirect(ctx context.Context, id string, nc ssh.NewChannel) {
 	if inst != nil {
 		priv, pub = inst.privateIP, inst.access.publicIP
 		if priv != "" {
-			dns = privateDNSName(priv, inst.zone.region)
+			dns = privateDNSName(priv, inst.tenant.region)
 		}
 	}
 	s.mu.RUnlock()

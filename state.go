@@ -29,8 +29,8 @@ func stateOf(name string) xmlproto.InstanceState {
 	return xmlproto.InstanceState{Code: stateCodes[name], Name: name}
 }
 
-// zone is the EC2 state of one account in one region.
-type zone struct {
+// tenant is the EC2 state of one account in one region.
+type tenant struct {
 	scope
 	reservations map[string]*reservation
 	order        []*instance // launch order; describe output follows it
@@ -40,11 +40,11 @@ type zone struct {
 	net          *network // default VPC, subnets, security groups (network.go)
 }
 
-// zone returns sc's state, creating it on first use. Callers hold s.mu.
-func (s *Server) zone(sc scope) *zone {
-	z := s.zones[sc]
+// tenant returns sc's state, creating it on first use. Callers hold s.mu.
+func (s *Server) tenant(sc scope) *tenant {
+	z := s.tenants[sc]
 	if z == nil {
-		z = &zone{
+		z = &tenant{
 			scope:        sc,
 			reservations: map[string]*reservation{},
 			keyPairs:     map[string]*keyPair{},
@@ -52,7 +52,7 @@ func (s *Server) zone(sc scope) *zone {
 			imageTags:    map[string][]xmlproto.Tag{},
 			net:          newNetwork(sc),
 		}
-		s.zones[sc] = z
+		s.tenants[sc] = z
 	}
 	return z
 }
@@ -68,7 +68,7 @@ type reservation struct {
 type instance struct {
 	id           string
 	seq          uint64
-	zone         *zone
+	tenant         *tenant
 	res          *reservation
 	imageID      string
 	instanceType string
@@ -149,7 +149,7 @@ func (s *Server) view(inst *instance) xmlproto.Instance {
 	}
 	if inst.state != stateTerminated && inst.privateIP != "" {
 		v.PrivateIPAddress = inst.privateIP
-		v.PrivateDNSName = privateDNSName(inst.privateIP, inst.zone.region)
+		v.PrivateDNSName = privateDNSName(inst.privateIP, inst.tenant.region)
 	}
 	s.viewNetwork(inst, &v)
 	s.viewPublic(inst, &v)
@@ -173,7 +173,7 @@ func (s *Server) visible(inst *instance, now time.Time) bool {
 }
 
 // purge forgets terminated instances past retention. Callers hold s.mu.
-func (s *Server) purge(z *zone, now time.Time) {
+func (s *Server) purge(z *tenant, now time.Time) {
 	keep := z.order[:0]
 	for _, inst := range z.order {
 		if s.visible(inst, now) || inst.busy > 0 {

@@ -37,7 +37,7 @@ func (s *Server) changeStates(ctx context.Context, c *call, check func(*instance
 	now := s.cfg.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	insts, err := s.lookup(s.zone(c.scope), req.InstanceIDs, now)
+	insts, err := s.lookup(s.tenant(c.scope), req.InstanceIDs, now)
 	if err != nil {
 		return nil, err
 	}
@@ -223,7 +223,7 @@ func (s *Server) getConsoleOutput(ctx context.Context, c *call, req *xmlproto.Ge
 		return nil, err
 	}
 	s.mu.RLock()
-	insts, err := s.lookup(s.zones[c.scope], []string{req.InstanceID}, s.cfg.now())
+	insts, err := s.lookup(s.tenants[c.scope], []string{req.InstanceID}, s.cfg.now())
 	var launchErr string
 	if err == nil {
 		launchErr = insts[0].launchErr

@@ -35,7 +35,7 @@ func validateTags(tags []xmlproto.Tag) error {
 	return nil
 }
 
-// taggable is one resource that carries tags, reached through its zone.
+// taggable is one resource that carries tags, reached through its tenant.
 type taggable struct {
 	id, kind string
 	get      func() []xmlproto.Tag
@@ -43,7 +43,7 @@ type taggable struct {
 }
 
 // resource finds id in z by its prefix. Callers hold s.mu.
-func (s *Server) resource(z *zone, id string, imgs map[string]bool) (*taggable, error) {
+func (s *Server) resource(z *tenant, id string, imgs map[string]bool) (*taggable, error) {
 	now := s.cfg.now()
 	switch {
 	case strings.HasPrefix(id, "i-"):
@@ -51,7 +51,7 @@ func (s *Server) resource(z *zone, id string, imgs map[string]bool) (*taggable, 
 			return nil, apiErr(ErrInvalidInstanceIDMalformed, "Invalid id: \"%s\"", id)
 		}
 		inst := s.instances[id]
-		if inst == nil || inst.zone != z || !s.visible(inst, now) {
+		if inst == nil || inst.tenant != z || !s.visible(inst, now) {
 			return nil, apiErr(ErrInvalidInstanceIDNotFound, "The instance ID '%s' does not exist", id)
 		}
 		return &taggable{id: id, kind: "instance", get: func() []xmlproto.Tag { return inst.tags },
@@ -90,7 +90,7 @@ func (s *Server) resource(z *zone, id string, imgs map[string]bool) (*taggable, 
 
 // resources resolves every id, failing on the first that is not found, so
 // callers change nothing unless all exist. Callers hold s.mu.
-func (s *Server) resources(z *zone, ids []string, imgs map[string]bool) ([]*taggable, error) {
+func (s *Server) resources(z *tenant, ids []string, imgs map[string]bool) ([]*taggable, error) {
 	out := make([]*taggable, 0, len(ids))
 	for _, id := range ids {
 		r, err := s.resource(z, id, imgs)
@@ -145,7 +145,7 @@ func (s *Server) createTags(ctx context.Context, c *call, req *xmlproto.TagsRequ
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	z := s.zone(c.scope)
+	z := s.tenant(c.scope)
 	// Resolve and check every resource before changing any.
 	targets, err := s.resources(z, req.ResourceIDs, imgs)
 	if err != nil {
@@ -175,7 +175,7 @@ func (s *Server) deleteTags(ctx context.Context, c *call, req *xmlproto.TagsRequ
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	z := s.zone(c.scope)
+	z := s.tenant(c.scope)
 	targets, err := s.resources(z, req.ResourceIDs, imgs)
 	if err != nil {
 		return nil, err
@@ -220,7 +220,7 @@ var describeTagsSpec = describeSpec[*xmlproto.TagDescription]{
 	list: func(s *Server, ctx context.Context, c *call, _ []string) (iter.Seq[*xmlproto.TagDescription], error) {
 		now := s.cfg.now()
 		var all []xmlproto.TagDescription
-		if z := s.zones[c.scope]; z != nil {
+		if z := s.tenants[c.scope]; z != nil {
 			add := func(id, kind string, tags []xmlproto.Tag) {
 				for _, t := range tags {
 					all = append(all, xmlproto.TagDescription{ResourceID: id, ResourceType: kind, Key: t.Key, Value: t.Value})

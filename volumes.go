@@ -39,7 +39,7 @@ func volumeGone(inst *instance, v *volume) bool {
 
 // zoneVolumes lists the volumes of sc's instances in launch order. Callers
 // hold s.mu (read).
-func (s *Server) zoneVolumes(z *zone, now time.Time) []volumeRef {
+func (s *Server) zoneVolumes(z *tenant, now time.Time) []volumeRef {
 	if z == nil {
 		return nil
 	}
@@ -131,7 +131,7 @@ var describeVolumesSpec = describeSpec[*volumeRef]{
 	}),
 	idsParam: "volumeIds", fields: volumeFields,
 	list: func(s *Server, ctx context.Context, c *call, ids []string) (iter.Seq[*volumeRef], error) {
-		all := s.zoneVolumes(s.zones[c.scope], s.cfg.now())
+		all := s.zoneVolumes(s.tenants[c.scope], s.cfg.now())
 		for _, id := range ids {
 			if !slices.ContainsFunc(all, func(r volumeRef) bool { return r.id == id }) {
 				return nil, apiErr(ErrInvalidVolumeNotFound, "The volume '%s' does not exist.", id)
@@ -150,7 +150,7 @@ var describeVolumesSpec = describeSpec[*volumeRef]{
 
 // volumeTaggable finds volume id in z for CreateTags/DeleteTags. Callers
 // hold s.mu.
-func (s *Server) volumeTaggable(z *zone, id string) (*taggable, error) {
+func (s *Server) volumeTaggable(z *tenant, id string) (*taggable, error) {
 	if !volumeIDRe.MatchString(id) {
 		return nil, apiErr(ErrInvalidVolumeIDMalformed, "Invalid id: \"%s\" (expecting \"vol-...\")", id)
 	}
