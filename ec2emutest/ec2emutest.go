@@ -89,7 +89,8 @@ func NewServer(t testing.TB, b backend.Backend, opts ...ec2emu.Option) *Server {
 // which it finds through a small record kept in os.TempDir()/ec2emutest
 // for every namespace Open creates.
 //
-// A WithNamespace among opts has no effect: the namespace is the test's own.
+// The namespace is the test's own: a WithNamespace among opts panics, as it
+// does in ec2emu.New.
 func Open(t testing.TB, name string, opts ...ec2emu.Option) *Server {
 	t.Helper()
 	reapDead(t)
