@@ -55,8 +55,9 @@ type Server struct {
 // b is still open when NewServer's cleanup terminates its machines). Open,
 // like ec2emu.Open, opens the backend itself and closes it.
 //
-// b keeps the namespace it was built with (ec2emu.WithNamespace applies only
-// to a backend the Server opens): build it in Namespace(t), e.g.
+// b keeps the namespace it was built with (ec2emu.WithNamespace, which only
+// a backend the Server opens can honour, panics here): build it in
+// Namespace(t), e.g.
 // docker.New(ctx, docker.WithNamespace(ec2emutest.Namespace(t))), so tests
 // in parallel do not see each other's machines. Or use Open.
 func NewServer(t testing.TB, b backend.Backend, opts ...ec2emu.Option) *Server {
