@@ -60,11 +60,15 @@ type Server struct {
 // New returns a Server in front of b. The Server starts at once; machines b
 // already runs under its namespace (left by an earlier process) are re-adopted
 // in the background before the first request is answered. Close does not close
-// b unless the Server opened it (see Open).
+// b unless the Server opened it (see Open). New panics if given WithNamespace,
+// which only Open can honour.
 func New(b backend.Backend, opts ...Option) *Server {
 	cfg := defaultConfig()
 	for _, o := range opts {
 		o(&cfg)
+	}
+	if cfg.namespaceSet && !cfg.closeBackend {
+		panic("ec2emu: New with WithNamespace: a backend passed to New keeps the namespace it was made with; give it to the backend (e.g. docker.WithNamespace) or use Open")
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{

@@ -22,6 +22,7 @@ type config struct {
 	now            func() time.Time
 	retention      time.Duration
 	namespace      string
+	namespaceSet   bool // WithNamespace was given: only Open can honour it
 	maxBody        int64
 	maxInstances   int // 0: no count quota
 	maxVcpus       int
@@ -90,9 +91,12 @@ func WithTerminatedRetention(d time.Duration) Option {
 
 // WithNamespace names this Server's share of a backend engine that several
 // Servers may use at once: it sees and re-adopts only machines launched under
-// the same namespace. Default "default". Used by Open; a backend passed to New
-// was given its namespace when it was opened.
-func WithNamespace(ns string) Option { return func(c *config) { c.namespace = ns } }
+// the same namespace. Default "default". Only Open uses it: a backend passed
+// to New was given its namespace when it was made, so New panics if given
+// WithNamespace rather than ignore it.
+func WithNamespace(ns string) Option {
+	return func(c *config) { c.namespace, c.namespaceSet = ns, true }
+}
 
 // WithMaxBodyBytes caps the size of a request body; larger requests get
 // RequestEntityTooLarge (413). Default 1 MiB. It panics if n < 1.

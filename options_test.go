@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ec2emu/ec2emu"
+	"github.com/ec2emu/ec2emu/backend/mock"
 )
 
 // An option given a value that cannot be right panics when it is made,
@@ -40,4 +41,22 @@ func TestOptionsPanicOnWrongValues(t *testing.T) {
 	ec2emu.WithCapacity(0)
 	ec2emu.WithDescribeCache(0)
 	ec2emu.WithTerminatedRetention(0)
+}
+
+// WithNamespace cannot reach a backend passed to New, so New refuses it
+// loudly; Open, which opens the backend in that namespace, takes it.
+func TestWithNamespaceOnlyForOpen(t *testing.T) {
+	func() {
+		defer func() {
+			if msg, _ := recover().(string); !strings.Contains(msg, "WithNamespace") {
+				t.Errorf("New with WithNamespace: panic %q, want one naming WithNamespace", msg)
+			}
+		}()
+		ec2emu.New(mock.New(), ec2emu.WithNamespace("mine"))
+	}()
+	srv, err := ec2emu.Open(t.Context(), "mock", ec2emu.WithNamespace("mine"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Close()
 }

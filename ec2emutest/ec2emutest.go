@@ -55,8 +55,9 @@ type Server struct {
 // b is still open when NewServer's cleanup terminates its machines). Open,
 // like ec2emu.Open, opens the backend itself and closes it.
 //
-// b keeps the namespace it was built with (ec2emu.WithNamespace applies only
-// to a backend the Server opens): build it in Namespace(t), e.g.
+// b keeps the namespace it was built with (ec2emu.WithNamespace, which only
+// a backend the Server opens can honour, panics here): build it in
+// Namespace(t), e.g.
 // docker.New(ctx, docker.WithNamespace(ec2emutest.Namespace(t))), so tests
 // in parallel do not see each other's machines. Or use Open.
 func NewServer(t testing.TB, b backend.Backend, opts ...ec2emu.Option) *Server {
@@ -89,7 +90,8 @@ func NewServer(t testing.TB, b backend.Backend, opts ...ec2emu.Option) *Server {
 // which it finds through a small record kept in os.TempDir()/ec2emutest
 // for every namespace Open creates.
 //
-// A WithNamespace among opts has no effect: the namespace is the test's own.
+// The namespace is the test's own: a WithNamespace among opts panics, as it
+// does in ec2emu.New.
 func Open(t testing.TB, name string, opts ...ec2emu.Option) *Server {
 	t.Helper()
 	reapDead(t)

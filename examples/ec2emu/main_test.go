@@ -1,14 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -26,49 +24,13 @@ import (
 // end of the test and must exit cleanly.
 func startServer(t *testing.T, env ...string) string {
 	t.Helper()
-	cmd := exec.Command(buildServer(t), "-addr", "127.0.0.1:0")
-	cmd.Env = append(os.Environ(), env...)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
+	p := startProc(t, buildServer(t), env...)
 	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("server did not exit cleanly: %v", err)
-			}
-		case <-time.After(20 * time.Second):
-			cmd.Process.Kill()
-			t.Error("server did not stop within 20s of SIGINT")
+		if err := p.stop(); err != nil {
+			t.Errorf("server did not exit cleanly: %v", err)
 		}
 	})
-	addr := make(chan string, 1)
-	go func() {
-		re := regexp.MustCompile(`addr=(http://\S+)`)
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			if m := re.FindStringSubmatch(sc.Text()); m != nil {
-				select {
-				case addr <- m[1]:
-				default:
-				}
-			}
-		}
-		done <- cmd.Wait()
-	}()
-	select {
-	case a := <-addr:
-		return a
-	case <-time.After(60 * time.Second):
-		t.Fatal("server did not report its address within 60s")
-		return ""
-	}
+	return p.endpoint
 }
 
 // TestUnreachableEngineFailsAtStart: with no Docker engine, the server

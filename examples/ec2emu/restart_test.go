@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"net/http"
 	"os"
 	"os/exec"
@@ -31,7 +32,8 @@ import (
 type proc struct {
 	cmd      *exec.Cmd
 	endpoint string
-	done     chan error
+	exited   chan struct{} // closed once the process has exited
+	err      error         // how it exited, once exited is closed
 }
 
 // buildServer builds the standalone server once for the test.
@@ -57,7 +59,7 @@ func startProc(t *testing.T, bin string, env ...string) *proc {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &proc{cmd: cmd, done: make(chan error, 1)}
+	p := &proc{cmd: cmd, exited: make(chan struct{})}
 	addr := make(chan string, 1)
 	go func() {
 		re := regexp.MustCompile(`addr=(http://\S+)`)
@@ -70,22 +72,30 @@ func startProc(t *testing.T, bin string, env ...string) *proc {
 				}
 			}
 		}
-		p.done <- cmd.Wait()
+		p.err = cmd.Wait()
+		close(p.exited)
 	}()
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-p.done:
-		case <-time.After(20 * time.Second):
-			cmd.Process.Kill()
-		}
-	})
+	t.Cleanup(func() { p.stop() })
 	select {
 	case p.endpoint = <-addr:
 	case <-time.After(60 * time.Second):
 		t.Fatal("server did not report its address within 60s")
 	}
 	return p
+}
+
+// stop asks the server to exit (SIGINT), as a user's Ctrl-C does, and
+// returns how it exited; it kills it after 20 s.
+func (p *proc) stop() error {
+	p.cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-p.exited:
+		return p.err
+	case <-time.After(20 * time.Second):
+		p.cmd.Process.Kill()
+		<-p.exited
+		return errors.New("it did not stop within 20s of SIGINT")
+	}
 }
 
 // TestKillDuringRunInstances kills the standalone server with SIGKILL in the
@@ -141,7 +151,7 @@ func TestKillDuringRunInstances(t *testing.T) {
 	if err := first.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	<-first.done
+	<-first.exited
 	// The dead process's held calls are dropped with its connections;
 	// wait until nothing it sent is still on its way to the daemon.
 	testutil.WaitFor(t, 30*time.Second, "the killed server's calls to drain", func() (bool, string) {
