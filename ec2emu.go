@@ -42,7 +42,7 @@ type Server struct {
 	// background goroutines take it only to record an outcome.
 	mu        sync.RWMutex
 	closed    bool
-	tenants     map[scope]*tenant
+	tenants   map[scope]*tenant
 	instances map[string]*instance // every instance of every tenant, by ID
 	images    map[string]*image    // images made by CreateImage while in flight or failed
 	seq       uint64               // launch order across tenants
@@ -78,7 +78,7 @@ func New(b backend.Backend, opts ...Option) *Server {
 		ctx:       ctx,
 		cancel:    cancel,
 		ready:     make(chan struct{}),
-		tenants:     map[scope]*tenant{},
+		tenants:   map[scope]*tenant{},
 		instances: map[string]*instance{},
 		images:    map[string]*image{},
 	}

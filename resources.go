@@ -68,7 +68,7 @@ type reservation struct {
 type instance struct {
 	id           string
 	seq          uint64
-	tenant         *tenant
+	tenant       *tenant
 	res          *reservation
 	imageID      string
 	instanceType string
