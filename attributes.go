@@ -448,6 +448,19 @@ func (s *Server) oneInstance(sc scope, id string) (*instance, error) {
 	return insts[0], nil
 }
 
+// liveInstance finds id for a Modify action: it must exist and be neither
+// terminated nor shutting down. Callers hold s.mu (write).
+func (s *Server) liveInstance(sc scope, id string) (*instance, error) {
+	inst, err := s.oneInstance(sc, id)
+	if err != nil {
+		return nil, err
+	}
+	if inst.state == stateTerminated || inst.state == stateShuttingDown {
+		return nil, notInState(inst, "modified")
+	}
+	return inst, nil
+}
+
 func boolValue(b bool) *xmlproto.AttributeBooleanValue {
 	return &xmlproto.AttributeBooleanValue{Value: &b}
 }
@@ -568,12 +581,9 @@ func (s *Server) modifyInstanceAttribute(ctx context.Context, c *call, req *xmlp
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	inst, err := s.oneInstance(c.scope, req.InstanceID)
+	inst, err := s.liveInstance(c.scope, req.InstanceID)
 	if err != nil {
 		return nil, err
-	}
-	if inst.state == stateTerminated || inst.state == stateShuttingDown {
-		return nil, notInState(inst, "modified")
 	}
 	if attr.needsStopped && inst.state != stateStopped {
 		return nil, apiErr(ErrIncorrectInstanceState, "The instance '%s' is not in the 'stopped' state.", inst.id)
@@ -603,12 +613,9 @@ func (s *Server) modifyInstanceMaintenanceOptions(ctx context.Context, c *call, 
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	inst, err := s.oneInstance(c.scope, req.InstanceID)
+	inst, err := s.liveInstance(c.scope, req.InstanceID)
 	if err != nil {
 		return nil, err
-	}
-	if inst.state == stateTerminated || inst.state == stateShuttingDown {
-		return nil, notInState(inst, "modified")
 	}
 	if req.DryRun {
 		return nil, errDryRun
@@ -630,12 +637,9 @@ func (s *Server) modifyInstanceMetadataOptions(ctx context.Context, c *call, req
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	inst, err := s.oneInstance(c.scope, req.InstanceID)
+	inst, err := s.liveInstance(c.scope, req.InstanceID)
 	if err != nil {
 		return nil, err
-	}
-	if inst.state == stateTerminated || inst.state == stateShuttingDown {
-		return nil, notInState(inst, "modified")
 	}
 	if req.DryRun {
 		return nil, errDryRun
