@@ -406,13 +406,12 @@ func (s *Server) metadataOf(id string) (mdTree, metadataOpts, bool) {
 			set(p+"vpc-ipv4-cidr-blocks", v.cidr)
 		}
 	}
-	if kp := z.keyPairs[inst.keyName]; inst.keyName != "" && kp != nil {
-		key := kp.publicKey
+	if key := inst.access.launchKey; key != "" {
 		if len(strings.Fields(key)) == 2 {
-			key += " " + kp.name // EC2 puts the key pair's name as the comment
+			key += " " + inst.keyName // EC2 puts the key pair's name as the comment
 		}
 		set("public-keys/0/openssh-key", key)
-		set("public-keys/", "0="+kp.name) // EC2 lists keys as index=name
+		set("public-keys/", "0="+inst.keyName) // EC2 lists keys as index=name
 	}
 	if inst.attrs.Metadata.InstanceMetadataTags == "enabled" {
 		for _, tag := range inst.tags {

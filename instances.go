@@ -191,6 +191,7 @@ func (s *Server) runInstances(ctx context.Context, c *call) (any, error) {
 		inst.nic.store(md)
 		inst.access.wantPublic = wantsPublicIP(&req, sn)
 		md[mdPublicIP] = strconv.FormatBool(inst.access.wantPublic)
+		inst.access.launchKey, md[mdLaunchKey] = publicKey, publicKey
 		r.instances = append(r.instances, inst)
 		z.order = append(z.order, inst)
 		s.instances[inst.id] = inst

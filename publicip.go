@@ -65,11 +65,17 @@ type instAccess struct {
 	wantPublic bool   // holds a public address while pending or running
 	publicIP   string // its address now; "" when it holds none
 	released   bool   // it has given one back (stopped) since launch
+	launchKey  string // the key pair's public key at launch (sshgateway.go)
 }
 
 // mdPublicIP stores whether the instance gets a public address, so a
 // restarted Server gives it one again.
 const mdPublicIP = "public-ip"
+
+// mdLaunchKey stores the public key of the key pair named at launch: as on
+// EC2 it stays the instance's key when the key pair is deleted, and when
+// the Server restarts (key pairs are not kept across restarts).
+const mdLaunchKey = "launch-key"
 
 // takenPublic is every public address held by any Server of this process,
 // so two Servers on the same pool (tests in parallel) never share one.

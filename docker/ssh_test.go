@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/ec2emu/ec2emu"
 	"github.com/ec2emu/ec2emu/docker"
 	"github.com/ec2emu/ec2emu/ec2emutest"
 	"github.com/ec2emu/ec2emu/internal/dockertest"
@@ -213,4 +215,83 @@ func TestSSHGateway(t *testing.T) {
 	if len(fields) < 2 || !strings.Contains(string(console), fields[1]) || !strings.Contains(string(console), "BEGIN SSH HOST KEY FINGERPRINTS") {
 		t.Errorf("console output lacks the host key fingerprint %v:\n%s", fields, console)
 	}
+}
+
+// TestAccessSurvivesRestart: after the emulator restarts, a running
+// instance keeps its public address and its SSH host key (ssh with strict
+// host key checking still gets in once port 22 is allowed), and its
+// metadata service still answers.
+func TestAccessSurvivesRestart(t *testing.T) {
+	if _, err := exec.LookPath("ssh"); err != nil {
+		t.Skip("OpenSSH's ssh is not installed")
+	}
+	cli := dockertest.Require(t)
+	removeMetadataNetworkOnCleanup(t, cli)
+	ami, _ := dockertest.UniqueAMI(t, cli)
+	ns := dockertest.Namespace(t)
+	dockertest.RemoveContainersOnCleanup(t, cli, docker.LabelNamespace, ns)
+	open := func() *docker.Backend {
+		b, err := docker.New(t.Context(), docker.WithNamespace(ns), docker.WithDockerSocket(false),
+			docker.WithMetadataNetwork(docker.MetadataNetworkName))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	b1 := open()
+	srv1 := ec2emu.New(b1)
+	hs1 := httptest.NewServer(srv1)
+	c1 := ec2emutest.Client(hs1.URL, "us-east-1")
+	ctx := t.Context()
+	e := &sshEnv{dir: t.TempDir()}
+	kp, err := c1.CreateKeyPair(ctx, &ec2.CreateKeyPairInput{KeyName: aws.String("k")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.key = filepath.Join(e.dir, "key.pem")
+	os.WriteFile(e.key, []byte(*kp.KeyMaterial), 0o600)
+	out, err := c1.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String(ami), MinCount: aws.Int32(1), MaxCount: aws.Int32(1), KeyName: kp.KeyName})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := *out.Instances[0].InstanceId
+	waitStates(t, c1, types.InstanceStateNameRunning, id)
+	inst := describeInstance(t, c1, id)
+	pub := aws.ToString(inst.PublicIpAddress)
+	in := ingress(22, "127.0.0.0/8")
+	in.GroupId = inst.SecurityGroups[0].GroupId
+	if _, err := c1.AuthorizeSecurityGroupIngress(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	hostKey := srv1.HostKey(id)
+	e.known = filepath.Join(e.dir, "known_hosts")
+	os.WriteFile(e.known, []byte(pub+" "+hostKey+"\n"), 0o600)
+	hs1.Close()
+	srv1.Close()
+
+	srv2 := ec2emutest.NewServer(t, open())
+	<-srv2.Ready()
+	if got := aws.ToString(describeInstance(t, srv2.Client, id).PublicIpAddress); got != pub {
+		t.Errorf("after restart: public address %q, want %q", got, pub)
+	}
+	if got := srv2.HostKey(id); got != hostKey {
+		t.Errorf("after restart: host key %q, want %q", got, hostKey)
+	}
+	// Security group rules are not kept across restarts yet (the Server
+	// keeps API state in memory; only what the backend stores with each
+	// machine survives), so the rule is authorized again.
+	if _, err := srv2.Client.AuthorizeSecurityGroupIngress(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "port 22 forwarded again", func() (bool, string) {
+		return slices.Contains(srv2.ForwardedPorts(id), 22), fmt.Sprint(srv2.ForwardedPorts(id))
+	})
+	stdout, stderr, code := e.ssh(t, "", "root@"+pub, "echo ok")
+	if stdout != "ok\n" || code != 0 {
+		t.Errorf("ssh after restart: exit %d, %q, %q", code, stdout, stderr)
+	}
+	waitFor(t, 10*time.Second, "the metadata service after restart", func() (bool, string) {
+		code, body := mdRequest(t, cli, id, "GET", "/latest/meta-data/instance-id")
+		return code == 200 && body == id, fmt.Sprintf("%d %q", code, body)
+	})
 }
