@@ -22,7 +22,7 @@ import (
 // end of the test if no container (of another test, another namespace)
 // still uses it. Register it before the container cleanups: cleanups run
 // last-registered first.
-func removeMetadataNetworkOnCleanup(t *testing.T, cli *client.Client) {
+func removeMetadataNetworkOnCleanup(t testing.TB, cli *client.Client) {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
