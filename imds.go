@@ -165,7 +165,9 @@ func (h *mdHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	servers := slices.Clone(h.servers)
 	h.mu.Unlock()
 	for _, s := range servers {
-		if id := s.metadataCaller(r.Context(), ip); id != "" {
+		// Not the request's context: a client that half-closes after its
+		// request (nc) cancels it at once, and the answer is still wanted.
+		if id := s.metadataCaller(s.ctx, ip); id != "" {
 			s.serveMetadata(w, r, id)
 			return
 		}

@@ -22,7 +22,7 @@ import (
 
 // mdInstance launches a running instance with a key pair, user data and a
 // tag on the mock backend and serves its metadata in-process.
-func mdInstance(t *testing.T) (*ec2emutest.Server, string, *httptest.Server) {
+func mdInstance(t *testing.T) (*ec2emutest.Server, string, string) {
 	t.Helper()
 	srv := ec2emutest.NewServer(t, mock.New())
 	c := srv.Client
@@ -38,9 +38,7 @@ func mdInstance(t *testing.T) (*ec2emutest.Server, string, *httptest.Server) {
 	})
 	id := *out.Instances[0].InstanceId
 	waitInstance(t, c, id, types.InstanceStateNameRunning)
-	hs := httptest.NewServer(srv.MetadataHandler(id))
-	t.Cleanup(hs.Close)
-	return srv, id, hs
+	return srv, id, srv.MetadataURL(t, id)
 }
 
 const testPublicKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB2V8zl0ZbO/ltdNXo4jvAGAOAgyq4+vlgOqs1ZhH9Xh test"
@@ -50,7 +48,7 @@ const testPublicKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB2V8zl0ZbO/ltdNXo4jv
 func TestMetadataSDK(t *testing.T) {
 	srv, id, hs := mdInstance(t)
 	inst := describeOne(t, srv.Client, id)
-	c := imds.New(imds.Options{Endpoint: hs.URL})
+	c := imds.New(imds.Options{Endpoint: hs})
 	ctx := ctxT(t)
 	get := func(p string) string {
 		t.Helper()
@@ -146,7 +144,7 @@ func TestMetadataTokens(t *testing.T) {
 	srv, id, hs := mdInstance(t)
 	do := func(method, path string, hdr map[string]string) (int, string) {
 		t.Helper()
-		req, _ := http.NewRequest(method, hs.URL+path, nil)
+		req, _ := http.NewRequest(method, hs+path, nil)
 		for k, v := range hdr {
 			req.Header.Set(k, v)
 		}
