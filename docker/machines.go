@@ -315,6 +315,9 @@ func (b *Backend) ConsoleOutput(ctx context.Context, id string) ([]byte, error) 
 		out = buf.Bytes()
 		return nil
 	})
+	if err == nil {
+		out = append(b.userDataOutput(ctx, id), out...)
+	}
 	const max = 64 << 10
 	if len(out) > max {
 		out = out[len(out)-max:]

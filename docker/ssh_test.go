@@ -212,8 +212,9 @@ func TestSSHGateway(t *testing.T) {
 	console, _ := base64.StdEncoding.DecodeString(aws.ToString(co.Output))
 	fp, _, _ := e.run(t, "", "ssh-keygen", "-l", "-f", e.known)
 	fields := strings.Fields(fp)
-	if len(fields) < 2 || !strings.Contains(string(console), fields[1]) || !strings.Contains(string(console), "BEGIN SSH HOST KEY FINGERPRINTS") {
-		t.Errorf("console output lacks the host key fingerprint %v:\n%s", fields, console)
+	if len(fields) < 2 || !strings.Contains(string(console), fields[1]) || !strings.Contains(string(console), "BEGIN SSH HOST KEY FINGERPRINTS") ||
+		!strings.Contains(string(console), "user data ran") {
+		t.Errorf("console output lacks the user data's output or the host key fingerprint %v:\n%s", fields, console)
 	}
 }
 
