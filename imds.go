@@ -178,16 +178,31 @@ func (h *mdHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // metadataCaller is the instance whose metadata-network address ip is, or
-// "". A miss asks the backend again, at most every 100 ms.
+// "". A miss (usually an instance just launched) asks the backend again,
+// at most every 100 ms: a miss within that time waits for the next ask
+// rather than answer 404 to a new instance.
 func (s *Server) metadataCaller(ctx context.Context, ip string) string {
+	const every = 100 * time.Millisecond
 	m := &s.mdSrc
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	if id := m.byIP[ip]; id != "" {
+		m.mu.Unlock()
 		return id
 	}
-	if time.Since(m.fetched) < 100*time.Millisecond {
-		return ""
+	asked := time.Now()
+	wait := every - time.Since(m.fetched)
+	m.mu.Unlock()
+	if wait > 0 {
+		select {
+		case <-ctx.Done():
+			return ""
+		case <-time.After(wait):
+		}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if id := m.byIP[ip]; id != "" || m.fetched.After(asked) {
+		return id // someone asked the backend after this request came
 	}
 	mn, ok := s.b.(backend.MetadataNetwork)
 	if !ok {
