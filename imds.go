@@ -435,6 +435,7 @@ func (s *Server) metadataOf(id string) (mdTree, metadataOpts, bool) {
 			set("tags/instance/"+tag.Key, tag.Value)
 		}
 	}
+	s.addIAM(t, inst)
 	if len(inst.userData) > 0 {
 		t["user-data"] = string(inst.userData)
 	}

@@ -156,6 +156,10 @@ func (s *Server) runInstances(ctx context.Context, c *call) (any, error) {
 	if req.Placement == nil || req.Placement.AvailabilityZone == "" {
 		placementAZ = ""
 	}
+	profileArn, err := c.instanceProfile()
+	if err != nil {
+		return nil, err
+	}
 	sn, groups, err := launchNetwork(z, &req, placementAZ)
 	if err != nil {
 		return nil, err
@@ -192,6 +196,7 @@ func (s *Server) runInstances(ctx context.Context, c *call) (any, error) {
 		inst.access.wantPublic = wantsPublicIP(&req, sn)
 		md[mdPublicIP] = strconv.FormatBool(inst.access.wantPublic)
 		inst.access.launchKey, md[mdLaunchKey] = publicKey, publicKey
+		inst.access.profileArn, md[mdProfile] = profileArn, profileArn
 		r.instances = append(r.instances, inst)
 		z.order = append(z.order, inst)
 		s.instances[inst.id] = inst

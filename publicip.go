@@ -50,7 +50,8 @@ type accessConfig struct {
 	portLimit int  // ports forwarded per instance; 0: DefaultPortForwardLimit
 	noIMDS    bool // no metadata service listener (imds.go)
 
-	hostKeySecret []byte // SSH host keys (sshgateway.go)
+	hostKeySecret []byte        // SSH host keys (sshgateway.go)
+	profileCreds  *profileCreds // instance profile credentials (imdsiam.go)
 }
 
 func (a *accessConfig) publicPool() netip.Prefix {
@@ -66,6 +67,7 @@ type instAccess struct {
 	publicIP   string // its address now; "" when it holds none
 	released   bool   // it has given one back (stopped) since launch
 	launchKey  string // the key pair's public key at launch (sshgateway.go)
+	profileArn string // IAM instance profile named at launch (imdsiam.go)
 }
 
 // mdPublicIP stores whether the instance gets a public address, so a

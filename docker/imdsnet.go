@@ -3,6 +3,7 @@ package docker
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
@@ -45,6 +46,7 @@ func WithMetadataNetwork(name string) Option { return func(b *Backend) { b.mdNet
 type networkClient interface {
 	NetworkCreate(ctx context.Context, name string, options network.CreateOptions) (network.CreateResponse, error)
 	NetworkConnect(ctx context.Context, networkID, containerID string, config *network.EndpointSettings) error
+	NetworkDisconnect(ctx context.Context, networkID, containerID string, force bool) error
 	NetworkInspect(ctx context.Context, networkID string, options network.InspectOptions) (network.Inspect, error)
 	NetworkRemove(ctx context.Context, networkID string) error
 }
@@ -106,6 +108,27 @@ func (b *Backend) joinMetadataNetwork(ctx context.Context, cid string) error {
 		return wrap("connect network", b.mdNet, err)
 	}
 	return nil
+}
+
+// startJoined starts a created container. A container that is only
+// created holds no endpoint on its networks, so another emulator's Close
+// may remove the metadata network between join and start; the start then
+// fails with the network not found, and the container joins the new one
+// and starts again.
+func (b *Backend) startJoined(ctx context.Context, cid string) error {
+	for attempt := 0; ; attempt++ {
+		err := b.cli.ContainerStart(ctx, cid, container.StartOptions{})
+		nc, ok := b.netClient()
+		if err == nil || !ok || attempt == 5 || !cerrdefs.IsNotFound(err) || !strings.Contains(err.Error(), b.mdNet) {
+			return err
+		}
+		if derr := nc.NetworkDisconnect(ctx, b.mdNet, cid, true); derr != nil && !cerrdefs.IsNotFound(derr) {
+			b.log.DebugContext(ctx, "docker: leaving a removed metadata network", "container", cid, "err", derr)
+		}
+		if err := b.joinMetadataNetwork(ctx, cid); err != nil {
+			return err
+		}
+	}
 }
 
 // MetadataAddress implements backend.MetadataNetwork.
