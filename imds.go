@@ -67,7 +67,7 @@ func (s *Server) startMetadata() {
 			return
 		}
 		logged := false
-		for {
+		for attempt := 0; ; attempt++ {
 			ctx, cancel := context.WithTimeout(s.ctx, 30*time.Second)
 			addr, err := mn.MetadataAddress(ctx)
 			cancel()
@@ -84,18 +84,22 @@ func (s *Server) startMetadata() {
 				h.leave(s)
 				return
 			}
-			if !logged {
+			if !logged && attempt >= 2 {
 				// Never a silent miss: instances of this Server get no
 				// metadata until this is fixed.
-				s.log.Error("instance metadata service cannot listen; instances get no metadata until it can (retrying)",
-					"addr", net.JoinHostPort(addr, mdPort), "err", err,
-					"hint", "port 80 needs root or CAP_NET_BIND_SERVICE; another emulator process on this engine may own it")
+				if addr == "" {
+					s.log.Error("instance metadata service: the backend cannot provide its address; instances get no metadata until it can (retrying)", "err", err)
+				} else {
+					s.log.Error("instance metadata service cannot listen; instances get no metadata until it can (retrying)",
+						"addr", net.JoinHostPort(addr, mdPort), "err", err,
+						"hint", "port 80 needs root or CAP_NET_BIND_SERVICE; another emulator process on this engine may own it")
+				}
 				logged = true
 			}
 			select {
 			case <-s.ctx.Done():
 				return
-			case <-time.After(5 * time.Second):
+			case <-time.After(min(time.Duration(attempt+1)*250*time.Millisecond, 5*time.Second)):
 			}
 		}
 	}()

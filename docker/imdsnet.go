@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
+	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
@@ -72,18 +74,30 @@ func (b *Backend) ensureMetadataNetwork(ctx context.Context, nc networkClient) e
 	} else if !cerrdefs.IsNotFound(err) {
 		return wrap("inspect network", b.mdNet, err)
 	}
-	_, err := nc.NetworkCreate(ctx, b.mdNet, network.CreateOptions{
-		Driver: "bridge",
-		IPAM:   &network.IPAM{Config: []network.IPAMConfig{{Subnet: metadataSubnet, Gateway: MetadataAddress}}},
-		Labels: map[string]string{"ec2emu.role": "metadata"},
-	})
-	if err != nil {
+	// A create that loses a race with another creator, or comes right
+	// after a removal, fails with "Pool overlaps" while the winner's
+	// network is not yet visible, or the removed one's pool not yet free:
+	// look again, and try again, for a while.
+	var err error
+	for wait := 20 * time.Millisecond; wait < 3*time.Second; wait *= 2 {
+		_, err = nc.NetworkCreate(ctx, b.mdNet, network.CreateOptions{
+			Driver: "bridge",
+			IPAM:   &network.IPAM{Config: []network.IPAMConfig{{Subnet: metadataSubnet, Gateway: MetadataAddress}}},
+			Labels: map[string]string{"ec2emu.role": "metadata"},
+		})
+		if err == nil {
+			return nil
+		}
 		if _, ierr := nc.NetworkInspect(ctx, b.mdNet, network.InspectOptions{}); ierr == nil {
 			return nil
 		}
-		return wrap("create network", b.mdNet, err)
+		select {
+		case <-ctx.Done():
+			return wrap("create network", b.mdNet, ctx.Err())
+		case <-time.After(wait):
+		}
 	}
-	return nil
+	return wrap("create network", b.mdNet, err)
 }
 
 // joinMetadataNetwork connects a created, not yet started container to the
@@ -178,11 +192,43 @@ func (b *Backend) MetadataSources(ctx context.Context) (map[string]string, error
 	return out, nil
 }
 
-// removeMetadataNetwork removes the metadata network if no container uses
-// it any more (another namespace's may); called by Close.
+// mdNetUsers counts this process's open backends per metadata network:
+// only the last to close may remove it, or it would vanish under another
+// backend between a join and a start, and under a metadata listener.
+var mdNetUsers = struct {
+	sync.Mutex
+	n map[string]int
+}{n: map[string]int{}}
+
+// useMetadataNetwork records an open backend using the network; New calls
+// it.
+func (b *Backend) useMetadataNetwork() {
+	if b.mdNet == "" {
+		return
+	}
+	mdNetUsers.Lock()
+	mdNetUsers.n[b.mdNet]++
+	mdNetUsers.Unlock()
+}
+
+// removeMetadataNetwork removes the metadata network when the last backend
+// of this process using it closes and no container (of any namespace or
+// process) is attached; called by Close. Another process may still use
+// it: its listener survives the removal, and its next launch creates the
+// network again.
 func (b *Backend) removeMetadataNetwork(ctx context.Context) {
+	if b.mdNet == "" {
+		return
+	}
+	mdNetUsers.Lock()
+	mdNetUsers.n[b.mdNet]--
+	last := mdNetUsers.n[b.mdNet] <= 0
+	if last {
+		delete(mdNetUsers.n, b.mdNet)
+	}
+	mdNetUsers.Unlock()
 	nc, ok := b.netClient()
-	if !ok {
+	if !ok || !last {
 		return
 	}
 	info, err := nc.NetworkInspect(ctx, b.mdNet, network.InspectOptions{})
