@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/google/go-cmp/cmp"
+	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/ec2emu/ec2emu"
 	"github.com/ec2emu/ec2emu/docker"
@@ -295,4 +297,76 @@ func TestAccessSurvivesRestart(t *testing.T) {
 		code, body := mdRequest(t, cli, id, "GET", "/latest/meta-data/instance-id")
 		return code == 200 && body == id, fmt.Sprintf("%d %q", code, body)
 	})
+}
+
+// TestSSHWindowChange: a PTY session follows the client's window size.
+func TestSSHWindowChange(t *testing.T) {
+	e := newSSHEnv(t)
+	pem, err := os.ReadFile(e.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := gossh.ParsePrivateKey(pem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hostKey, _, _, _, err := gossh.ParseAuthorizedKey([]byte(e.srv.HostKey(e.id)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := gossh.Dial("tcp", net.JoinHostPort(e.pub, "22"), &gossh.ClientConfig{
+		User: "ec2-user", Auth: []gossh.AuthMethod{gossh.PublicKeys(signer)},
+		HostKeyCallback: gossh.FixedHostKey(hostKey), Timeout: 10 * time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	sess, err := conn.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	if err := sess.RequestPty("xterm", 24, 80, gossh.TerminalModes{}); err != nil {
+		t.Fatal(err)
+	}
+	stdin, _ := sess.StdinPipe()
+	var out lockedBuffer
+	sess.Stdout = &out
+	if err := sess.Start("read x; stty size"); err != nil {
+		t.Fatal(err)
+	}
+	if err := sess.WindowChange(40, 100); err != nil {
+		t.Fatal(err)
+	}
+	// The resize is applied asynchronously: poll with a line each time.
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(out.String(), "40 100") && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+		if strings.Count(out.String(), "\n") == 0 {
+			fmt.Fprintln(stdin, "go")
+		}
+	}
+	sess.Wait()
+	if !strings.Contains(out.String(), "40 100") {
+		t.Errorf("stty size after a window change: %q, want 40 100", out.String())
+	}
+}
+
+// lockedBuffer is a bytes.Buffer written by a session while the test reads.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
