@@ -112,6 +112,8 @@ func (s *Server) adoptOne(id, imageID, privateIP string, created time.Time, md m
 	inst.attrs, inst.userData = adoptedAttrs(md, inst.instanceType)
 	inst.nic = adoptNIC(z, md, inst.az)
 	inst.access.wantPublic = md[mdPublicIP] != "false"
+	inst.access.launchKey = md[mdLaunchKey]
+	inst.access.profileArn = md[mdProfile]
 	r.instances = append(r.instances, inst)
 	z.order = append(z.order, inst)
 	s.instances[inst.id] = inst

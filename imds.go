@@ -68,7 +68,7 @@ func (s *Server) startMetadata() {
 			return
 		}
 		logged := false
-		for {
+		for attempt := 0; ; attempt++ {
 			ctx, cancel := context.WithTimeout(s.ctx, 30*time.Second)
 			addr, err := mn.MetadataAddress(ctx)
 			cancel()
@@ -85,18 +85,22 @@ func (s *Server) startMetadata() {
 				h.leave(s)
 				return
 			}
-			if !logged {
+			if !logged && attempt >= 2 {
 				// Never a silent miss: instances of this Server get no
 				// metadata until this is fixed.
-				s.log.Error("instance metadata service cannot listen; instances get no metadata until it can (retrying)",
-					"addr", net.JoinHostPort(addr, mdPort), "err", err,
-					"hint", "port 80 needs root or CAP_NET_BIND_SERVICE; another emulator process on this engine may own it")
+				if addr == "" {
+					s.log.Error("instance metadata service: the backend cannot provide its address; instances get no metadata until it can (retrying)", "err", err)
+				} else {
+					s.log.Error("instance metadata service cannot listen; instances get no metadata until it can (retrying)",
+						"addr", net.JoinHostPort(addr, mdPort), "err", err,
+						"hint", "port 80 needs root or CAP_NET_BIND_SERVICE; another emulator process on this engine may own it")
+				}
 				logged = true
 			}
 			select {
 			case <-s.ctx.Done():
 				return
-			case <-time.After(5 * time.Second):
+			case <-time.After(min(time.Duration(attempt+1)*250*time.Millisecond, 5*time.Second)):
 			}
 		}
 	}()
@@ -166,7 +170,9 @@ func (h *mdHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	servers := slices.Clone(h.servers)
 	h.mu.Unlock()
 	for _, s := range servers {
-		if id := s.metadataCaller(r.Context(), ip); id != "" {
+		// Not the request's context: a client that half-closes after its
+		// request (nc) cancels it at once, and the answer is still wanted.
+		if id := s.metadataCaller(s.ctx, ip); id != "" {
 			s.serveMetadata(w, r, id)
 			return
 		}
@@ -177,16 +183,31 @@ func (h *mdHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // metadataCaller is the instance whose metadata-network address ip is, or
-// "". A miss asks the backend again, at most every 100 ms.
+// "". A miss (usually an instance just launched) asks the backend again,
+// at most every 100 ms: a miss within that time waits for the next ask
+// rather than answer 404 to a new instance.
 func (s *Server) metadataCaller(ctx context.Context, ip string) string {
+	const every = 100 * time.Millisecond
 	m := &s.mdSrc
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	if id := m.byIP[ip]; id != "" {
+		m.mu.Unlock()
 		return id
 	}
-	if time.Since(m.fetched) < 100*time.Millisecond {
-		return ""
+	asked := time.Now()
+	wait := every - time.Since(m.fetched)
+	m.mu.Unlock()
+	if wait > 0 {
+		select {
+		case <-ctx.Done():
+			return ""
+		case <-time.After(wait):
+		}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if id := m.byIP[ip]; id != "" || m.fetched.After(asked) {
+		return id // someone asked the backend after this request came
 	}
 	mn, ok := s.b.(backend.MetadataNetwork)
 	if !ok {
@@ -407,19 +428,19 @@ func (s *Server) metadataOf(id string) (mdTree, metadataOpts, bool) {
 			set(p+"vpc-ipv4-cidr-blocks", v.cidr)
 		}
 	}
-	if kp := z.keyPairs[inst.keyName]; inst.keyName != "" && kp != nil {
-		key := kp.publicKey
+	if key := inst.access.launchKey; key != "" {
 		if len(strings.Fields(key)) == 2 {
-			key += " " + kp.name // EC2 puts the key pair's name as the comment
+			key += " " + inst.keyName // EC2 puts the key pair's name as the comment
 		}
 		set("public-keys/0/openssh-key", key)
-		set("public-keys/", "0="+kp.name) // EC2 lists keys as index=name
+		set("public-keys/", "0="+inst.keyName) // EC2 lists keys as index=name
 	}
 	if inst.attrs.Metadata.InstanceMetadataTags == "enabled" {
 		for _, tag := range inst.tags {
 			set("tags/instance/"+tag.Key, tag.Value)
 		}
 	}
+	s.addIAM(t, inst)
 	if len(inst.userData) > 0 {
 		t["user-data"] = string(inst.userData)
 	}

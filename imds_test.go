@@ -3,12 +3,14 @@ package ec2emu_test
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
@@ -22,7 +24,7 @@ import (
 
 // mdInstance launches a running instance with a key pair, user data and a
 // tag on the mock backend and serves its metadata in-process.
-func mdInstance(t *testing.T) (*ec2emutest.Server, string, *httptest.Server) {
+func mdInstance(t *testing.T) (*ec2emutest.Server, string, string) {
 	t.Helper()
 	srv := ec2emutest.NewServer(t, mock.New())
 	c := srv.Client
@@ -38,9 +40,7 @@ func mdInstance(t *testing.T) (*ec2emutest.Server, string, *httptest.Server) {
 	})
 	id := *out.Instances[0].InstanceId
 	waitInstance(t, c, id, types.InstanceStateNameRunning)
-	hs := httptest.NewServer(srv.MetadataHandler(id))
-	t.Cleanup(hs.Close)
-	return srv, id, hs
+	return srv, id, srv.MetadataURL(t, id)
 }
 
 const testPublicKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB2V8zl0ZbO/ltdNXo4jvAGAOAgyq4+vlgOqs1ZhH9Xh test"
@@ -50,7 +50,7 @@ const testPublicKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB2V8zl0ZbO/ltdNXo4jv
 func TestMetadataSDK(t *testing.T) {
 	srv, id, hs := mdInstance(t)
 	inst := describeOne(t, srv.Client, id)
-	c := imds.New(imds.Options{Endpoint: hs.URL})
+	c := imds.New(imds.Options{Endpoint: hs})
 	ctx := ctxT(t)
 	get := func(p string) string {
 		t.Helper()
@@ -146,7 +146,7 @@ func TestMetadataTokens(t *testing.T) {
 	srv, id, hs := mdInstance(t)
 	do := func(method, path string, hdr map[string]string) (int, string) {
 		t.Helper()
-		req, _ := http.NewRequest(method, hs.URL+path, nil)
+		req, _ := http.NewRequest(method, hs+path, nil)
 		for k, v := range hdr {
 			req.Header.Set(k, v)
 		}
@@ -214,5 +214,46 @@ func TestMetadataTokens(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 401 {
 		t.Errorf("another instance's token: status %d, want 401", resp.StatusCode)
+	}
+}
+
+// TestMetadataInstanceProfile: an instance launched with an instance
+// profile shows it and gets credentials from iam/, its own, expiring an
+// hour ahead; one without a profile has no iam/ tree.
+func TestMetadataInstanceProfile(t *testing.T) {
+	srv := ec2emutest.NewServer(t, mock.New())
+	c, ctx := srv.Client, ctxT(t)
+	out := run(t, c, &ec2.RunInstancesInput{MinCount: aws.Int32(2), MaxCount: aws.Int32(2),
+		IamInstanceProfile: &types.IamInstanceProfileSpecification{Name: aws.String("web-role")}})
+	plain := run(t, c, &ec2.RunInstancesInput{})
+	creds := map[string]string{}
+	for _, i := range out.Instances {
+		inst := waitInstance(t, c, *i.InstanceId, types.InstanceStateNameRunning)
+		if inst.IamInstanceProfile == nil || *inst.IamInstanceProfile.Arn != "arn:aws:iam::000000000000:instance-profile/web-role" {
+			t.Fatalf("iamInstanceProfile %+v", inst.IamInstanceProfile)
+		}
+		md := imds.New(imds.Options{Endpoint: srv.MetadataURL(t, *i.InstanceId)})
+		got, err := md.GetMetadata(ctx, &imds.GetMetadataInput{Path: "iam/security-credentials/web-role"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var cr struct{ Code, AccessKeyId, SecretAccessKey, Token, Expiration string }
+		if err := json.NewDecoder(got.Content).Decode(&cr); err != nil {
+			t.Fatal(err)
+		}
+		exp, err := time.Parse(time.RFC3339, cr.Expiration)
+		if err != nil || cr.Code != "Success" || cr.AccessKeyId == "" || time.Until(exp) < 50*time.Minute {
+			t.Errorf("credentials %+v (expiration %v)", cr, err)
+		}
+		creds[cr.AccessKeyId] = *i.InstanceId
+	}
+	if len(creds) != 2 {
+		t.Errorf("two instances share credentials: %v", creds)
+	}
+	id := *plain.Instances[0].InstanceId
+	waitInstance(t, c, id, types.InstanceStateNameRunning)
+	md := imds.New(imds.Options{Endpoint: srv.MetadataURL(t, id)})
+	if _, err := md.GetMetadata(ctx, &imds.GetMetadataInput{Path: "iam/info"}); err == nil {
+		t.Error("an instance without a profile has iam/info")
 	}
 }

@@ -153,6 +153,10 @@ func (s *Server) runInstances(ctx context.Context, c *call, req *xmlproto.RunIns
 	if req.Placement == nil || req.Placement.AvailabilityZone == "" {
 		placementAZ = ""
 	}
+	profileArn, err := c.instanceProfile()
+	if err != nil {
+		return nil, err
+	}
 	sn, groups, err := launchNetwork(z, req, placementAZ)
 	if err != nil {
 		return nil, err
@@ -188,6 +192,8 @@ func (s *Server) runInstances(ctx context.Context, c *call, req *xmlproto.RunIns
 		inst.nic.store(md)
 		inst.access.wantPublic = wantsPublicIP(req, sn)
 		md[mdPublicIP] = strconv.FormatBool(inst.access.wantPublic)
+		inst.access.launchKey, md[mdLaunchKey] = publicKey, publicKey
+		inst.access.profileArn, md[mdProfile] = profileArn, profileArn
 		r.instances = append(r.instances, inst)
 		z.order = append(z.order, inst)
 		s.instances[inst.id] = inst

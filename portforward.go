@@ -183,19 +183,15 @@ func (f *forwarder) desired() map[string]want {
 			if from < 1 {
 				from = 1
 			}
-			if seen[22] == false && from <= 22 && 22 <= to {
+			if !seen[22] && from <= 22 && 22 <= to && len(ports) < limit {
 				add(22) // SSH first: a capped "all traffic" rule still lets it in
 			}
-			for p := from; p <= to; p++ {
-				if !seen[p] {
-					total++
-				}
-				if len(ports) < limit {
-					add(p)
-				}
+			total += max(to-from+1, 0) // an upper bound when rules overlap
+			for p := from; p <= to && len(ports) < limit; p++ {
+				add(p)
 			}
 		}
-		if left := total - len(ports); left != f.capped[inst.id] {
+		if left := max(total-len(ports), 0); left != f.capped[inst.id] && (left > 0) != (f.capped[inst.id] > 0) {
 			if left > 0 {
 				s.log.Warn("port forwarding capped: some ports the security groups allow are not forwarded",
 					"instance", inst.id, "forwarded", len(ports), "leftOut", left, "limit", limit)

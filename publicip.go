@@ -50,7 +50,8 @@ type accessConfig struct {
 	portLimit int  // ports forwarded per instance; 0: DefaultPortForwardLimit
 	noIMDS    bool // no metadata service listener (imds.go)
 
-	hostKeySecret []byte // SSH host keys (sshgateway.go)
+	hostKeySecret []byte        // SSH host keys (sshgateway.go)
+	profileCreds  *profileCreds // instance profile credentials (imdsiam.go)
 }
 
 func (a *accessConfig) publicPool() netip.Prefix {
@@ -65,11 +66,18 @@ type instAccess struct {
 	wantPublic bool   // holds a public address while pending or running
 	publicIP   string // its address now; "" when it holds none
 	released   bool   // it has given one back (stopped) since launch
+	launchKey  string // the key pair's public key at launch (sshgateway.go)
+	profileArn string // IAM instance profile named at launch (imdsiam.go)
 }
 
 // mdPublicIP stores whether the instance gets a public address, so a
 // restarted Server gives it one again.
 const mdPublicIP = "public-ip"
+
+// mdLaunchKey stores the public key of the key pair named at launch: as on
+// EC2 it stays the instance's key when the key pair is deleted, and when
+// the Server restarts (key pairs are not kept across restarts).
+const mdLaunchKey = "launch-key"
 
 // takenPublic is every public address held by any Server of this process,
 // so two Servers on the same pool (tests in parallel) never share one.

@@ -153,6 +153,7 @@ func (s *Server) view(inst *instance) xmlproto.Instance {
 	}
 	s.viewNetwork(inst, &v)
 	s.viewPublic(inst, &v)
+	viewProfile(inst, &v)
 	s.viewAttrs(inst, &v)
 	return v
 }

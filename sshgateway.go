@@ -89,14 +89,10 @@ func (s *Server) instanceKey(id string) ssh.PublicKey {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	inst := s.instances[id]
-	if inst == nil || inst.keyName == "" {
+	if inst == nil || inst.access.launchKey == "" {
 		return nil
 	}
-	kp := inst.tenant.keyPairs[inst.keyName]
-	if kp == nil {
-		return nil
-	}
-	pk, _, _, _, err := ssh.ParseAuthorizedKey([]byte(kp.publicKey))
+	pk, _, _, _, err := ssh.ParseAuthorizedKey([]byte(inst.access.launchKey))
 	if err != nil {
 		return nil
 	}

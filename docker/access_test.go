@@ -21,7 +21,7 @@ import (
 
 // httpdUserData starts busybox httpd on port 8080 serving a page that names
 // the instance.
-const httpdUserData = "#!/bin/sh\nmkdir -p /www\necho hello from $(hostname) > /www/index.html\nbusybox httpd -p 8080 -h /www\n"
+const httpdUserData = "#!/bin/sh\necho user data ran\nmkdir -p /www\necho hello from $(hostname) > /www/index.html\nbusybox httpd -p 8080 -h /www\n"
 
 // launchWith runs one instance of ami with user data and returns its ID.
 func launchWith(t *testing.T, c *ec2.Client, ami, userData string) string {

@@ -150,6 +150,7 @@ type Backend struct {
 	network     string
 	mdNet       string     // metadata network (imdsnet.go); "" for none
 	mdNetMu     sync.Mutex // serialises creating it
+	mdNetDone   sync.Once  // Close gives up its use of it once
 
 	mu      sync.Mutex
 	cids    map[string]ctr    // instance ID → its container
@@ -190,6 +191,7 @@ func New(ctx context.Context, opts ...Option) (*Backend, error) {
 	if b.log == nil {
 		b.log = slog.New(slog.DiscardHandler)
 	}
+	b.useMetadataNetwork()
 	if b.cli == nil {
 		c, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
 		if err != nil {
@@ -258,7 +260,7 @@ func envBool(getenv func(string) string, key string, def bool) bool {
 // running.
 func (b *Backend) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	b.removeMetadataNetwork(ctx)
+	b.mdNetDone.Do(func() { b.removeMetadataNetwork(ctx) })
 	cancel()
 	if b.ownClient {
 		return b.cli.Close()

@@ -1,6 +1,7 @@
 package docker
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -118,4 +119,20 @@ func orDiscard(w io.Writer) io.Writer {
 		return io.Discard
 	}
 	return w
+}
+
+// userDataOutput is what the user data printed, which the boot wrapper
+// keeps in /var/log/cloud-init-output.log as cloud-init does; on EC2 it
+// also reaches the console. Empty when the machine is not running (a
+// paused container cannot exec) or has no such log.
+func (b *Backend) userDataOutput(ctx context.Context, id string) []byte {
+	if _, ok := b.cli.(execClient); !ok {
+		return nil
+	}
+	var out bytes.Buffer
+	code, err := b.Exec(ctx, id, backend.ExecSpec{Cmd: []string{"cat", "/var/log/cloud-init-output.log"}, Stdout: &out})
+	if err != nil || code != 0 {
+		return nil
+	}
+	return out.Bytes()
 }

@@ -23,7 +23,7 @@ import (
 // end of the test if no container (of another test, another namespace)
 // still uses it. Register it before the container cleanups: cleanups run
 // last-registered first.
-func removeMetadataNetworkOnCleanup(t *testing.T, cli *client.Client) {
+func removeMetadataNetworkOnCleanup(t testing.TB, cli *client.Client) {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
@@ -44,8 +44,11 @@ func mdRequest(t *testing.T, cli *client.Client, id, method, path string, header
 	}
 	req += "\r\n"
 	out, code, err := execIn(t.Context(), cli, id, "/bin/sh", "-c", `printf '%s' "$1" | busybox nc 169.254.169.254 80`, "sh", req)
-	if err != nil || code != 0 {
-		t.Fatalf("nc in %s: exit %d, %v: %s", id, code, err, out)
+	if err != nil {
+		t.Fatalf("nc in %s: %v", id, err)
+	}
+	if code != 0 {
+		return 0, out // not listening (yet): callers that wait retry
 	}
 	head, body, _ := strings.Cut(out, "\r\n\r\n")
 	var status int

@@ -3,6 +3,9 @@ package docker
 import (
 	"context"
 	"fmt"
+	"strings"
+	"sync"
+	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
@@ -45,6 +48,7 @@ func WithMetadataNetwork(name string) Option { return func(b *Backend) { b.mdNet
 type networkClient interface {
 	NetworkCreate(ctx context.Context, name string, options network.CreateOptions) (network.CreateResponse, error)
 	NetworkConnect(ctx context.Context, networkID, containerID string, config *network.EndpointSettings) error
+	NetworkDisconnect(ctx context.Context, networkID, containerID string, force bool) error
 	NetworkInspect(ctx context.Context, networkID string, options network.InspectOptions) (network.Inspect, error)
 	NetworkRemove(ctx context.Context, networkID string) error
 }
@@ -70,18 +74,30 @@ func (b *Backend) ensureMetadataNetwork(ctx context.Context, nc networkClient) e
 	} else if !cerrdefs.IsNotFound(err) {
 		return wrap("inspect network", b.mdNet, err)
 	}
-	_, err := nc.NetworkCreate(ctx, b.mdNet, network.CreateOptions{
-		Driver: "bridge",
-		IPAM:   &network.IPAM{Config: []network.IPAMConfig{{Subnet: metadataSubnet, Gateway: MetadataAddress}}},
-		Labels: map[string]string{"ec2emu.role": "metadata"},
-	})
-	if err != nil {
+	// A create that loses a race with another creator, or comes right
+	// after a removal, fails with "Pool overlaps" while the winner's
+	// network is not yet visible, or the removed one's pool not yet free:
+	// look again, and try again, for a while.
+	var err error
+	for wait := 20 * time.Millisecond; wait < 3*time.Second; wait *= 2 {
+		_, err = nc.NetworkCreate(ctx, b.mdNet, network.CreateOptions{
+			Driver: "bridge",
+			IPAM:   &network.IPAM{Config: []network.IPAMConfig{{Subnet: metadataSubnet, Gateway: MetadataAddress}}},
+			Labels: map[string]string{"ec2emu.role": "metadata"},
+		})
+		if err == nil {
+			return nil
+		}
 		if _, ierr := nc.NetworkInspect(ctx, b.mdNet, network.InspectOptions{}); ierr == nil {
 			return nil
 		}
-		return wrap("create network", b.mdNet, err)
+		select {
+		case <-ctx.Done():
+			return wrap("create network", b.mdNet, ctx.Err())
+		case <-time.After(wait):
+		}
 	}
-	return nil
+	return wrap("create network", b.mdNet, err)
 }
 
 // joinMetadataNetwork connects a created, not yet started container to the
@@ -106,6 +122,27 @@ func (b *Backend) joinMetadataNetwork(ctx context.Context, cid string) error {
 		return wrap("connect network", b.mdNet, err)
 	}
 	return nil
+}
+
+// startJoined starts a created container. A container that is only
+// created holds no endpoint on its networks, so another emulator's Close
+// may remove the metadata network between join and start; the start then
+// fails with the network not found, and the container joins the new one
+// and starts again.
+func (b *Backend) startJoined(ctx context.Context, cid string) error {
+	for attempt := 0; ; attempt++ {
+		err := b.cli.ContainerStart(ctx, cid, container.StartOptions{})
+		nc, ok := b.netClient()
+		if err == nil || !ok || attempt == 5 || !cerrdefs.IsNotFound(err) || !strings.Contains(err.Error(), b.mdNet) {
+			return err
+		}
+		if derr := nc.NetworkDisconnect(ctx, b.mdNet, cid, true); derr != nil && !cerrdefs.IsNotFound(derr) {
+			b.log.DebugContext(ctx, "docker: leaving a removed metadata network", "container", cid, "err", derr)
+		}
+		if err := b.joinMetadataNetwork(ctx, cid); err != nil {
+			return err
+		}
+	}
 }
 
 // MetadataAddress implements backend.MetadataNetwork.
@@ -155,11 +192,43 @@ func (b *Backend) MetadataSources(ctx context.Context) (map[string]string, error
 	return out, nil
 }
 
-// removeMetadataNetwork removes the metadata network if no container uses
-// it any more (another namespace's may); called by Close.
+// mdNetUsers counts this process's open backends per metadata network:
+// only the last to close may remove it, or it would vanish under another
+// backend between a join and a start, and under a metadata listener.
+var mdNetUsers = struct {
+	sync.Mutex
+	n map[string]int
+}{n: map[string]int{}}
+
+// useMetadataNetwork records an open backend using the network; New calls
+// it.
+func (b *Backend) useMetadataNetwork() {
+	if b.mdNet == "" {
+		return
+	}
+	mdNetUsers.Lock()
+	mdNetUsers.n[b.mdNet]++
+	mdNetUsers.Unlock()
+}
+
+// removeMetadataNetwork removes the metadata network when the last backend
+// of this process using it closes and no container (of any namespace or
+// process) is attached; called by Close. Another process may still use
+// it: its listener survives the removal, and its next launch creates the
+// network again.
 func (b *Backend) removeMetadataNetwork(ctx context.Context) {
+	if b.mdNet == "" {
+		return
+	}
+	mdNetUsers.Lock()
+	mdNetUsers.n[b.mdNet]--
+	last := mdNetUsers.n[b.mdNet] <= 0
+	if last {
+		delete(mdNetUsers.n, b.mdNet)
+	}
+	mdNetUsers.Unlock()
 	nc, ok := b.netClient()
-	if !ok {
+	if !ok || !last {
 		return
 	}
 	info, err := nc.NetworkInspect(ctx, b.mdNet, network.InspectOptions{})

@@ -80,7 +80,7 @@ func (b *Backend) Launch(ctx context.Context, spec backend.LaunchSpec) (backend.
 	if err := b.joinMetadataNetwork(ctx, created.ID); err != nil {
 		return fail("join metadata network", err)
 	}
-	if err := b.cli.ContainerStart(ctx, created.ID, container.StartOptions{}); err != nil {
+	if err := b.startJoined(ctx, created.ID); err != nil {
 		return fail("start container", err)
 	}
 	info, err := b.cli.ContainerInspect(ctx, created.ID)
@@ -315,6 +315,9 @@ func (b *Backend) ConsoleOutput(ctx context.Context, id string) ([]byte, error) 
 		out = buf.Bytes()
 		return nil
 	})
+	if err == nil {
+		out = append(b.userDataOutput(ctx, id), out...)
+	}
 	const max = 64 << 10
 	if len(out) > max {
 		out = out[len(out)-max:]

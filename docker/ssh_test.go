@@ -6,11 +6,13 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,7 +20,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/google/go-cmp/cmp"
+	gossh "golang.org/x/crypto/ssh"
 
+	"github.com/ec2emu/ec2emu"
 	"github.com/ec2emu/ec2emu/docker"
 	"github.com/ec2emu/ec2emu/ec2emutest"
 	"github.com/ec2emu/ec2emu/internal/dockertest"
@@ -211,7 +215,159 @@ func TestSSHGateway(t *testing.T) {
 	console, _ := base64.StdEncoding.DecodeString(aws.ToString(co.Output))
 	fp, _, _ := e.run(t, "", "ssh-keygen", "-l", "-f", e.known)
 	fields := strings.Fields(fp)
-	if len(fields) < 2 || !strings.Contains(string(console), fields[1]) || !strings.Contains(string(console), "BEGIN SSH HOST KEY FINGERPRINTS") {
-		t.Errorf("console output lacks the host key fingerprint %v:\n%s", fields, console)
+	if len(fields) < 2 || !strings.Contains(string(console), fields[1]) || !strings.Contains(string(console), "BEGIN SSH HOST KEY FINGERPRINTS") ||
+		!strings.Contains(string(console), "user data ran") {
+		t.Errorf("console output lacks the user data's output or the host key fingerprint %v:\n%s", fields, console)
 	}
+}
+
+// TestAccessSurvivesRestart: after the emulator restarts, a running
+// instance keeps its public address and its SSH host key (ssh with strict
+// host key checking still gets in once port 22 is allowed), and its
+// metadata service still answers.
+func TestAccessSurvivesRestart(t *testing.T) {
+	if _, err := exec.LookPath("ssh"); err != nil {
+		t.Skip("OpenSSH's ssh is not installed")
+	}
+	cli := dockertest.Require(t)
+	removeMetadataNetworkOnCleanup(t, cli)
+	ami, _ := dockertest.UniqueAMI(t, cli)
+	ns := dockertest.Namespace(t)
+	dockertest.RemoveContainersOnCleanup(t, cli, docker.LabelNamespace, ns)
+	open := func() *docker.Backend {
+		b, err := docker.New(t.Context(), docker.WithNamespace(ns), docker.WithDockerSocket(false),
+			docker.WithMetadataNetwork(docker.MetadataNetworkName))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	b1 := open()
+	srv1 := ec2emu.New(b1)
+	hs1 := httptest.NewServer(srv1)
+	c1 := ec2emutest.Client(hs1.URL, "us-east-1")
+	ctx := t.Context()
+	e := &sshEnv{dir: t.TempDir()}
+	kp, err := c1.CreateKeyPair(ctx, &ec2.CreateKeyPairInput{KeyName: aws.String("k")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.key = filepath.Join(e.dir, "key.pem")
+	os.WriteFile(e.key, []byte(*kp.KeyMaterial), 0o600)
+	out, err := c1.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String(ami), MinCount: aws.Int32(1), MaxCount: aws.Int32(1), KeyName: kp.KeyName})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := *out.Instances[0].InstanceId
+	testutil.WaitStates(t, c1, 60*time.Second, types.InstanceStateNameRunning, id)
+	inst := describeInstance(t, c1, id)
+	pub := aws.ToString(inst.PublicIpAddress)
+	in := ingress(22, "127.0.0.0/8")
+	in.GroupId = inst.SecurityGroups[0].GroupId
+	if _, err := c1.AuthorizeSecurityGroupIngress(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	hostKey := srv1.HostKey(id)
+	e.known = filepath.Join(e.dir, "known_hosts")
+	os.WriteFile(e.known, []byte(pub+" "+hostKey+"\n"), 0o600)
+	hs1.Close()
+	srv1.Close()
+
+	srv2 := ec2emutest.NewServer(t, open())
+	<-srv2.Ready()
+	if got := aws.ToString(describeInstance(t, srv2.Client, id).PublicIpAddress); got != pub {
+		t.Errorf("after restart: public address %q, want %q", got, pub)
+	}
+	if got := srv2.HostKey(id); got != hostKey {
+		t.Errorf("after restart: host key %q, want %q", got, hostKey)
+	}
+	// Security group rules are not kept across restarts yet (the Server
+	// keeps API state in memory; only what the backend stores with each
+	// machine survives), so the rule is authorized again.
+	if _, err := srv2.Client.AuthorizeSecurityGroupIngress(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	testutil.WaitFor(t, 5*time.Second, "port 22 forwarded again", func() (bool, string) {
+		return slices.Contains(srv2.ForwardedPorts(id), 22), fmt.Sprint(srv2.ForwardedPorts(id))
+	})
+	stdout, stderr, code := e.ssh(t, "", "root@"+pub, "echo ok")
+	if stdout != "ok\n" || code != 0 {
+		t.Errorf("ssh after restart: exit %d, %q, %q", code, stdout, stderr)
+	}
+	testutil.WaitFor(t, 10*time.Second, "the metadata service after restart", func() (bool, string) {
+		code, body := mdRequest(t, cli, id, "GET", "/latest/meta-data/instance-id")
+		return code == 200 && body == id, fmt.Sprintf("%d %q", code, body)
+	})
+}
+
+// TestSSHWindowChange: a PTY session follows the client's window size.
+func TestSSHWindowChange(t *testing.T) {
+	e := newSSHEnv(t)
+	pem, err := os.ReadFile(e.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := gossh.ParsePrivateKey(pem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hostKey, _, _, _, err := gossh.ParseAuthorizedKey([]byte(e.srv.HostKey(e.id)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := gossh.Dial("tcp", net.JoinHostPort(e.pub, "22"), &gossh.ClientConfig{
+		User: "ec2-user", Auth: []gossh.AuthMethod{gossh.PublicKeys(signer)},
+		HostKeyCallback: gossh.FixedHostKey(hostKey), Timeout: 10 * time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	sess, err := conn.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	if err := sess.RequestPty("xterm", 24, 80, gossh.TerminalModes{}); err != nil {
+		t.Fatal(err)
+	}
+	stdin, _ := sess.StdinPipe()
+	var out lockedBuffer
+	sess.Stdout = &out
+	if err := sess.Start("read x; stty size"); err != nil {
+		t.Fatal(err)
+	}
+	if err := sess.WindowChange(40, 100); err != nil {
+		t.Fatal(err)
+	}
+	// The resize is applied asynchronously: poll with a line each time.
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(out.String(), "40 100") && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+		if strings.Count(out.String(), "\n") == 0 {
+			fmt.Fprintln(stdin, "go")
+		}
+	}
+	sess.Wait()
+	if !strings.Contains(out.String(), "40 100") {
+		t.Errorf("stty size after a window change: %q, want 40 100", out.String())
+	}
+}
+
+// lockedBuffer is a bytes.Buffer written by a session while the test reads.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

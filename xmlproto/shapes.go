@@ -289,6 +289,7 @@ type Instance struct {
 	PlatformDetails       string                       `xml:"platformDetails,omitempty"`
 	UsageOperation        string                       `xml:"usageOperation,omitempty"`
 	PrivateDNSNameOptions *PrivateDNSNameOptions       `xml:"privateDnsNameOptions"`
+	IamInstanceProfile    *IamInstanceProfile          `xml:"iamInstanceProfile"`
 }
 
 // MetadataOptions is an instance's `metadataOptions`.

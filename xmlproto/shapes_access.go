@@ -7,3 +7,9 @@ type NICAssociation struct {
 	PublicDNSName string `xml:"publicDnsName"`
 	IPOwnerID     string `xml:"ipOwnerId"`
 }
+
+// IamInstanceProfile is an instance's `iamInstanceProfile`.
+type IamInstanceProfile struct {
+	Arn string `xml:"arn"`
+	ID  string `xml:"id"`
+}
