@@ -428,11 +428,10 @@ func (s *Server) metadataOf(id string) (mdTree, metadataOpts, bool) {
 			set(p+"vpc-ipv4-cidr-blocks", v.cidr)
 		}
 	}
-	if key := inst.access.launchKey; key != "" {
-		if len(strings.Fields(key)) == 2 {
-			key += " " + inst.keyName // EC2 puts the key pair's name as the comment
-		}
-		set("public-keys/0/openssh-key", key)
+	if f := strings.Fields(inst.access.launchKey); len(f) >= 2 {
+		// EC2 answers the key with the key pair's name as its comment; the
+		// imported key's own comment goes only into authorized_keys.
+		set("public-keys/0/openssh-key", f[0]+" "+f[1]+" "+inst.keyName)
 		set("public-keys/", "0="+inst.keyName) // EC2 lists keys as index=name
 	}
 	if inst.attrs.Metadata.InstanceMetadataTags == "enabled" {
