@@ -105,20 +105,7 @@ func BenchmarkAccess(b *testing.B) {
 	})
 
 	b.Run("MetadataGET", func(b *testing.B) {
-		bin := filepath.Join(dir, "imdsget")
-		build := exec.Command("go", "build", "-o", bin, "./testdata/imdsget")
-		build.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := build.CombinedOutput(); err != nil {
-			b.Fatalf("building imdsget: %v\n%s", err, out)
-		}
-		f, err := os.Open(bin)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer f.Close()
-		if code, err := be.Exec(ctx, id, backend.ExecSpec{Cmd: []string{"/bin/sh", "-c", "cat > /tmp/imdsget && chmod +x /tmp/imdsget"}, Stdin: f}); err != nil || code != 0 {
-			b.Fatalf("copying imdsget in: exit %d, %v", code, err)
-		}
+		installIMDSGet(b, be, id, dir)
 		for b.Loop() {
 			var stdout, stderr bytes.Buffer
 			code, err := be.Exec(ctx, id, backend.ExecSpec{Cmd: []string{"/tmp/imdsget", "-n", "200"}, Stdout: &stdout, Stderr: &stderr})
@@ -231,5 +218,25 @@ func poll(tb testing.TB, timeout time.Duration, what string, cond func() bool) {
 			tb.Fatalf("timed out after %v waiting for %s", timeout, what)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// installIMDSGet builds testdata/imdsget (aws-sdk-go-v2's imds client,
+// static) and copies it to /tmp/imdsget in instance id.
+func installIMDSGet(tb testing.TB, ex backend.Execer, id, dir string) {
+	tb.Helper()
+	bin := filepath.Join(dir, "imdsget")
+	build := exec.Command("go", "build", "-o", bin, "./testdata/imdsget")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		tb.Fatalf("building imdsget: %v\n%s", err, out)
+	}
+	f, err := os.Open(bin)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	if code, err := ex.Exec(tb.Context(), id, backend.ExecSpec{Cmd: []string{"/bin/sh", "-c", "cat > /tmp/imdsget && chmod +x /tmp/imdsget"}, Stdin: f}); err != nil || code != 0 {
+		tb.Fatalf("copying imdsget in: exit %d, %v", code, err)
 	}
 }

@@ -1,6 +1,7 @@
 package docker_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/docker/docker/client"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/ec2emu/ec2emu/backend"
 	"github.com/ec2emu/ec2emu/docker"
 	"github.com/ec2emu/ec2emu/internal/dockertest"
 	"github.com/ec2emu/ec2emu/internal/testutil"
@@ -72,7 +74,7 @@ func TestMetadataFromInstance(t *testing.T) {
 	dockertest.RemoveContainersOnCleanup(t, cli, docker.LabelNamespace, nsB)
 	mdOpt := docker.WithMetadataNetwork(docker.MetadataNetworkName)
 	_, a := nsServer(t, nsA, mdOpt)
-	_, b := nsServer(t, nsB, mdOpt)
+	srvB, b := nsServer(t, nsB, mdOpt)
 	idA, idB := launchOne(t, a, ami), launchOne(t, b, ami)
 	testutil.WaitStates(t, a, 60*time.Second, types.InstanceStateNameRunning, idA)
 	testutil.WaitStates(t, b, 60*time.Second, types.InstanceStateNameRunning, idB)
@@ -87,6 +89,15 @@ func TestMetadataFromInstance(t *testing.T) {
 		if diff := cmp.Diff(tc.want, got); diff != "" {
 			t.Errorf("instance-id from inside %s (-want +got):\n%s", tc.id, diff)
 		}
+	}
+
+	// The Go SDK's imds client (IMDSv2, as the SDK does it), built
+	// statically and run inside the instance.
+	installIMDSGet(t, srvB.Backend().(backend.Execer), idB, t.TempDir())
+	var stdout, stderr bytes.Buffer
+	exit, err := srvB.Backend().(backend.Execer).Exec(t.Context(), idB, backend.ExecSpec{Cmd: []string{"/tmp/imdsget", "-n", "3"}, Stdout: &stdout, Stderr: &stderr})
+	if f := strings.Fields(stdout.String()); err != nil || exit != 0 || len(f) != 2 || f[0] != idB {
+		t.Errorf("imdsget in %s: exit %d, %v: printed %q, stderr %q; want the instance ID and a latency", idB, exit, err, stdout.String(), stderr.String())
 	}
 
 	code, tok := mdRequest(t, cli, idA, "PUT", "/latest/api/token", "X-aws-ec2-metadata-token-ttl-seconds: 60")
