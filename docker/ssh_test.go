@@ -334,21 +334,19 @@ func TestSSHWindowChange(t *testing.T) {
 	stdin, _ := sess.StdinPipe()
 	var out lockedBuffer
 	sess.Stdout = &out
-	if err := sess.Start("read x; stty size"); err != nil {
+	// Each line in prints the terminal's size; the resize is applied
+	// asynchronously, so lines go in until the new size comes out.
+	if err := sess.Start("while read x; do stty size; done"); err != nil {
 		t.Fatal(err)
 	}
 	if err := sess.WindowChange(40, 100); err != nil {
 		t.Fatal(err)
 	}
-	// The resize is applied asynchronously: poll with a line each time.
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(15 * time.Second)
 	for !strings.Contains(out.String(), "40 100") && time.Now().Before(deadline) {
+		fmt.Fprintln(stdin, "go")
 		time.Sleep(100 * time.Millisecond)
-		if strings.Count(out.String(), "\n") == 0 {
-			fmt.Fprintln(stdin, "go")
-		}
 	}
-	sess.Wait()
 	if !strings.Contains(out.String(), "40 100") {
 		t.Errorf("stty size after a window change: %q, want 40 100", out.String())
 	}
