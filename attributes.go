@@ -597,6 +597,9 @@ func (s *Server) modifyInstanceAttribute(ctx context.Context, c *call, req *xmlp
 		return nil, errDryRun
 	}
 	attr.apply(inst, ch, &v)
+	if ch.name == "groupSet" {
+		s.accessChanged() // other groups, other forwarded ports
+	}
 	return &xmlproto.Return{Return: true}, nil
 }
 

@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"io"
+	"iter"
 	"net"
 	"net/netip"
 	"slices"
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/ec2emu/ec2emu/xmlproto"
 )
 
 // Security groups as live port forwarding. For every running instance with
@@ -47,8 +50,8 @@ func (a *accessConfig) portCap() int {
 	return a.portLimit
 }
 
-// rescanEvery bounds how long a rule change takes to reach the listeners
-// when nothing kicks the forwarder (rule changes do not).
+// rescanEvery bounds how long any change takes to reach the listeners when
+// nothing kicked the forwarder for it.
 const rescanEvery = 250 * time.Millisecond
 
 // loopbackNet is where clients of a loopback pool connect from.
@@ -93,6 +96,13 @@ func (s *Server) startAccess() {
 	go s.fwd.run()
 }
 
+// accessChanged tells the forwarder that instances or rules changed.
+func (s *Server) accessChanged() {
+	if s.fwd != nil {
+		s.fwd.kick()
+	}
+}
+
 // kick asks the forwarder to look at the instances again now.
 func (f *forwarder) kick() {
 	select {
@@ -107,6 +117,7 @@ func (f *forwarder) run() {
 	defer t.Stop()
 	for {
 		f.reconcile()
+		last := time.Now()
 		select {
 		case <-f.s.ctx.Done():
 			f.shutdown()
@@ -114,8 +125,22 @@ func (f *forwarder) run() {
 		case <-f.kickc:
 		case <-t.C:
 		}
+		// A burst of kicks (a RunInstances of many, a busy client) makes
+		// one reconcile per minReconcileGap, not one per kick: each reads
+		// every instance under s.mu, which launches wait for.
+		if d := minReconcileGap - time.Since(last); d > 0 {
+			select {
+			case <-f.s.ctx.Done():
+				f.shutdown()
+				return
+			case <-time.After(d):
+			}
+		}
 	}
 }
+
+// minReconcileGap is the least time between two reconciles.
+const minReconcileGap = 20 * time.Millisecond
 
 // shutdown closes every listener and connection and waits for their
 // goroutines, then gives the public addresses back to the process pool.
@@ -153,8 +178,31 @@ func (f *forwarder) desired() map[string]want {
 	out := map[string]want{}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	for _, inst := range s.instances {
+	// The groups with a rule that can open a port, found once: most
+	// instances have none (the default group only admits itself), and
+	// skipping them without allocating keeps a reconcile over thousands of
+	// instances well under a millisecond.
+	open := map[string]bool{}
+	var tenants []*tenant // those with such a group: only their instances are looked at
+	for _, t := range s.tenants {
+		n := len(open)
+		for _, g := range t.net.groups {
+			for _, r := range g.rules {
+				if !r.egress && r.cidr4 != "" && (r.proto == "tcp" || r.proto == "-1" || r.proto == "6") {
+					open[g.id] = true
+					break
+				}
+			}
+		}
+		if len(open) > n {
+			tenants = append(tenants, t)
+		}
+	}
+	for inst := range tenantInstances(tenants) {
 		if inst.state != stateRunning || inst.access.publicIP == "" || inst.privateIP == "" || inst.nic == nil {
+			continue
+		}
+		if !slices.ContainsFunc(inst.nic.groups, func(g xmlproto.GroupIdentifier) bool { return open[g.GroupID] }) {
 			continue
 		}
 		var ports []int
@@ -203,6 +251,19 @@ func (f *forwarder) desired() map[string]want {
 		}
 	}
 	return out
+}
+
+// tenantInstances yields the instances of ts, in launch order.
+func tenantInstances(ts []*tenant) iter.Seq[*instance] {
+	return func(yield func(*instance) bool) {
+		for _, t := range ts {
+			for _, inst := range t.order {
+				if !yield(inst) {
+					return
+				}
+			}
+		}
+	}
 }
 
 // ingressRules are the ingress rules of inst's groups that carry TCP.

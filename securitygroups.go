@@ -483,6 +483,7 @@ func (s *Server) authorize(c *call, egress bool) (any, error) {
 		g.rules = append(g.rules, r)
 		out.SecurityGroupRules = append(out.SecurityGroupRules, ruleView(c.region, g, r))
 	}
+	s.accessChanged() // the rule may open a port on running instances
 	return out, nil
 }
 
@@ -563,6 +564,7 @@ func (s *Server) revoke(c *call, egress bool) (any, error) {
 		}
 	}
 	g.rules = slices.DeleteFunc(g.rules, func(r *sgRule) bool { return drop[r] })
+	s.accessChanged()
 	return out, nil
 }
 
