@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/kubernetes/scheme"
@@ -47,9 +49,15 @@ func (b *Backend) Exec(ctx context.Context, id string, spec backend.ExecSpec) (i
 	if err != nil {
 		return 0, fmt.Errorf("kubernetes: exec: %w", err)
 	}
-	opts := remotecommand.StreamOptions{Stdin: spec.Stdin, Stdout: discardIfNil(spec.Stdout), Tty: spec.TTY}
+	stdout, stderr := discardIfNil(spec.Stdout), discardIfNil(spec.Stderr)
+	if spec.Stdout != nil && any(spec.Stdout) == any(spec.Stderr) {
+		// The two streams are copied by two goroutines.
+		w := &lockedWriter{w: spec.Stdout}
+		stdout, stderr = w, w
+	}
+	opts := remotecommand.StreamOptions{Stdin: spec.Stdin, Stdout: stdout, Tty: spec.TTY}
 	if !spec.TTY {
-		opts.Stderr = discardIfNil(spec.Stderr)
+		opts.Stderr = stderr
 	} else {
 		opts.TerminalSizeQueue = &sizeQueue{first: spec.Size, ch: spec.Resize, ctx: ctx}
 	}
@@ -64,11 +72,24 @@ func (b *Backend) Exec(ctx context.Context, id string, spec backend.ExecSpec) (i
 	return 0, nil
 }
 
+// lockedWriter serialises writes from the stdout and stderr copiers when
+// both go to one writer.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
 type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
 
-func discardIfNil(w interface{ Write([]byte) (int, error) }) interface{ Write([]byte) (int, error) } {
+func discardIfNil(w io.Writer) io.Writer {
 	if w == nil {
 		return discard{}
 	}
