@@ -2,7 +2,7 @@
 GO ?= go
 EC2_VM_MANAGER ?= docker
 
-.PHONY: run run-mock build test test-short fuzz vet bench bench-micro
+.PHONY: run run-mock build test test-k8s test-short fuzz vet bench bench-micro
 
 ## run: build bin/ec2emu and run it on $(ADDR) (docker backend; starts dockerd if needed).
 ## The recipe execs the binary, so make's child is the server: stopping it stops the server
@@ -26,11 +26,27 @@ test:
 	bash scripts/ensure-clients.sh
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 30m ./...
+	$(MAKE) test-k8s
 	$(MAKE) fuzz
+
+## test-k8s: the kubernetes backend (its own module) against the cluster $KUBECONFIG names or,
+## when it is unset, a single-node cluster scripts/ensure-k8s.sh starts for the run (building it
+## once, ~4 min with cold Go caches) and scripts/stop-k8s.sh stops afterwards, even on failure
+test-k8s:
+	cd kubernetes && $(GO) vet ./...
+	@if [ -n "$$KUBECONFIG" ]; then \
+		cd kubernetes && $(GO) test -race -count=1 -timeout 20m ./...; \
+	else \
+		trap 'bash $(CURDIR)/scripts/stop-k8s.sh' EXIT; trap 'exit 130' INT TERM; \
+		kc=$$(bash scripts/ensure-k8s.sh) || exit 1; \
+		echo "KUBECONFIG=$$kc"; \
+		cd kubernetes && KUBECONFIG=$$kc $(GO) test -race -count=1 -timeout 20m ./...; \
+	fi
 
 ## test-short: the tests that need neither Docker nor the AWS CLI
 test-short:
 	$(GO) test -race -count=1 -short ./...
+	cd kubernetes && $(GO) test -race -count=1 -short ./...
 
 ## fuzz: each fuzz target for a bounded time (FUZZTIME each, about a minute in all); failures land in testdata/fuzz
 FUZZTIME ?= 15s
@@ -53,3 +69,4 @@ bench-micro:
 vet:
 	gofmt -l . | (! grep .) || (echo "gofmt needed on the files above"; exit 1)
 	$(GO) vet ./...
+	cd kubernetes && $(GO) vet ./...

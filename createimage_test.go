@@ -2,6 +2,7 @@ package ec2emu_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -82,6 +83,43 @@ func TestCreateImageReboots(t *testing.T) {
 			defer b.mu.Unlock()
 			if diff := cmp.Diff(tt.want, b.calls); diff != "" {
 				t.Errorf("backend calls (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// noImages is a mock that cannot make images and says so.
+type noImages struct{ *mock.Backend }
+
+func (noImages) MakesImages() bool { return false }
+
+// A backend that reports it makes no images gets UnsupportedOperation at
+// once, not an image that fails later; one that makes them is unaffected.
+func TestCreateImageUnsupported(t *testing.T) {
+	tests := []struct {
+		name     string
+		b        backend.Backend
+		wantCode string
+	}{
+		{"makes no images", noImages{mock.New(mock.WithDelay(0))}, "UnsupportedOperation"},
+		{"makes images", mock.New(mock.WithDelay(0)), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := ec2emutest.NewServer(t, tt.b)
+			c, ctx := srv.Client, ctxT(t)
+			id := *run(t, c, &ec2.RunInstancesInput{}).Instances[0].InstanceId
+			testutil.WaitStates(t, c, 30*time.Second, types.InstanceStateNameRunning, id)
+			_, err := c.CreateImage(ctx, &ec2.CreateImageInput{InstanceId: aws.String(id), Name: aws.String("unsupported-check"), NoReboot: aws.Bool(true)})
+			got := ""
+			var ae interface{ ErrorCode() string }
+			if errors.As(err, &ae) {
+				got = ae.ErrorCode()
+			} else if err != nil {
+				got = err.Error()
+			}
+			if diff := cmp.Diff(tt.wantCode, got); diff != "" {
+				t.Errorf("CreateImage error code (-want +got):\n%s", diff)
 			}
 		})
 	}

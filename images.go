@@ -314,6 +314,9 @@ func (s *Server) createImage(ctx context.Context, c *call, req *xmlproto.CreateI
 			return nil, apiErr(ErrInvalidAMINameDuplicate, "AMI name %s is already in use by AMI %s", name, v.id)
 		}
 	}
+	if im, ok := s.b.(backend.ImageMaker); ok && !im.MakesImages() {
+		return nil, apiErr(ErrUnsupportedOperation, "The CreateImage operation is not supported by this backend.")
+	}
 	if req.DryRun {
 		return nil, errDryRun
 	}

@@ -94,15 +94,4 @@ func TestOpenSettings(t *testing.T) {
 	}
 }
 
-func TestUnwrapCommand(t *testing.T) {
-	orig := []string{"/entry", "arg"}
-	wrapped := wrapEntrypoint("i-1", []byte("echo\x00"), "key", orig)
-	if diff := cmp.Diff(orig, unwrapCommand(wrapped, []string{"ignored"})); diff != "" {
-		t.Errorf("unwrap (-want +got):\n%s", diff)
-	}
-	if diff := cmp.Diff([]string{"a", "b"}, unwrapCommand([]string{"a"}, []string{"b"})); diff != "" {
-		t.Errorf("plain (-want +got):\n%s", diff)
-	}
-}
-
 func nopLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -15,6 +15,7 @@ import (
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 
 	"github.com/ec2emu/ec2emu/backend"
+	"github.com/ec2emu/ec2emu/internal/bootscript"
 )
 
 // amiRef is where an AMI was found by the last listing.
@@ -149,7 +150,7 @@ func (b *Backend) keepDetails(info image.InspectResponse) *imageDetails {
 		return d
 	}
 	d := &imageDetails{arch: ec2Arch(info.Architecture), config: containerConfig(info.Config)}
-	d.command = unwrapCommand(d.config.Entrypoint, d.config.Cmd)
+	d.command = bootscript.Unwrap(d.config.Entrypoint, d.config.Cmd)
 	b.images[info.ID] = d
 	return d
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/docker/docker/pkg/stdcopy"
 
 	"github.com/ec2emu/ec2emu/backend"
+	"github.com/ec2emu/ec2emu/internal/bootscript"
 )
 
 // containerName is the name of instance id's container.
@@ -44,7 +45,7 @@ func (b *Backend) Launch(ctx context.Context, spec backend.LaunchSpec) (backend.
 	setMeta(labels, LabelMetaPrefix, LabelMetaKeys, spec.Metadata)
 	cfg := &container.Config{
 		Image:      img.ref,
-		Entrypoint: wrapEntrypoint(spec.InstanceID, spec.UserData, spec.PublicKey, img.details.command),
+		Entrypoint: bootscript.Wrap(spec.InstanceID, spec.UserData, spec.PublicKey, img.details.command),
 		// Cmd stays empty: with an entrypoint set, Docker does not add the
 		// image's CMD, which the wrapper already carries.
 		User:   "0",

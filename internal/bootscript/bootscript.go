@@ -1,4 +1,8 @@
-package docker
+// Package bootscript is the first-boot program of the container backends
+// (docker, kubernetes): one implementation of EC2's first boot for every
+// backend whose machines are containers, so user data and key pairs behave
+// the same on each.
+package bootscript
 
 import (
 	"bytes"
@@ -6,7 +10,7 @@ import (
 	"slices"
 )
 
-// bootScript is the /bin/sh program every instance container runs as its
+// Script is the /bin/sh program every instance container runs as its
 // entrypoint. Its arguments are the instance ID, the user data, the user
 // data's encoding ("" none, "raw", "base64"), the public key, and then the
 // image's own entrypoint and command. It
@@ -22,7 +26,7 @@ import (
 //
 // Arguments, not environment variables, carry the data, because `docker
 // commit` keeps a container's environment in the image it makes.
-const bootScript = `id=$1 ud=$2 enc=$3 key=$4
+const Script = `id=$1 ud=$2 enc=$3 key=$4
 shift 4
 dir=/var/lib/cloud/instances/$id
 child= udpid= waiter=
@@ -73,15 +77,16 @@ while :; do
 done
 `
 
-// bootMarker is the wrapper's $0, which also marks an entrypoint as ours.
-const bootMarker = "ec2emu-boot"
+// Marker is the wrapper's $0, which also marks an entrypoint as ours.
+const Marker = "ec2emu-boot"
 
-// bootArgs is the number of wrapper arguments before the image's command.
-const bootArgs = 4
+// Args is the number of wrapper arguments before the image's command.
+const Args = 4
 
-// wrapEntrypoint returns the container entrypoint that boots instance id and
-// then runs orig, the image's own entrypoint followed by its command.
-func wrapEntrypoint(id string, userData []byte, publicKey string, orig []string) []string {
+// Wrap returns the container entrypoint that boots instance id and then
+// runs orig, the image's own entrypoint followed by its command. Empty
+// userData and publicKey install nothing.
+func Wrap(id string, userData []byte, publicKey string, orig []string) []string {
 	var ud, enc string
 	switch {
 	case len(userData) == 0:
@@ -91,15 +96,15 @@ func wrapEntrypoint(id string, userData []byte, publicKey string, orig []string)
 	default:
 		ud, enc = string(userData), "raw"
 	}
-	return append([]string{"/bin/sh", "-c", bootScript, bootMarker, id, ud, enc, publicKey}, orig...)
+	return append([]string{"/bin/sh", "-c", Script, Marker, id, ud, enc, publicKey}, orig...)
 }
 
-// unwrapCommand returns the image's own entrypoint+command given an image
-// config's, undoing wrapEntrypoint if the image was committed from an
+// Unwrap returns the image's own entrypoint+command given an image
+// config's, undoing Wrap if the image was committed from an
 // instance with our wrapper still in its config.
-func unwrapCommand(entrypoint, cmd []string) []string {
-	if len(entrypoint) >= 4+bootArgs && entrypoint[0] == "/bin/sh" && entrypoint[1] == "-c" && entrypoint[3] == bootMarker {
-		return slices.Clone(entrypoint[4+bootArgs:])
+func Unwrap(entrypoint, cmd []string) []string {
+	if len(entrypoint) >= 4+Args && entrypoint[0] == "/bin/sh" && entrypoint[1] == "-c" && entrypoint[3] == Marker {
+		return slices.Clone(entrypoint[4+Args:])
 	}
 	return append(slices.Clone(entrypoint), cmd...)
 }

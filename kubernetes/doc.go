@@ -1,0 +1,103 @@
+// Package kubernetes is the Kubernetes backend of ec2emu: EC2 instances are
+// pods spread over a cluster's nodes, and AMIs are images the nodes already
+// have. It registers itself as "kubernetes", so a program that imports it
+// (even as `import _ "github.com/ec2emu/ec2emu/kubernetes"`) can open it with
+// backend.Open(ctx, "kubernetes", cfg) or EC2_VM_MANAGER=kubernetes, or build
+// one with New. It talks to the cluster through k8s.io/client-go v0.34
+// (Kubernetes 1.34, which its tests run against), connecting as kubectl does:
+// KUBECONFIG, ~/.kube/config, or the pod's service account in the cluster.
+//
+// # Its own Go module
+//
+// This package is a nested module, github.com/ec2emu/ec2emu/kubernetes,
+// not part of the main one. Go compiles only the packages a program imports
+// either way, but a module's requirements take part in every user's version
+// selection: client-go brings some fifty modules (k8s.io/api, apimachinery,
+// kube-openapi, protobuf, x/net, …) whose minimum versions would raise those
+// of every ec2emu user, and whose go.sum lines every user would carry, even
+// one who runs only the docker backend. In its own module it costs only its
+// users. The price: its tests run from this directory (make test does), and
+// the module requires the main one (a replace directive points at ../ in
+// this repository).
+//
+// # AMIs
+//
+// Every image a node lists in its status (the kubelet reports them, up to
+// its nodeStatusMaxImages) under localstack-ec2/<name>:<ami-id> is an AMI,
+// <ami-id> as backend.ValidImageID accepts. On a containerd node:
+//
+//	ctr -n k8s.io images tag docker.io/library/ubuntu:24.04 docker.io/localstack-ec2/ubuntu:ami-000001
+//
+// An image in a registry becomes an AMI by pulling it onto the nodes and
+// tagging it so (e.g. with a DaemonSet that runs `ctr` on each node, or by
+// pushing it to the registry under that name and pre-pulling it): pods ask
+// for it with imagePullPolicy Never, so nothing is pulled at launch. A new
+// tag shows up when its node next reports its status (within about a
+// minute). Images are never removed: DeregisterImage and CreateImage answer
+// UnsupportedOperation (a pod cannot be snapshotted through the Kubernetes
+// API); the backend implements backend.ImageMaker to say so at once.
+//
+// # Instances
+//
+// Each instance is two objects named localstack-ec2-<instance-id> in the
+// Kubernetes namespace (WithKubernetesNamespace, EC2_K8S_NAMESPACE): a
+// ConfigMap, its record from launch to termination (image, type, key, the
+// Server's metadata), and a pod while it runs. Both carry the labels
+// ec2emu.io/namespace (the backend namespace), ec2emu.io/instance-id,
+// ec2emu.io/image-id and app.kubernetes.io/managed-by=ec2emu, and the
+// annotation ec2emu.io/namespace; Machines re-adopts from them after a
+// restart, and the backend never touches an object without all of them.
+//
+// The pod runs the image as root with restartPolicy Never and no service
+// account token. Its command is the boot script the docker backend uses
+// (internal/bootscript): at first boot the key pair's public key goes into
+// /root/.ssh/authorized_keys and the user data runs once, its output in
+// /var/log/cloud-init-output.log; then it waits. Images need /bin/sh and
+// sleep (or tail); the image's own entrypoint is not run, since a node's
+// image list does not tell it. The instance type sets the pod's CPU and
+// memory requests from the catalogue (its vCPUs and memory, times
+// WithRequestScale, EC2_K8S_REQUEST_SCALE). The pod may go only to nodes
+// whose image list holds the AMI; when any node carries the
+// topology.kubernetes.io/zone label, only to nodes whose zone is the
+// instance's availability zone. A pod the scheduler reports Unschedulable is
+// deleted, with its record, and the launch fails with backend.ErrCapacity
+// (InsufficientInstanceCapacity): no instance is left pending.
+//
+// Kubernetes cannot pause a pod. Stop deletes the pod and keeps the record;
+// Start creates the pod again from it, and waits until it runs. What
+// survives a stop is what the record and the Server hold: the instance ID,
+// image, type, key pair (installed again), tags and everything else EC2
+// describes. The container's filesystem, its processes and its private IP
+// address do not survive (like an instance-store instance), and the user
+// data does not run again. Reboot is a stop and a start of the pod, so it
+// too starts from a fresh filesystem. Terminate deletes the pod with grace
+// period 0 (a PID 1 that ignores SIGTERM cannot hold it) and then the record.
+//
+// # Drift, exec, console
+//
+// Informers on the namespace's pods and ConfigMaps feed backend.Watcher: a
+// pod deleted, evicted or ended behind the emulator's back makes its
+// instance stopped (Start brings it back); a deleted record makes it
+// terminated. backend.Execer runs commands through pods/exec (SPDY), so the
+// SSH gateway works; backend.ConsoleOutputer reads the pod's log.
+//
+// # Instance metadata
+//
+// Not done: this backend does not implement backend.MetadataNetwork, so the
+// Server serves no metadata service to its pods, and a pod reaches nothing
+// of the emulator's at 169.254.169.254 (the address is the cluster's to
+// route). A metadata call in an instance fails (no answer, or the cluster's
+// own answer on a cloud), never the emulator's data for another instance.
+// SDKs in the instance take their settings from the environment instead.
+//
+// # Settings
+//
+// The "kubernetes" opener reads these through backend.Config.Getenv:
+//
+//	EC2_K8S_NAMESPACE       the Kubernetes namespace (default: the kubeconfig context's, else "default")
+//	EC2_K8S_REQUEST_SCALE   factor on the catalogue's CPU and memory requests (default 1)
+//
+// and KUBECONFIG. The namespace must exist with its default ServiceAccount;
+// the backend needs get, list, watch, create and delete on pods, pods/log,
+// pods/exec and configmaps there, and list and watch on nodes.
+package kubernetes
