@@ -20,7 +20,7 @@ func op[R any](h func(ctx context.Context, c *call, req *R) (any, error)) handle
 			return nil, err
 		}
 		if c.log.Enabled(ctx, slog.LevelDebug) {
-			if unused := xmlproto.Unused(c.req.Params, req); len(unused) > 0 {
+			if unused := xmlproto.Unused(c.req.Params, append([]any{req}, alsoDecoded[c.action]...)...); len(unused) > 0 {
 				// In the EC2 model (checked before) but not read here.
 				c.log.Debug("parameters accepted but not used", "requestId", c.requestID, "action", c.action, "params", unused)
 			}
@@ -28,6 +28,11 @@ func op[R any](h func(ctx context.Context, c *call, req *R) (any, error)) handle
 		return h(ctx, c, req)
 	}
 }
+
+// alsoDecoded names, per action, the request types a handler decodes from
+// the same parameters besides its own, so their keys are not logged as
+// unused.
+var alsoDecoded = map[string][]any{"RunInstances": {&xmlproto.RunInstancesAttributes{}}}
 
 func (s *Server) routes() map[string]handler {
 	return map[string]handler{

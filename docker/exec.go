@@ -78,7 +78,8 @@ func (b *Backend) Exec(ctx context.Context, id string, spec backend.ExecSpec) (i
 	if spec.Stdin != nil {
 		// A terminal's input does not end (sshd does not close a pty on
 		// the client's EOF either, and the engine ends a TTY exec's output
-		// when its input is closed). Otherwise this ends when the command's input ends (CloseWrite passes the EOF on)
+		// when its input is closed). Otherwise this ends when the
+		// command's input ends (CloseWrite passes the EOF on)
 		// or the stream is closed after the command has ended.
 		go func() {
 			io.Copy(att.Conn, spec.Stdin)

@@ -207,17 +207,22 @@ func DecodeBase64(s string) ([]byte, error) {
 	return base64.RawStdEncoding.DecodeString(strings.TrimRight(s, "="))
 }
 
-// Unused returns, sorted, the keys of params that Decode would not read into
-// the struct type of v: parameters the EC2 model has but the emulator does
-// not use. It is for logging, not for validation.
-func Unused(params url.Values, v any) []string {
-	t := reflect.TypeOf(v)
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
+// Unused returns, sorted, the keys of params that Decode would read into
+// none of the struct types of vs: parameters the EC2 model has but the
+// emulator does not use. It is for logging, not for validation.
+func Unused(params url.Values, vs ...any) []string {
+	var types []reflect.Type
+	for _, v := range vs {
+		t := reflect.TypeOf(v)
+		for t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		types = append(types, t)
 	}
 	var out []string
 	for k := range params {
-		if !covers(t, strings.Split(k, ".")) {
+		segs := strings.Split(k, ".")
+		if !slices.ContainsFunc(types, func(t reflect.Type) bool { return covers(t, segs) }) {
 			out = append(out, k)
 		}
 	}
