@@ -438,7 +438,7 @@ func (s *Server) oneInstance(sc scope, id string) (*instance, error) {
 	if id == "" {
 		return nil, apiErr(ErrMissingParameter, "The request must contain the parameter InstanceId")
 	}
-	if err := checkInstanceIDs([]string{id}); err != nil {
+	if err := checkInstanceID(id); err != nil {
 		return nil, err
 	}
 	insts, err := s.lookup(s.tenants[sc], []string{id}, s.cfg.now())

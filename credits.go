@@ -24,7 +24,7 @@ func creditsOf(inst *instance) string {
 
 func (s *Server) describeInstanceCreditSpecifications(ctx context.Context, c *call, req *xmlproto.DescribeInstanceCreditSpecificationsRequest) (any, error) {
 	spec := describeSpec[*instance]{
-		checkIDs: eachID(checkInstanceID), idsParam: "instanceId", fields: creditFields,
+		checkIDs: checkInstanceIDs, idsParam: "instanceId", fields: creditFields,
 		list: func(s *Server, ctx context.Context, c *call, ids []string) (iter.Seq[*instance], error) {
 			all, err := s.instanceList(ctx, c, ids)
 			if err != nil || len(ids) > 0 {

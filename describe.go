@@ -155,6 +155,16 @@ func eachID(check func(id string) error) func([]string) error {
 	}
 }
 
+// firstMissing returns the first of ids that exists says is not there.
+func firstMissing(ids []string, exists func(id string) bool) (string, bool) {
+	for _, id := range ids {
+		if !exists(id) {
+			return id, true
+		}
+	}
+	return "", false
+}
+
 // named keeps only the items whose ID is in ids (all when ids is empty).
 func named[T any](items iter.Seq[T], ids []string, id func(T) string) iter.Seq[T] {
 	if len(ids) == 0 {

@@ -272,7 +272,7 @@ func (s *Server) createImage(ctx context.Context, c *call, req *xmlproto.CreateI
 		return nil, apiErr(ErrMissingParameter, "The request must contain the parameter Name")
 	}
 	name := *req.Name
-	if err := checkInstanceIDs([]string{req.InstanceID}); err != nil {
+	if err := checkInstanceID(req.InstanceID); err != nil {
 		return nil, err
 	}
 	if !amiNameRe.MatchString(name) {

@@ -315,17 +315,11 @@ func (s *Server) reservationView(r *reservation, keep func(*instance) bool) xmlp
 	return out
 }
 
-// checkInstanceIDs validates the syntax of ids. Callers check existence
-// under the lock with lookup.
-func checkInstanceIDs(ids []string) error {
-	for _, id := range ids {
-		if err := checkInstanceID(id); err != nil {
-			return err
-		}
-	}
-	return nil
-}
+// checkInstanceIDs validates the syntax of ids, the first malformed one
+// failing the request. Callers check existence under the lock with lookup.
+var checkInstanceIDs = eachID(checkInstanceID)
 
+// checkInstanceID validates the syntax of one instance ID.
 func checkInstanceID(id string) error {
 	if !instanceIDRe.MatchString(id) {
 		return apiErr(ErrInvalidInstanceIDMalformed, "Invalid id: \"%s\"", id)
@@ -414,7 +408,7 @@ func (s *Server) describeInstances(ctx context.Context, c *call, req *xmlproto.D
 }
 
 var describeInstancesSpec = describeSpec[*instance]{
-	checkIDs: eachID(checkInstanceID), idsParam: "instancesSet", fields: instanceFields,
+	checkIDs: checkInstanceIDs, idsParam: "instancesSet", fields: instanceFields,
 	list: (*Server).instanceList, seq: instanceSeq, size: instanceCount,
 	emit: func(s *Server, c *call, page []*instance, next string) any {
 		out := &xmlitem.DescribeInstancesResponse{Reservations: []xmlitem.Reservation{}, NextToken: next}

@@ -185,7 +185,7 @@ func reachability(i *instance) []string {
 
 func (s *Server) describeInstanceStatus(ctx context.Context, c *call, req *xmlproto.DescribeInstanceStatusRequest) (any, error) {
 	spec := describeSpec[*instance]{
-		checkIDs: eachID(checkInstanceID), idsParam: "instancesSet", fields: statusFields,
+		checkIDs: checkInstanceIDs, idsParam: "instancesSet", fields: statusFields,
 		list: func(s *Server, ctx context.Context, c *call, ids []string) (iter.Seq[*instance], error) {
 			all, err := s.instanceList(ctx, c, ids)
 			if err != nil || req.IncludeAllInstances {
@@ -219,7 +219,7 @@ func (s *Server) getConsoleOutput(ctx context.Context, c *call, req *xmlproto.Ge
 	if req.InstanceID == "" {
 		return nil, apiErr(ErrMissingParameter, "The request must contain the parameter InstanceId")
 	}
-	if err := checkInstanceIDs([]string{req.InstanceID}); err != nil {
+	if err := checkInstanceID(req.InstanceID); err != nil {
 		return nil, err
 	}
 	s.mu.RLock()

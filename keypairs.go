@@ -218,10 +218,10 @@ func (s *Server) describeKeyPairs(ctx context.Context, c *call, req *xmlproto.De
 					return nil, apiErr(ErrInvalidKeyPairNotFound, "The key pair '%s' does not exist", n)
 				}
 			}
-			for _, id := range ids {
-				if !slices.ContainsFunc(all, func(k *keyPair) bool { return k.id == id }) {
-					return nil, apiErr(ErrInvalidKeyPairNotFound, "The key pair ID '%s' does not exist", id)
-				}
+			if id, ok := firstMissing(ids, func(id string) bool {
+				return slices.ContainsFunc(all, func(k *keyPair) bool { return k.id == id })
+			}); ok {
+				return nil, apiErr(ErrInvalidKeyPairNotFound, "The key pair ID '%s' does not exist", id)
 			}
 			items := named(slices.Values(all), req.KeyNames, func(k *keyPair) string { return k.name })
 			return named(items, ids, func(k *keyPair) string { return k.id }), nil

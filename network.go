@@ -442,10 +442,8 @@ var describeVpcsSpec = describeSpec[*xmlproto.Vpc]{
 	fields:   vpcFields, tenant: true,
 	list: func(s *Server, ctx context.Context, c *call, ids []string) (iter.Seq[*xmlproto.Vpc], error) {
 		z := s.tenants[c.scope]
-		for _, id := range ids {
-			if z.net.vpc(id) == nil {
-				return nil, apiErr(ErrInvalidVpcIDNotFound, "The vpc ID '%s' does not exist", id)
-			}
+		if id, ok := firstMissing(ids, func(id string) bool { return z.net.vpc(id) != nil }); ok {
+			return nil, apiErr(ErrInvalidVpcIDNotFound, "The vpc ID '%s' does not exist", id)
 		}
 		var all []xmlproto.Vpc
 		for _, v := range z.net.vpcs {
@@ -513,10 +511,8 @@ var describeSubnetsSpec = describeSpec[*xmlproto.Subnet]{
 	fields:   subnetFields, tenant: true,
 	list: func(s *Server, ctx context.Context, c *call, ids []string) (iter.Seq[*xmlproto.Subnet], error) {
 		z := s.tenants[c.scope]
-		for _, id := range ids {
-			if z.net.subnet(id) == nil {
-				return nil, apiErr(ErrInvalidSubnetIDNotFound, "The subnet ID '%s' does not exist", id)
-			}
+		if id, ok := firstMissing(ids, func(id string) bool { return z.net.subnet(id) != nil }); ok {
+			return nil, apiErr(ErrInvalidSubnetIDNotFound, "The subnet ID '%s' does not exist", id)
 		}
 		var all []xmlproto.Subnet
 		for _, sn := range z.net.subnets {

@@ -117,7 +117,7 @@ func WithMaxBodyBytes(n int64) Option {
 // It panics when n < 1.
 func WithVcpuLimit(n int) Option {
 	if n < 1 {
-		panic(fmt.Sprintf("ec2emu: WithVcpuLimit(%d): the limit must be at least 1", n))
+		panic(fmt.Sprintf("ec2emu: WithVcpuLimit(%d): want at least 1", n))
 	}
 	return func(c *config) { c.maxVcpus = n }
 }
@@ -128,7 +128,7 @@ func WithVcpuLimit(n int) Option {
 // default (AWS now counts vCPUs: see WithVcpuLimit). It panics when n < 1.
 func WithInstanceLimit(n int) Option {
 	if n < 1 {
-		panic(fmt.Sprintf("ec2emu: WithInstanceLimit(%d): the limit must be at least 1", n))
+		panic(fmt.Sprintf("ec2emu: WithInstanceLimit(%d): want at least 1", n))
 	}
 	return func(c *config) { c.maxInstances = n }
 }

@@ -753,10 +753,8 @@ var describeSecurityGroupRulesSpec = describeSpec[*xmlproto.SecurityGroupRule]{
 	fields:   securityGroupRuleFields, tenant: true,
 	list: func(s *Server, ctx context.Context, c *call, ids []string) (iter.Seq[*xmlproto.SecurityGroupRule], error) {
 		z := s.tenants[c.scope]
-		for _, id := range ids {
-			if _, r := z.net.rule(id); r == nil {
-				return nil, apiErr(ErrInvalidSecurityGroupRuleIDNotFound, "The security group rule ID '%s' does not exist", id)
-			}
+		if id, ok := firstMissing(ids, func(id string) bool { _, r := z.net.rule(id); return r != nil }); ok {
+			return nil, apiErr(ErrInvalidSecurityGroupRuleIDNotFound, "The security group rule ID '%s' does not exist", id)
 		}
 		var all []xmlproto.SecurityGroupRule
 		for _, g := range z.net.groups {

@@ -132,10 +132,10 @@ var describeVolumesSpec = describeSpec[*volumeRef]{
 	idsParam: "volumeIds", fields: volumeFields,
 	list: func(s *Server, ctx context.Context, c *call, ids []string) (iter.Seq[*volumeRef], error) {
 		all := s.zoneVolumes(s.tenants[c.scope], s.cfg.now())
-		for _, id := range ids {
-			if !slices.ContainsFunc(all, func(r volumeRef) bool { return r.id == id }) {
-				return nil, apiErr(ErrInvalidVolumeNotFound, "The volume '%s' does not exist.", id)
-			}
+		if id, ok := firstMissing(ids, func(id string) bool {
+			return slices.ContainsFunc(all, func(r volumeRef) bool { return r.id == id })
+		}); ok {
+			return nil, apiErr(ErrInvalidVolumeNotFound, "The volume '%s' does not exist.", id)
 		}
 		return named(pointers(all), ids, func(r *volumeRef) string { return r.id }), nil
 	},
