@@ -1,0 +1,39 @@
+package backend
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// NamespaceLocker is an optional capability: a backend whose engine can
+// arbitrate who owns a namespace (an object only one client can create,
+// such as a named container, VM or Lease). The Server takes the lock before
+// it adopts machines, so two Servers never share a namespace on one engine,
+// even from different machines.
+//
+// LockNamespace returns once the caller owns the namespace. When a live
+// owner holds it, it fails with an error wrapping ErrNamespaceLocked that
+// says who holds it. An owner that is gone does not block: on the same host
+// (the holder's process no longer exists) the lock is taken over at once;
+// from another host it is taken over once the holder's lease, renewed while
+// it lives, has expired (at most LeaseTimeout).
+type NamespaceLocker interface {
+	LockNamespace(ctx context.Context) (NamespaceLock, error)
+}
+
+// NamespaceLock is a held namespace lock.
+type NamespaceLock interface {
+	// Lost is closed if the lock is lost while held (the engine reports
+	// another owner, or the lease could not be renewed before it expired).
+	Lost() <-chan struct{}
+	// Release gives the namespace up; the marker object is removed.
+	Release(ctx context.Context) error
+}
+
+// LeaseTimeout bounds how long a lock held by a process on another host
+// that has died blocks a new owner. Holders renew well within it.
+const LeaseTimeout = 30 * time.Second
+
+// ErrNamespaceLocked: another live Server owns the namespace on this engine.
+var ErrNamespaceLocked = errors.New("namespace is in use by another server")
