@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"time"
@@ -42,8 +43,14 @@ func (s *Server) adopt(ctx context.Context) error {
 	adopted := map[*reservation]map[string]string{} // reservations seen now → one machine's metadata
 	for _, m := range ms {
 		md := m.Metadata
-		if s.instances[m.ID] != nil || md[mdAccount] == "" || md[mdRegion] == "" || md[mdReservation] == "" {
-			continue // known already, or not launched by a Server
+		if inst := s.instances[m.ID]; inst != nil {
+			if inst.stored {
+				s.reconcile(inst, m)
+			}
+			continue
+		}
+		if md[mdAccount] == "" || md[mdRegion] == "" || md[mdReservation] == "" {
+			continue // not launched by a Server
 		}
 		inst := s.adoptOne(m.ID, m.ImageID, m.PrivateIP, m.LaunchTime, md)
 		if _, ok := adopted[inst.res]; !ok {
@@ -62,6 +69,12 @@ func (s *Server) adopt(ctx context.Context) error {
 		}
 		s.syncAccess(inst)
 		s.log.Info("adopted machine", "instance", inst.id, "state", inst.state, "reservation", inst.res.id)
+	}
+	// Instances the store knows whose machine the engine no longer has.
+	for _, inst := range s.instances {
+		if inst.stored {
+			s.machineLost(inst)
+		}
 	}
 	// Instances of those reservations that never got a machine.
 	for r, md := range adopted {
@@ -117,6 +130,7 @@ func (s *Server) adoptOne(id, imageID, privateIP string, created time.Time, md m
 	r.instances = append(r.instances, inst)
 	z.order = append(z.order, inst)
 	s.instances[inst.id] = inst
+	s.touch(inst)
 	return inst
 }
 
@@ -186,4 +200,83 @@ func withKey(md map[string]string, key, v string) map[string]string {
 func atoi(s string) int {
 	n, _ := strconv.Atoi(s)
 	return n
+}
+
+// reconcile brings an instance read from the state store together with its
+// machine as the backend lists it now. A transition the store recorded but
+// the earlier process did not finish (a stop, start or terminate that was
+// acknowledged) is carried out now; a change made behind the emulator's
+// back is recorded as drift would record it. Callers hold s.mu (write).
+func (s *Server) reconcile(inst *instance, m backend.Machine) {
+	inst.stored = false
+	if m.PrivateIP != "" {
+		inst.privateIP = m.PrivateIP
+	}
+	// finish re-runs a transition, keeping the reason recorded when it was
+	// accepted.
+	finish := func(run func(*instance)) {
+		reason, sr := inst.reason, inst.stateReason
+		run(inst)
+		inst.reason, inst.stateReason = reason, sr
+	}
+	gone := m.State == backend.StateTerminated
+	switch inst.state {
+	case stateTerminated:
+		if !gone {
+			s.background(inst, "terminate", func(ctx context.Context) error {
+				return s.untilAvailable(ctx, func() error { return s.b.Terminate(ctx, inst.id) })
+			}, func(error) {})
+		}
+	case stateShuttingDown:
+		finish(s.terminate)
+	case stateStopping:
+		switch {
+		case gone:
+			s.machineLost(inst)
+		case m.State == backend.StateStopped:
+			inst.state = stateStopped
+		default:
+			finish(s.stop)
+		}
+	case statePending, stateRunning:
+		switch {
+		case gone:
+			s.machineLost(inst)
+		case m.State == backend.StatePending:
+			inst.state = statePending
+			s.resumeLaunch(inst)
+		case m.State == backend.StateRunning:
+			inst.state = stateRunning
+		case inst.state == statePending: // a start was accepted
+			finish(s.start)
+		default:
+			inst.state = stateStopped
+			inst.reason = fmt.Sprintf("Server initiated (%s GMT)", s.cfg.now().UTC().Format("2006-01-02 15:04:05"))
+			inst.stateReason = &xmlproto.StateReason{Code: "Server.InternalError", Message: "Server.InternalError: the machine stopped outside the emulator"}
+		}
+	case stateStopped:
+		switch {
+		case gone:
+			s.machineLost(inst)
+		case m.State == backend.StateRunning:
+			inst.state, inst.reason, inst.stateReason = stateRunning, "", nil
+		}
+	}
+	s.syncAccess(inst)
+	s.touch(inst)
+}
+
+// machineLost terminates an instance the store knows whose machine the
+// backend no longer has. Callers hold s.mu (write).
+func (s *Server) machineLost(inst *instance) {
+	inst.stored = false
+	if inst.state == stateTerminated {
+		return
+	}
+	s.log.Warn("the machine of a stored instance is gone; terminating it", "instance", inst.id, "state", inst.state)
+	inst.state, inst.endedAt = stateTerminated, s.cfg.now()
+	inst.stateReason = &xmlproto.StateReason{Code: "Server.InternalError",
+		Message: "Server.InternalError: the instance's machine was not found when the emulator restarted"}
+	s.syncAccess(inst)
+	s.touch(inst)
 }

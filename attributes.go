@@ -597,6 +597,7 @@ func (s *Server) modifyInstanceAttribute(ctx context.Context, c *call, req *xmlp
 		return nil, errDryRun
 	}
 	attr.apply(inst, ch, &v)
+	s.touch(inst)
 	if ch.name == "groupSet" {
 		s.accessChanged() // other groups, other forwarded ports
 	}
@@ -623,6 +624,7 @@ func (s *Server) modifyInstanceMaintenanceOptions(ctx context.Context, c *call, 
 	if req.DryRun {
 		return nil, errDryRun
 	}
+	s.touch(inst)
 	a := &inst.attrs
 	if req.AutoRecovery != "" {
 		a.AutoRecovery = req.AutoRecovery
@@ -647,6 +649,7 @@ func (s *Server) modifyInstanceMetadataOptions(ctx context.Context, c *call, req
 	if req.DryRun {
 		return nil, errDryRun
 	}
+	s.touch(inst)
 	m := &inst.attrs.Metadata
 	_ = m.apply(req.HTTPTokens, req.HTTPPutResponseHopLimit, req.HTTPEndpoint, req.HTTPProtocolIPv6, req.InstanceMetadataTags)
 	// A running instance picks the change up a moment later: EC2 answers

@@ -104,6 +104,7 @@ func (s *Server) modifyInstanceCreditSpecification(ctx context.Context, c *call,
 			continue
 		}
 		inst.attrs.CPUCredits = spec.CPUCredits
+		s.touch(inst)
 		out.Successful = append(out.Successful, xmlproto.SuccessfulInstanceCreditSpecificationItem{InstanceID: id})
 	}
 	return out, nil

@@ -53,6 +53,10 @@ type Server struct {
 	fwd   *forwarder // security groups as port forwarding (portforward.go)
 	mdSrc mdSources  // metadata callers by source address (imds.go)
 
+	store  *persister // nil: state lives in memory only (persist.go)
+	dirty  dirtySet   // changes not yet committed to store; guarded by mu
+	failed error      // why the Server cannot serve at all (its state could not be loaded)
+
 	lastImagesMu sync.Mutex
 	lastImages   []backend.Image // the backend's last image listing, for DescribeImages while it is down
 }
@@ -83,6 +87,16 @@ func New(b backend.Backend, opts ...Option) *Server {
 		images:    map[string]*image{},
 	}
 	s.handlers = s.routes()
+	if cfg.stateDir != "" {
+		if err := s.openStore(cfg.stateDir); err != nil {
+			// New cannot return it: the Server answers 503 with it, and
+			// Open returns it.
+			s.failed = err
+			s.log.Error("cannot serve: the state store did not open", "err", err)
+			close(s.ready)
+			return s
+		}
+	}
 	s.startAccess()
 	s.wg.Add(2)
 	go s.run()
@@ -103,6 +117,11 @@ func Open(ctx context.Context, name string, opts ...Option) (*Server, error) {
 		return nil, err
 	}
 	s := New(b, append(opts, func(c *config) { c.closeBackend = true })...)
+	if s.failed != nil {
+		err := s.failed
+		s.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -122,6 +141,7 @@ func (s *Server) Close() error {
 	s.mu.Unlock()
 	s.cancel()
 	s.wg.Wait()
+	s.closeStore()
 	if s.cfg.closeBackend {
 		return s.b.Close()
 	}
@@ -213,6 +233,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	c := &call{requestID: rid, log: s.log}
 	body, err := s.serve(r, c)
+	if errors.Is(err, errStoreCrashed) {
+		// A test's simulated crash: the client sees what a killed process
+		// gives it, a connection closed without an answer.
+		panic(http.ErrAbortHandler)
+	}
 	buf := getBuf()
 	defer putBuf(buf)
 	status := http.StatusOK
@@ -284,6 +309,9 @@ func (s *Server) serve(r *http.Request, c *call) (body any, err error) {
 	if e := ec2model.Check(req.Action, modelParams(req)); e != nil {
 		return nil, apiErr(ErrorCode(e.Code), "%s", e.Message)
 	}
+	if s.failed != nil {
+		return nil, apiErr(ErrUnavailable, "The server cannot serve: %s", s.failed.Error())
+	}
 	select {
 	case <-s.ready:
 	case <-r.Context().Done():
@@ -295,7 +323,15 @@ func (s *Server) serve(r *http.Request, c *call) (body any, err error) {
 	if closed {
 		return nil, apiErr(ErrUnavailable, "The server is shutting down.")
 	}
-	return h(r.Context(), c)
+	if err := s.storeErr(); err != nil {
+		return nil, err
+	}
+	body, err = h(r.Context(), c)
+	if err == nil && mutates(c.action) {
+		// Answered only once the change is on disk.
+		err = s.durable()
+	}
+	return body, err
 }
 
 // ownEnumCheck names the list parameters whose values an action checks with

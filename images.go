@@ -323,8 +323,10 @@ func (s *Server) createImage(ctx context.Context, c *call, req *xmlproto.CreateI
 	rec := &image{id: newID("ami-"), name: name, description: req.Description, owner: c.account, region: c.region,
 		state: backend.ImagePending, created: s.cfg.now().UTC(), sourceInstance: inst.id}
 	s.images[rec.id] = rec
+	s.touchImage(rec.id)
 	if len(tags) > 0 {
 		z.imageTags[rec.id] = tags
+		s.touchTenant(z, partImageTags)
 	}
 	spec := backend.ImageSpec{ImageID: rec.id, Name: name, Description: req.Description, NoReboot: req.NoReboot,
 		Metadata: map[string]string{mdImageAccount: c.account, mdImageRegion: c.region, mdImageSource: inst.id}}
@@ -341,6 +343,7 @@ func (s *Server) createImage(ctx context.Context, c *call, req *xmlproto.CreateI
 		_, err := s.b.CreateImage(ctx, inst.id, spec)
 		return err
 	}, func(err error) {
+		s.touchImage(rec.id)
 		if err != nil {
 			rec.state = backend.ImageFailed
 			return
@@ -387,8 +390,10 @@ func (s *Server) deregisterImage(ctx context.Context, c *call, req *xmlproto.Der
 	}
 	s.mu.Lock()
 	delete(s.images, req.ImageID)
+	s.touchImage(req.ImageID)
 	if z := s.tenants[c.scope]; z != nil {
 		delete(z.imageTags, req.ImageID)
+		s.touchTenant(z, partImageTags)
 	}
 	s.mu.Unlock()
 	return &xmlproto.Return{Return: true}, nil

@@ -197,6 +197,7 @@ func (s *Server) runInstances(ctx context.Context, c *call, req *xmlproto.RunIns
 		r.instances = append(r.instances, inst)
 		z.order = append(z.order, inst)
 		s.instances[inst.id] = inst
+		s.touch(inst)
 		s.launch(inst, backend.LaunchSpec{
 			InstanceID: inst.id, ImageID: img.id, InstanceType: instanceType, UserData: userData,
 			KeyName: req.KeyName, PublicKey: publicKey, Metadata: md,

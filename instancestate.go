@@ -56,6 +56,7 @@ func (s *Server) changeStates(ctx context.Context, c *call, check func(*instance
 		if !seen[inst] {
 			seen[inst] = true
 			apply(inst)
+			s.touch(inst)
 		}
 		out = append(out, xmlproto.InstanceStateChange{InstanceID: inst.id, PreviousState: stateOf(prev), CurrentState: stateOf(inst.state)})
 	}

@@ -97,6 +97,7 @@ func (s *Server) createKeyPair(ctx context.Context, c *call, req *xmlproto.KeyPa
 	}
 	kp := &keyPair{id: newID("key-"), name: name, keyType: keyType, fingerprint: fp, publicKey: pub, authorized: pub, created: s.cfg.now().UTC(), tags: tags}
 	z.keyPairs[name] = kp
+	s.touchTenant(z, partKeyPairs)
 	return &xmlproto.KeyPair{KeyPairID: kp.id, KeyName: name, KeyFingerprint: fp, KeyMaterial: material, Tags: tags}, nil
 }
 
@@ -145,6 +146,7 @@ func (s *Server) importKeyPair(ctx context.Context, c *call, req *xmlproto.KeyPa
 	kp := &keyPair{id: newID("key-"), name: name, keyType: keyType, fingerprint: fp, publicKey: pub,
 		authorized: withComment(pub, string(raw)), created: s.cfg.now().UTC(), tags: tags}
 	z.keyPairs[name] = kp
+	s.touchTenant(z, partKeyPairs)
 	return &xmlproto.KeyPair{KeyPairID: kp.id, KeyName: name, KeyFingerprint: fp, Tags: tags}, nil
 }
 
@@ -179,6 +181,7 @@ func (s *Server) deleteKeyPair(ctx context.Context, c *call, req *xmlproto.KeyPa
 	out := &xmlproto.DeleteKeyPairResponse{Return: true}
 	if kp != nil {
 		delete(z.keyPairs, kp.name)
+		s.touchTenant(z, partKeyPairs)
 		out.KeyPairID = kp.id
 	}
 	return out, nil

@@ -18,6 +18,7 @@ import (
 // done. Callers hold s.mu (write).
 func (s *Server) background(inst *instance, what string, op func(ctx context.Context) error, done func(err error)) {
 	inst.busy++
+	s.touch(inst)
 	prev, mine := inst.lastOp, make(chan struct{})
 	inst.lastOp = mine
 	s.syncAccess(inst)
@@ -38,6 +39,7 @@ func (s *Server) background(inst *instance, what string, op func(ctx context.Con
 		inst.busy--
 		done(err)
 		s.syncAccess(inst)
+		s.touch(inst)
 		s.mu.Unlock()
 	}()
 }
@@ -202,5 +204,6 @@ func (s *Server) drift(ev backend.Event) {
 		inst.stateReason = &xmlproto.StateReason{Code: "Server.InternalError", Message: "Server.InternalError: the machine was removed outside the emulator"}
 	}
 	s.syncAccess(inst)
+	s.touch(inst)
 	s.log.Info("drift", "instance", ev.ID, "state", inst.state)
 }

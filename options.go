@@ -33,6 +33,7 @@ type config struct {
 	backendTimeout time.Duration
 	describeCache  int64
 	access         accessConfig // public addresses, forwarding, SSH, metadata (publicip.go)
+	stateDir       string       // "": in memory only (persist.go)
 }
 
 func defaultConfig() config {
@@ -186,3 +187,16 @@ func WithDescribeCache(maxBytes int64) Option {
 	}
 	return func(c *config) { c.describeCache = maxBytes }
 }
+
+// WithStateDir keeps the Server's EC2 state — key pairs, security groups and
+// their rules, tags, instance attributes, client tokens, images in the
+// making, terminated instances within their retention — in a database in
+// dir (created if need be), so that it survives a restart. Each request
+// that changes state is answered once the change is on disk. A restarted
+// Server reads it back and reconciles it with the machines its backend
+// still has: an instance whose machine is gone is terminated with reason
+// Server.InternalError. A state directory that cannot be read (corrupt,
+// written by a newer ec2emu, held by another process) is not reset: Open
+// returns the error and a Server made by New answers every request with
+// 503 Unavailable saying why. Default "": state lives in memory only.
+func WithStateDir(dir string) Option { return func(c *config) { c.stateDir = dir } }

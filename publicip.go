@@ -128,6 +128,22 @@ func allocPublic(pool netip.Prefix, seed string) netip.Addr {
 	return netip.Addr{}
 }
 
+// claimPublic takes ip, an address an instance held before a restart, if
+// it is still free.
+func claimPublic(ip string) bool {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return false
+	}
+	takenPublic.Lock()
+	defer takenPublic.Unlock()
+	if takenPublic.m[a] {
+		return false
+	}
+	takenPublic.m[a] = true
+	return true
+}
+
 func releasePublic(ip string) {
 	a, err := netip.ParseAddr(ip)
 	if err != nil {

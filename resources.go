@@ -98,6 +98,8 @@ type instance struct {
 	lastOp chan struct{}
 	busy   int
 
+	stored bool // read from the state store, its machine not yet checked (adopt)
+
 	described atomic.Pointer[described] // as DescribeInstances last wrote it (describecache.go)
 }
 
@@ -182,6 +184,7 @@ func (s *Server) purge(z *tenant, now time.Time) {
 			continue
 		}
 		delete(s.instances, inst.id)
+		s.touch(inst)
 		s.forgetDescribed(inst)
 		inst.res.instances = slices.DeleteFunc(inst.res.instances, func(i *instance) bool { return i == inst })
 		if len(inst.res.instances) == 0 {

@@ -228,6 +228,7 @@ func (s *Server) createSecurityGroup(ctx context.Context, c *call, req *xmlproto
 	// A new VPC group allows all outbound traffic until told otherwise.
 	g.rules = []*sgRule{{id: newID("sgr-"), egress: true, proto: "-1", from: -1, to: -1, cidr4: "0.0.0.0/0"}}
 	z.net.groups = append(z.net.groups, g)
+	s.touchTenant(z, partGroups)
 	return &xmlproto.CreateSecurityGroupResponse{GroupID: g.id, Tags: tags, SecurityGroupArn: sgArn(c.region, c.account, g.id)}, nil
 }
 
@@ -256,6 +257,7 @@ func (s *Server) deleteSecurityGroup(ctx context.Context, c *call, req *xmlproto
 		return nil, errDryRun
 	}
 	z.net.groups = slices.DeleteFunc(z.net.groups, func(x *securityGroup) bool { return x == g })
+	s.touchTenant(z, partGroups)
 	return &xmlproto.DeleteSecurityGroupResponse{Return: true, GroupID: g.id}, nil
 }
 
@@ -483,6 +485,7 @@ func (s *Server) authorize(c *call, egress bool) (any, error) {
 		g.rules = append(g.rules, r)
 		out.SecurityGroupRules = append(out.SecurityGroupRules, ruleView(c.region, g, r))
 	}
+	s.touchTenant(z, partGroups)
 	s.accessChanged() // the rule may open a port on running instances
 	return out, nil
 }
@@ -564,6 +567,7 @@ func (s *Server) revoke(c *call, egress bool) (any, error) {
 		}
 	}
 	g.rules = slices.DeleteFunc(g.rules, func(r *sgRule) bool { return drop[r] })
+	s.touchTenant(z, partGroups)
 	s.accessChanged()
 	return out, nil
 }

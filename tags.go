@@ -40,6 +40,30 @@ type taggable struct {
 	id, kind string
 	get      func() []xmlproto.Tag
 	set      func([]xmlproto.Tag)
+	inst     *instance // the instance whose record holds the tags, if any
+}
+
+// touchTagged marks the records that hold targets' tags dirty. Callers hold
+// s.mu (write).
+func (s *Server) touchTagged(z *tenant, targets []*taggable) {
+	var parts tenantPart
+	for _, r := range targets {
+		switch {
+		case r.inst != nil:
+			s.touch(r.inst)
+		case r.kind == "image":
+			parts |= partImageTags
+		case r.kind == "key-pair":
+			parts |= partKeyPairs
+		case r.kind == "security-group" || r.kind == "security-group-rule":
+			parts |= partGroups
+		default: // vpc, subnet
+			parts |= partNetwork
+		}
+	}
+	if parts != 0 {
+		s.touchTenant(z, parts)
+	}
 }
 
 // resource finds id in z by its prefix. Callers hold s.mu.
@@ -55,7 +79,7 @@ func (s *Server) resource(z *tenant, id string, imgs map[string]bool) (*taggable
 			return nil, apiErr(ErrInvalidInstanceIDNotFound, "The instance ID '%s' does not exist", id)
 		}
 		return &taggable{id: id, kind: "instance", get: func() []xmlproto.Tag { return inst.tags },
-			set: func(t []xmlproto.Tag) { inst.tags = t }}, nil
+			set: func(t []xmlproto.Tag) { inst.tags = t }, inst: inst}, nil
 	case strings.HasPrefix(id, "ami-"):
 		if !backend.ValidImageID(id) {
 			return nil, apiErr(ErrInvalidAMIIDMalformed, "Invalid id: \"%s\" (expecting \"ami-...\")", id)
@@ -162,6 +186,7 @@ func (s *Server) createTags(ctx context.Context, c *call, req *xmlproto.TagsRequ
 	for _, r := range targets {
 		r.set(setTags(r.get(), tags))
 	}
+	s.touchTagged(z, targets)
 	return &xmlproto.Return{Return: true}, nil
 }
 
@@ -198,6 +223,7 @@ func (s *Server) deleteTags(ctx context.Context, c *call, req *xmlproto.TagsRequ
 			return false
 		}))
 	}
+	s.touchTagged(z, targets)
 	return &xmlproto.Return{Return: true}, nil
 }
 

@@ -158,7 +158,7 @@ func (s *Server) volumeTaggable(z *tenant, id string) (*taggable, error) {
 		if r.id == id {
 			v := r.vol
 			return &taggable{id: id, kind: "volume", get: func() []xmlproto.Tag { return v.Tags },
-				set: func(t []xmlproto.Tag) { v.Tags = t }}, nil
+				set: func(t []xmlproto.Tag) { v.Tags = t }, inst: r.inst}, nil
 		}
 	}
 	return nil, apiErr(ErrInvalidVolumeNotFound, "The volume '%s' does not exist.", id)

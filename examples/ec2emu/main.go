@@ -28,6 +28,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -65,8 +66,8 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	opts := []ec2emu.Option{ec2emu.WithLogger(log), ec2emu.WithRegion(*region),
-		ec2emu.WithNamespace(envOr("EC2EMU_NAMESPACE", "standalone"))}
+	namespace := envOr("EC2EMU_NAMESPACE", "standalone")
+	opts := []ec2emu.Option{ec2emu.WithLogger(log), ec2emu.WithRegion(*region), ec2emu.WithNamespace(namespace)}
 	if v := os.Getenv("EC2EMU_CREDENTIALS"); v != "" {
 		keys, err := parseCredentials(v)
 		if err != nil {
@@ -104,6 +105,14 @@ func run() error {
 	}
 
 	name := envOr("EC2_VM_MANAGER", "docker")
+	dir, err := stateDir(name, namespace)
+	if err != nil {
+		return err
+	}
+	if dir != "" {
+		opts = append(opts, ec2emu.WithStateDir(dir))
+		log.Info("state kept on disk", "dir", dir)
+	}
 	openCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	srv, err := ec2emu.Open(openCtx, name, opts...)
 	cancel()
@@ -165,4 +174,27 @@ func envOr(k, def string) string {
 		return v
 	}
 	return def
+}
+
+// stateDir is where the server keeps its state: EC2EMU_STATE_DIR ("off":
+// in memory only), else $XDG_DATA_HOME/ec2emu/<backend>/<namespace>
+// (~/.local/share/… by default), so that two servers with different
+// backends or namespaces never share one.
+func stateDir(backendName, namespace string) (string, error) {
+	switch v := os.Getenv("EC2EMU_STATE_DIR"); v {
+	case "off":
+		return "", nil
+	case "":
+	default:
+		return v, nil
+	}
+	base := os.Getenv("XDG_DATA_HOME")
+	if base == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", fmt.Errorf("no state directory: %w (set EC2EMU_STATE_DIR, or EC2EMU_STATE_DIR=off to keep state in memory)", err)
+		}
+		base = filepath.Join(home, ".local", "share")
+	}
+	return filepath.Join(base, "ec2emu", backendName, namespace), nil
 }

@@ -51,7 +51,9 @@ func buildServer(t *testing.T) string {
 func startProc(t *testing.T, bin string, env ...string) *proc {
 	t.Helper()
 	cmd := exec.Command(bin, "-addr", "127.0.0.1:0")
-	cmd.Env = append(os.Environ(), env...)
+	// State stays in memory unless the test says where to keep it: tests
+	// run in parallel and must not share the default state directory.
+	cmd.Env = append(append(os.Environ(), "EC2EMU_STATE_DIR=off"), env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,631 @@
+package ec2emu_test
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	gocmp "github.com/google/go-cmp/cmp"
+
+	"github.com/ec2emu/ec2emu"
+	"github.com/ec2emu/ec2emu/backend"
+	"github.com/ec2emu/ec2emu/backend/mock"
+	"github.com/ec2emu/ec2emu/docker"
+	"github.com/ec2emu/ec2emu/ec2emutest"
+	"github.com/ec2emu/ec2emu/internal/dockertest"
+	"github.com/ec2emu/ec2emu/internal/statestore"
+	"github.com/ec2emu/ec2emu/internal/testutil"
+)
+
+// stateful is a Server with a state directory over a backend that outlives
+// it, as an engine outlives the emulator: start, stop (gracefully or as if
+// killed) and start again.
+type stateful struct {
+	t    *testing.T
+	b    backend.Backend
+	dir  string
+	opts []ec2emu.Option
+
+	srv *ec2emu.Server
+	hs  *httptest.Server
+	c   *ec2.Client
+}
+
+func newStateful(t *testing.T, b backend.Backend, opts ...ec2emu.Option) *stateful {
+	st := &stateful{t: t, b: b, dir: t.TempDir(), opts: opts}
+	t.Cleanup(func() {
+		if st.srv != nil {
+			st.stop(false)
+		}
+	})
+	st.start()
+	return st
+}
+
+func (st *stateful) start() {
+	st.t.Helper()
+	st.srv = ec2emu.New(st.b, append(slices.Clone(st.opts), ec2emu.WithStateDir(st.dir))...)
+	st.hs = httptest.NewServer(st.srv)
+	st.c = ec2.New(ec2.Options{Region: "us-east-1", BaseEndpoint: aws.String(st.hs.URL),
+		Credentials: aws.AnonymousCredentials{}, HTTPClient: ec2emutest.HTTPClient(), RetryMaxAttempts: 1})
+	select {
+	case <-st.srv.Ready():
+	case <-time.After(time.Minute):
+		st.t.Fatal("the restarted server did not get ready")
+	}
+}
+
+// stop stops the Server: Close, or as a killed process stops.
+func (st *stateful) stop(crash bool) {
+	if crash {
+		st.srv.CrashForTest()
+		st.hs.CloseClientConnections()
+		st.hs.Close()
+	} else {
+		st.hs.Close()
+		if err := st.srv.Close(); err != nil {
+			st.t.Errorf("Close: %v", err)
+		}
+	}
+	st.srv = nil
+}
+
+func (st *stateful) restart(crash bool) {
+	st.t.Helper()
+	st.stop(crash)
+	st.start()
+}
+
+// stateBackends are the backends the restart tests run over: mock always,
+// docker unless -short.
+func stateBackends(t *testing.T) map[string]func(t *testing.T) (backend.Backend, string) {
+	out := map[string]func(t *testing.T) (backend.Backend, string){
+		"mock": func(t *testing.T) (backend.Backend, string) {
+			return mock.New(mock.WithDelay(5 * time.Millisecond)), ubuntuAMI
+		},
+	}
+	if testing.Short() {
+		return out
+	}
+	out["docker"] = func(t *testing.T) (backend.Backend, string) {
+		cli := dockertest.Require(t)
+		ami, _ := dockertest.UniqueAMI(t, cli)
+		ns := dockertest.Namespace(t)
+		dockertest.RemoveContainersOnCleanup(t, cli, docker.LabelNamespace, ns)
+		b, err := docker.New(ctxT(t), docker.WithClient(cli), docker.WithNamespace(ns))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { b.Close() })
+		return b, ami
+	}
+	return out
+}
+
+// TestStateSurvivesRestart writes every kind of state the control plane
+// owns, restarts the Server (gracefully, and as if killed), and reads all
+// of it back unchanged.
+func TestStateSurvivesRestart(t *testing.T) {
+	for name, open := range stateBackends(t) {
+		for _, crash := range []bool{false, true} {
+			t.Run(name+map[bool]string{false: "/graceful", true: "/killed"}[crash], func(t *testing.T) {
+				t.Parallel()
+				b, ami := open(t)
+				st := newStateful(t, b)
+				tokenRun := writeEveryKind(t, st.c, ami)
+				before := describeAll(t, st.c)
+				st.restart(crash)
+				after := describeAll(t, st.c)
+				if diff := gocmp.Diff(before, after); diff != "" {
+					t.Errorf("state after the restart (-before +after):\n%s", diff)
+				}
+				// The client token still names its reservation: a retry
+				// launches nothing.
+				out, err := st.c.RunInstances(ctxT(t), tokenRun)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !strings.Contains(before, aws.ToString(out.ReservationId)) {
+					t.Errorf("retry with the client token gave reservation %s, not the stored one", aws.ToString(out.ReservationId))
+				}
+				if got := describeAll(t, st.c); got != after {
+					t.Errorf("the client token retry changed state:\n%s", gocmp.Diff(after, got))
+				}
+				terminateAll(t, st.c)
+			})
+		}
+	}
+}
+
+// writeEveryKind makes one of each kind of state the store keeps, and
+// returns the RunInstances it made with a client token.
+func writeEveryKind(t *testing.T, c *ec2.Client, ami string) *ec2.RunInstancesInput {
+	t.Helper()
+	ctx := ctxT(t)
+	tag := func(k, v string) types.TagSpecification {
+		return types.TagSpecification{Tags: []types.Tag{{Key: aws.String(k), Value: aws.String(v)}}}
+	}
+	must := func(_ any, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	kts := tag("team", "blue")
+	kts.ResourceType = types.ResourceTypeKeyPair
+	must(c.CreateKeyPair(ctx, &ec2.CreateKeyPairInput{KeyName: aws.String("made"), KeyType: types.KeyTypeEd25519,
+		TagSpecifications: []types.TagSpecification{kts}}))
+	must(c.ImportKeyPair(ctx, &ec2.ImportKeyPairInput{KeyName: aws.String("imported"),
+		PublicKeyMaterial: []byte("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBcjJ0v7Yh5tJ0bmn5iUOC3o9mZ4dkx6m5zvJ8qXUWbA laptop")}))
+	g, err := c.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{GroupName: aws.String("web"), Description: aws.String("web servers")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	must(c.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: g.GroupId,
+		IpPermissions: []types.IpPermission{{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(22), ToPort: aws.Int32(22),
+			IpRanges: []types.IpRange{{CidrIp: aws.String("10.0.0.0/8"), Description: aws.String("ssh")}}}}}))
+	must(c.AuthorizeSecurityGroupEgress(ctx, &ec2.AuthorizeSecurityGroupEgressInput{GroupId: g.GroupId,
+		IpPermissions: []types.IpPermission{{IpProtocol: aws.String("udp"), FromPort: aws.Int32(53), ToPort: aws.Int32(53),
+			IpRanges: []types.IpRange{{CidrIp: aws.String("8.8.8.8/32")}}}}}))
+	its := tag("role", "app")
+	its.ResourceType = types.ResourceTypeInstance
+	tokenRun := &ec2.RunInstancesInput{ImageId: aws.String(ami), MinCount: aws.Int32(2), MaxCount: aws.Int32(2),
+		ClientToken: aws.String("token-1"), KeyName: aws.String("made"), SecurityGroupIds: []string{aws.ToString(g.GroupId)},
+		TagSpecifications: []types.TagSpecification{its}, UserData: aws.String("IyEvYmluL3NoCmVjaG8gaGkK")}
+	res, err := c.RunInstances(ctx, tokenRun)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res2, err := c.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String(ami), MinCount: aws.Int32(1), MaxCount: aws.Int32(1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b, gone := aws.ToString(res.Instances[0].InstanceId), aws.ToString(res.Instances[1].InstanceId), aws.ToString(res2.Instances[0].InstanceId)
+	testutil.WaitStates(t, c, 2*time.Minute, "running", a, b, gone)
+	must(c.StopInstances(ctx, &ec2.StopInstancesInput{InstanceIds: []string{b}}))
+	must(c.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{gone}}))
+	testutil.WaitStates(t, c, 2*time.Minute, "stopped", b)
+	testutil.WaitStates(t, c, 2*time.Minute, "terminated", gone)
+	must(c.ModifyInstanceAttribute(ctx, &ec2.ModifyInstanceAttributeInput{InstanceId: aws.String(b),
+		InstanceType: &types.AttributeValue{Value: aws.String("t3.large")}}))
+	must(c.ModifyInstanceAttribute(ctx, &ec2.ModifyInstanceAttributeInput{InstanceId: aws.String(a),
+		DisableApiTermination: &types.AttributeBooleanValue{Value: aws.Bool(true)}}))
+	must(c.ModifyInstanceMetadataOptions(ctx, &ec2.ModifyInstanceMetadataOptionsInput{InstanceId: aws.String(a),
+		HttpTokens: types.HttpTokensStateRequired, HttpPutResponseHopLimit: aws.Int32(3)}))
+	must(c.ModifyInstanceMaintenanceOptions(ctx, &ec2.ModifyInstanceMaintenanceOptionsInput{InstanceId: aws.String(a),
+		AutoRecovery: types.InstanceAutoRecoveryStateDisabled}))
+	must(c.ModifyInstanceCreditSpecification(ctx, &ec2.ModifyInstanceCreditSpecificationInput{
+		InstanceCreditSpecifications: []types.InstanceCreditSpecificationRequest{{InstanceId: aws.String(b), CpuCredits: aws.String("unlimited")}}}))
+	vols, err := c.DescribeVolumes(ctx, &ec2.DescribeVolumesInput{Filters: []types.Filter{{Name: aws.String("attachment.instance-id"), Values: []string{a}}}})
+	if err != nil || len(vols.Volumes) == 0 {
+		t.Fatalf("volumes of %s: %v %v", a, vols, err)
+	}
+	vpcs, err := c.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	subnets, err := c.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules, err := c.DescribeSecurityGroupRules(ctx, &ec2.DescribeSecurityGroupRulesInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kps, err := c.DescribeKeyPairs(ctx, &ec2.DescribeKeyPairsInput{KeyNames: []string{"imported"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := []string{a, ami, aws.ToString(vols.Volumes[0].VolumeId), aws.ToString(vpcs.Vpcs[0].VpcId),
+		aws.ToString(subnets.Subnets[0].SubnetId), aws.ToString(g.GroupId), aws.ToString(rules.SecurityGroupRules[0].SecurityGroupRuleId),
+		aws.ToString(kps.KeyPairs[0].KeyPairId)}
+	must(c.CreateTags(ctx, &ec2.CreateTagsInput{Resources: ids, Tags: []types.Tag{{Key: aws.String("Name"), Value: aws.String("kept")}}}))
+	must(c.DeleteTags(ctx, &ec2.DeleteTagsInput{Resources: []string{a}, Tags: []types.Tag{{Key: aws.String("role")}}}))
+	return tokenRun
+}
+
+// describeAll is everything the account can read, as one JSON document
+// with the request metadata left out.
+func describeAll(t *testing.T, c *ec2.Client) string {
+	t.Helper()
+	ctx := ctxT(t)
+	var doc struct {
+		KeyPairs   []types.KeyPairInfo
+		Groups     []types.SecurityGroup
+		Rules      []types.SecurityGroupRule
+		Instances  []types.Reservation
+		Volumes    []types.Volume
+		Tags       []types.TagDescription
+		Vpcs       []types.Vpc
+		Subnets    []types.Subnet
+		Images     []types.Image
+		Attributes map[string]*types.AttributeBooleanValue
+		Credits    []types.InstanceCreditSpecification
+	}
+	collect := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	kp, err := c.DescribeKeyPairs(ctx, &ec2.DescribeKeyPairsInput{IncludePublicKey: aws.Bool(true)})
+	collect(err)
+	doc.KeyPairs = kp.KeyPairs
+	sg, err := c.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{})
+	collect(err)
+	doc.Groups = sg.SecurityGroups
+	sr, err := c.DescribeSecurityGroupRules(ctx, &ec2.DescribeSecurityGroupRulesInput{})
+	collect(err)
+	doc.Rules = sr.SecurityGroupRules
+	in, err := c.DescribeInstances(ctx, &ec2.DescribeInstancesInput{})
+	collect(err)
+	doc.Instances = in.Reservations
+	vo, err := c.DescribeVolumes(ctx, &ec2.DescribeVolumesInput{})
+	collect(err)
+	doc.Volumes = vo.Volumes
+	tg, err := c.DescribeTags(ctx, &ec2.DescribeTagsInput{})
+	collect(err)
+	doc.Tags = tg.Tags
+	vp, err := c.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{})
+	collect(err)
+	doc.Vpcs = vp.Vpcs
+	sn, err := c.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{})
+	collect(err)
+	doc.Subnets = sn.Subnets
+	im, err := c.DescribeImages(ctx, &ec2.DescribeImagesInput{Owners: []string{"self"}})
+	collect(err)
+	doc.Images = im.Images
+	doc.Attributes = map[string]*types.AttributeBooleanValue{}
+	for _, r := range in.Reservations {
+		for _, i := range r.Instances {
+			if i.State.Name == types.InstanceStateNameTerminated {
+				continue
+			}
+			a, err := c.DescribeInstanceAttribute(ctx, &ec2.DescribeInstanceAttributeInput{InstanceId: i.InstanceId,
+				Attribute: types.InstanceAttributeNameDisableApiTermination})
+			collect(err)
+			doc.Attributes[aws.ToString(i.InstanceId)] = a.DisableApiTermination
+			cr, err := c.DescribeInstanceCreditSpecifications(ctx, &ec2.DescribeInstanceCreditSpecificationsInput{InstanceIds: []string{aws.ToString(i.InstanceId)}})
+			collect(err)
+			doc.Credits = append(doc.Credits, cr.InstanceCreditSpecifications...)
+		}
+	}
+	// Orders the API does not promise.
+	slices.SortFunc(doc.KeyPairs, func(a, b types.KeyPairInfo) int { return cmp.Compare(*a.KeyName, *b.KeyName) })
+	slices.SortFunc(doc.Rules, func(a, b types.SecurityGroupRule) int {
+		return cmp.Compare(*a.SecurityGroupRuleId, *b.SecurityGroupRuleId)
+	})
+	out, err := json.MarshalIndent(doc, "", " ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out)
+}
+
+func terminateAll(t *testing.T, c *ec2.Client) {
+	t.Helper()
+	ctx := ctxT(t)
+	in, err := c.DescribeInstances(ctx, &ec2.DescribeInstancesInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, r := range in.Reservations {
+		for _, i := range r.Instances {
+			if i.State.Name != types.InstanceStateNameTerminated {
+				ids = append(ids, aws.ToString(i.InstanceId))
+				if _, err := c.ModifyInstanceAttribute(ctx, &ec2.ModifyInstanceAttributeInput{InstanceId: i.InstanceId,
+					DisableApiTermination: &types.AttributeBooleanValue{Value: aws.Bool(false)}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	if len(ids) == 0 {
+		return
+	}
+	if _, err := c.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: ids}); err != nil {
+		t.Fatal(err)
+	}
+	testutil.WaitStates(t, c, 2*time.Minute, "terminated", ids...)
+}
+
+// TestStoredInstanceWhoseMachineIsGone: the engine lost a machine while
+// the emulator was down; the restarted Server shows its instance
+// terminated, saying why.
+func TestStoredInstanceWhoseMachineIsGone(t *testing.T) {
+	st := newStateful(t, mock.New(mock.WithDelay(5*time.Millisecond)))
+	out := run(t, st.c, &ec2.RunInstancesInput{})
+	id := aws.ToString(out.Instances[0].InstanceId)
+	testutil.WaitStates(t, st.c, 2*time.Minute, "running", id)
+	st.stop(false)
+	st.b = mock.New() // a new engine: the machine is gone
+	st.start()
+	in, err := st.c.DescribeInstances(ctxT(t), &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := in.Reservations[0].Instances[0]
+	want := []string{"terminated", "Server.InternalError", "Server.InternalError: the instance's machine was not found when the emulator restarted"}
+	if diff := gocmp.Diff(want, []string{string(got.State.Name), aws.ToString(got.StateReason.Code), aws.ToString(got.StateReason.Message)}); diff != "" {
+		t.Errorf("(-want +got)\n%s", diff)
+	}
+}
+
+// TestStoreThatCannotBeReadRefusesToStart: never a silent reset to empty.
+func TestStoreThatCannotBeReadRefusesToStart(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		prepare func(t *testing.T, dir string) // makes dir unusable
+		want    string
+	}{
+		{"corrupt", func(t *testing.T, dir string) {
+			os.MkdirAll(dir, 0o700)
+			if err := os.WriteFile(filepath.Join(dir, statestore.FileName), []byte(strings.Repeat("not a database ", 1000)), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}, "opening state"},
+		{"newer", func(t *testing.T, dir string) {
+			db, err := statestore.Open(dir, statestore.Schema{Version: 99, Buckets: []string{"instances"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			db.Close()
+		}, "schema version 99; this ec2emu reads up to 1"},
+		{"not a directory", func(t *testing.T, dir string) {
+			if err := os.WriteFile(dir, nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}, "state directory"},
+		{"in use", func(t *testing.T, dir string) {
+			db, err := statestore.Open(dir, statestore.Schema{Version: 1, Buckets: []string{"instances"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+		}, "in use by another process"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "state")
+			tt.prepare(t, dir)
+			before, _ := os.ReadFile(filepath.Join(dir, statestore.FileName))
+			_, err := ec2emu.Open(ctxT(t), "mock", ec2emu.WithStateDir(dir))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Open: got %v, want an error containing %q", err, tt.want)
+			}
+			// New cannot fail: it answers 503 saying why.
+			b := mock.New()
+			srv := ec2emu.New(b, ec2emu.WithStateDir(dir))
+			defer srv.Close()
+			hs := httptest.NewServer(srv)
+			defer hs.Close()
+			c := ec2.New(ec2.Options{Region: "us-east-1", BaseEndpoint: aws.String(hs.URL),
+				Credentials: aws.AnonymousCredentials{}, HTTPClient: ec2emutest.HTTPClient(), RetryMaxAttempts: 1})
+			_, err = c.DescribeKeyPairs(ctxT(t), &ec2.DescribeKeyPairsInput{})
+			wantAPIError(t, err, "Unavailable", 503)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("the answer does not say why: %v", err)
+			}
+			after, _ := os.ReadFile(filepath.Join(dir, statestore.FileName))
+			if string(before) != string(after) {
+				t.Error("the state file was changed")
+			}
+		})
+	}
+}
+
+// TestFailedCommitStopsServing: when the disk refuses a write, the request
+// that made the change is not acknowledged, nothing later is, and a restart
+// shows what was on disk before.
+func TestFailedCommitStopsServing(t *testing.T) {
+	st := newStateful(t, mock.New())
+	ctx := ctxT(t)
+	if _, err := st.c.CreateKeyPair(ctx, &ec2.CreateKeyPairInput{KeyName: aws.String("kept")}); err != nil {
+		t.Fatal(err)
+	}
+	st.srv.FailStoreWritesForTest(errors.New("write ec2emu.db: no space left on device"))
+	_, err := st.c.CreateKeyPair(ctx, &ec2.CreateKeyPairInput{KeyName: aws.String("lost")})
+	wantAPIError(t, err, "Unavailable", 503)
+	if !strings.Contains(err.Error(), "no space left on device") {
+		t.Errorf("the answer does not say why: %v", err)
+	}
+	// Reads too: memory is ahead of the disk now.
+	_, err = st.c.DescribeKeyPairs(ctx, &ec2.DescribeKeyPairsInput{})
+	wantAPIError(t, err, "Unavailable", 503)
+	st.restart(false)
+	kp, err := st.c.DescribeKeyPairs(ctx, &ec2.DescribeKeyPairsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, k := range kp.KeyPairs {
+		names = append(names, aws.ToString(k.KeyName))
+	}
+	if diff := gocmp.Diff([]string{"kept"}, names); diff != "" {
+		t.Errorf("key pairs after the restart (-want +got):\n%s", diff)
+	}
+}
+
+// TestEachWriteSurvivesRestart: every action that changes state, alone,
+// survives a kill right after its answer.
+func TestEachWriteSurvivesRestart(t *testing.T) {
+	type env struct {
+		c                *ec2.Client
+		running, stopped string // instance IDs
+		group, rule, key string
+	}
+	perm := func(port int32) []types.IpPermission {
+		return []types.IpPermission{{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(port), ToPort: aws.Int32(port),
+			IpRanges: []types.IpRange{{CidrIp: aws.String("192.0.2.0/24")}}}}
+	}
+	for _, tt := range []struct {
+		name string
+		op   func(ctx context.Context, e env) (any, error)
+	}{
+		{"RunInstances", func(ctx context.Context, e env) (any, error) {
+			return e.c.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String(ubuntuAMI), MinCount: aws.Int32(1), MaxCount: aws.Int32(1), ClientToken: aws.String("t")})
+		}},
+		{"StopInstances", func(ctx context.Context, e env) (any, error) {
+			return e.c.StopInstances(ctx, &ec2.StopInstancesInput{InstanceIds: []string{e.running}})
+		}},
+		{"StartInstances", func(ctx context.Context, e env) (any, error) {
+			return e.c.StartInstances(ctx, &ec2.StartInstancesInput{InstanceIds: []string{e.stopped}})
+		}},
+		{"TerminateInstances", func(ctx context.Context, e env) (any, error) {
+			return e.c.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{e.running}})
+		}},
+		{"ModifyInstanceAttribute", func(ctx context.Context, e env) (any, error) {
+			return e.c.ModifyInstanceAttribute(ctx, &ec2.ModifyInstanceAttributeInput{InstanceId: aws.String(e.running),
+				DisableApiTermination: &types.AttributeBooleanValue{Value: aws.Bool(true)}})
+		}},
+		{"ModifyInstanceAttribute/type", func(ctx context.Context, e env) (any, error) {
+			return e.c.ModifyInstanceAttribute(ctx, &ec2.ModifyInstanceAttributeInput{InstanceId: aws.String(e.stopped),
+				InstanceType: &types.AttributeValue{Value: aws.String("m5.large")}})
+		}},
+		{"ModifyInstanceMetadataOptions", func(ctx context.Context, e env) (any, error) {
+			return e.c.ModifyInstanceMetadataOptions(ctx, &ec2.ModifyInstanceMetadataOptionsInput{InstanceId: aws.String(e.running),
+				HttpTokens: types.HttpTokensStateRequired})
+		}},
+		{"ModifyInstanceMaintenanceOptions", func(ctx context.Context, e env) (any, error) {
+			return e.c.ModifyInstanceMaintenanceOptions(ctx, &ec2.ModifyInstanceMaintenanceOptionsInput{InstanceId: aws.String(e.running),
+				AutoRecovery: types.InstanceAutoRecoveryStateDisabled})
+		}},
+		{"ModifyInstanceCreditSpecification", func(ctx context.Context, e env) (any, error) {
+			return e.c.ModifyInstanceCreditSpecification(ctx, &ec2.ModifyInstanceCreditSpecificationInput{
+				InstanceCreditSpecifications: []types.InstanceCreditSpecificationRequest{{InstanceId: aws.String(e.running), CpuCredits: aws.String("standard")}}})
+		}},
+		{"CreateKeyPair", func(ctx context.Context, e env) (any, error) {
+			return e.c.CreateKeyPair(ctx, &ec2.CreateKeyPairInput{KeyName: aws.String("new")})
+		}},
+		{"ImportKeyPair", func(ctx context.Context, e env) (any, error) {
+			return e.c.ImportKeyPair(ctx, &ec2.ImportKeyPairInput{KeyName: aws.String("imported"),
+				PublicKeyMaterial: []byte("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBcjJ0v7Yh5tJ0bmn5iUOC3o9mZ4dkx6m5zvJ8qXUWbA me")})
+		}},
+		{"DeleteKeyPair", func(ctx context.Context, e env) (any, error) {
+			return e.c.DeleteKeyPair(ctx, &ec2.DeleteKeyPairInput{KeyName: aws.String(e.key)})
+		}},
+		{"CreateSecurityGroup", func(ctx context.Context, e env) (any, error) {
+			return e.c.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{GroupName: aws.String("db"), Description: aws.String("d")})
+		}},
+		{"DeleteSecurityGroup", func(ctx context.Context, e env) (any, error) {
+			return e.c.DeleteSecurityGroup(ctx, &ec2.DeleteSecurityGroupInput{GroupId: aws.String(e.group)})
+		}},
+		{"AuthorizeSecurityGroupIngress", func(ctx context.Context, e env) (any, error) {
+			return e.c.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: aws.String(e.group), IpPermissions: perm(443)})
+		}},
+		{"AuthorizeSecurityGroupEgress", func(ctx context.Context, e env) (any, error) {
+			return e.c.AuthorizeSecurityGroupEgress(ctx, &ec2.AuthorizeSecurityGroupEgressInput{GroupId: aws.String(e.group), IpPermissions: perm(25)})
+		}},
+		{"RevokeSecurityGroupIngress", func(ctx context.Context, e env) (any, error) {
+			return e.c.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{GroupId: aws.String(e.group), SecurityGroupRuleIds: []string{e.rule}})
+		}},
+		{"RevokeSecurityGroupEgress", func(ctx context.Context, e env) (any, error) {
+			return e.c.RevokeSecurityGroupEgress(ctx, &ec2.RevokeSecurityGroupEgressInput{GroupId: aws.String(e.group), IpPermissions: []types.IpPermission{
+				{IpProtocol: aws.String("-1"), IpRanges: []types.IpRange{{CidrIp: aws.String("0.0.0.0/0")}}}}})
+		}},
+		{"CreateImage", func(ctx context.Context, e env) (any, error) {
+			return e.c.CreateImage(ctx, &ec2.CreateImageInput{InstanceId: aws.String(e.running), Name: aws.String("snap"), NoReboot: aws.Bool(true)})
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			st := newStateful(t, mock.New(mock.WithDelay(time.Millisecond)))
+			ctx := ctxT(t)
+			e := env{c: st.c}
+			out := run(t, st.c, &ec2.RunInstancesInput{MinCount: aws.Int32(2), MaxCount: aws.Int32(2), InstanceType: types.InstanceTypeT3Micro})
+			e.running, e.stopped = aws.ToString(out.Instances[0].InstanceId), aws.ToString(out.Instances[1].InstanceId)
+			testutil.WaitStates(t, st.c, time.Minute, "running", e.running, e.stopped)
+			if _, err := st.c.StopInstances(ctx, &ec2.StopInstancesInput{InstanceIds: []string{e.stopped}}); err != nil {
+				t.Fatal(err)
+			}
+			testutil.WaitStates(t, st.c, time.Minute, "stopped", e.stopped)
+			g, err := st.c.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{GroupName: aws.String("web"), Description: aws.String("w")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := st.c.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: g.GroupId, IpPermissions: perm(22)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.group, e.rule, e.key = aws.ToString(g.GroupId), aws.ToString(r.SecurityGroupRules[0].SecurityGroupRuleId), "old"
+			if _, err := st.c.CreateKeyPair(ctx, &ec2.CreateKeyPairInput{KeyName: aws.String(e.key)}); err != nil {
+				t.Fatal(err)
+			}
+			base := describeAll(t, st.c)
+			if _, err := tt.op(ctx, e); err != nil {
+				t.Fatal(err)
+			}
+			before := describeAll(t, st.c)
+			if before == base {
+				t.Fatal("the action changed nothing a Describe shows")
+			}
+			st.restart(true)
+			if diff := gocmp.Diff(before, describeAll(t, st.c)); diff != "" {
+				t.Errorf("after a kill right after the answer (-before +after):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestEachTagSurvivesRestart: tags on every kind of resource.
+func TestEachTagSurvivesRestart(t *testing.T) {
+	st := newStateful(t, mock.New(mock.WithDelay(time.Millisecond)))
+	ctx := ctxT(t)
+	out := run(t, st.c, &ec2.RunInstancesInput{})
+	inst := aws.ToString(out.Instances[0].InstanceId)
+	testutil.WaitStates(t, st.c, time.Minute, "running", inst)
+	g, err := st.c.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{GroupName: aws.String("web"), Description: aws.String("w")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kp, err := st.c.CreateKeyPair(ctx, &ec2.CreateKeyPairInput{KeyName: aws.String("k")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := describeAll(t, st.c)
+	var doc struct {
+		Volumes []types.Volume
+		Vpcs    []types.Vpc
+		Subnets []types.Subnet
+		Rules   []types.SecurityGroupRule
+	}
+	if err := json.Unmarshal([]byte(all), &doc); err != nil {
+		t.Fatal(err)
+	}
+	for kind, id := range map[string]string{
+		"instance": inst, "image": ubuntuAMI, "volume": aws.ToString(doc.Volumes[0].VolumeId), "vpc": aws.ToString(doc.Vpcs[0].VpcId),
+		"subnet": aws.ToString(doc.Subnets[0].SubnetId), "security-group": aws.ToString(g.GroupId),
+		"security-group-rule": aws.ToString(doc.Rules[0].SecurityGroupRuleId), "key-pair": aws.ToString(kp.KeyPairId),
+	} {
+		t.Run(kind, func(t *testing.T) {
+			if _, err := st.c.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{id},
+				Tags: []types.Tag{{Key: aws.String("kind"), Value: aws.String(kind)}}}); err != nil {
+				t.Fatal(err)
+			}
+			before := describeAll(t, st.c)
+			st.restart(true)
+			if diff := gocmp.Diff(before, describeAll(t, st.c)); diff != "" {
+				t.Errorf("(-before +after):\n%s", diff)
+			}
+			if _, err := st.c.DeleteTags(ctx, &ec2.DeleteTagsInput{Resources: []string{id}}); err != nil {
+				t.Fatal(err)
+			}
+			before = describeAll(t, st.c)
+			st.restart(true)
+			if diff := gocmp.Diff(before, describeAll(t, st.c)); diff != "" {
+				t.Errorf("after DeleteTags (-before +after):\n%s", diff)
+			}
+		})
+	}
+}
