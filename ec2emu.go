@@ -233,7 +233,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	c := &call{requestID: rid, log: s.log}
 	body, err := s.serve(r, c)
-	if errors.Is(err, errStoreCrashed) {
+	if errors.Is(err, errStoreCrashed) || s.storeErr() == errStoreCrashed {
 		// A test's simulated crash: the client sees what a killed process
 		// gives it, a connection closed without an answer.
 		panic(http.ErrAbortHandler)
@@ -317,14 +317,14 @@ func (s *Server) serve(r *http.Request, c *call) (body any, err error) {
 	case <-r.Context().Done():
 		return nil, apiErr(ErrUnavailable, "The request was cancelled before the server was ready.")
 	}
+	if err := s.storeErr(); err != nil {
+		return nil, err
+	}
 	s.mu.RLock()
 	closed := s.closed
 	s.mu.RUnlock()
 	if closed {
 		return nil, apiErr(ErrUnavailable, "The server is shutting down.")
-	}
-	if err := s.storeErr(); err != nil {
-		return nil, err
 	}
 	body, err = h(r.Context(), c)
 	if err == nil && mutates(c.action) {
