@@ -44,8 +44,17 @@ func (s *Server) adopt(ctx context.Context) error {
 	for _, m := range ms {
 		md := m.Metadata
 		if inst := s.instances[m.ID]; inst != nil {
-			if inst.stored {
+			switch {
+			case inst.stored:
 				s.reconcile(inst, m)
+			case inst.state == stateTerminated && inst.busy == 0 && m.State != backend.StateTerminated:
+				// Its instance is terminated, its machine lives on: the
+				// create of a launch that failed across a restart landed late,
+				// or a terminate failed. Remove it.
+				s.log.Warn("removing the machine of a terminated instance", "instance", inst.id)
+				s.background(inst, "terminate", func(ctx context.Context) error {
+					return s.untilAvailable(ctx, func() error { return s.b.Terminate(ctx, inst.id) })
+				}, func(error) {})
 			}
 			continue
 		}
@@ -70,9 +79,18 @@ func (s *Server) adopt(ctx context.Context) error {
 		s.syncAccess(inst)
 		s.log.Info("adopted machine", "instance", inst.id, "state", inst.state, "reservation", inst.res.id)
 	}
-	// Instances the store knows whose machine the engine no longer has.
+	// Instances the store knows whose machine the engine does not list: a
+	// launch that was in flight when the earlier process stopped is
+	// resumed (its create may yet land in the engine: the backend finishes
+	// whichever comes first); any other is lost.
 	for _, inst := range s.instances {
-		if inst.stored {
+		switch {
+		case !inst.stored:
+		case inst.state == statePending && inst.spec != nil:
+			inst.stored = false
+			s.log.Info("resuming a launch the earlier process did not finish", "instance", inst.id)
+			s.launch(inst, *inst.spec)
+		default:
 			s.machineLost(inst)
 		}
 	}
@@ -279,4 +297,30 @@ func (s *Server) machineLost(inst *instance) {
 		Message: "Server.InternalError: the instance's machine was not found when the emulator restarted"}
 	s.syncAccess(inst)
 	s.touch(inst)
+}
+
+// resyncEvery is how often resync lists the backend's machines.
+var resyncEvery = 10 * time.Second
+
+// resync adopts, every resyncEvery until Close, what drift events do not
+// show: a machine that appears with no instance (the create of a launch
+// whose process was killed before it answered, reaching the engine after
+// this Server adopted what the engine had) is adopted from its labels, and
+// a machine whose instance is terminated is removed.
+func (s *Server) resync() {
+	defer s.wg.Done()
+	t := time.NewTicker(resyncEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-t.C:
+		}
+		ctx, cancel := context.WithTimeout(s.ctx, s.cfg.adoptTimeout)
+		if err := s.adopt(ctx); err != nil && s.ctx.Err() == nil {
+			s.log.Debug("listing machines to resync failed", "err", err)
+		}
+		cancel()
+	}
 }

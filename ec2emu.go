@@ -174,6 +174,8 @@ func (s *Server) run() {
 	default:
 		close(s.ready)
 	}
+	s.wg.Add(1)
+	go s.resync()
 	if w, ok := s.b.(backend.Watcher); ok {
 		for s.ctx.Err() == nil {
 			if err := w.Watch(s.ctx, s.drift); err != nil && s.ctx.Err() == nil {

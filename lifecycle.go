@@ -76,6 +76,7 @@ var userShutdown = &xmlproto.StateReason{Code: "Client.UserInitiatedShutdown", M
 func (s *Server) launch(inst *instance, spec backend.LaunchSpec) {
 	var m backend.Machine
 	s.launching++
+	inst.spec = &spec
 	s.background(inst, "launch", func(ctx context.Context) (err error) {
 		m, err = s.b.Launch(ctx, spec)
 		if errors.Is(err, backend.ErrUnavailable) {
@@ -89,6 +90,7 @@ func (s *Server) launch(inst *instance, spec backend.LaunchSpec) {
 		return err
 	}, func(err error) {
 		s.launching--
+		inst.spec = nil
 		if errors.Is(err, backend.ErrCapacity) {
 			// Capacity ran out between the check and the launch.
 			inst.state, inst.endedAt = stateTerminated, s.cfg.now()

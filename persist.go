@@ -387,7 +387,7 @@ type (
 		StateReason    *xmlproto.StateReason `json:"stateReason,omitempty"`
 		EndedAt        time.Time             `json:"endedAt,omitzero"`
 		LaunchErr      string                `json:"launchError,omitempty"`
-		MachineUnknown bool                  `json:"-"`
+		Launch         *backend.LaunchSpec   `json:"launch,omitempty"` // while the launch is in flight
 	}
 	nicRec struct {
 		VpcID    string                     `json:"vpcId"`
@@ -475,6 +475,7 @@ func recordOf(inst *instance) instanceRec {
 		Access: accessRec{WantPublic: inst.access.wantPublic, PublicIP: inst.access.publicIP, Released: inst.access.released,
 			LaunchKey: inst.access.launchKey, ProfileArn: inst.access.profileArn},
 		State: inst.state, Reason: inst.reason, StateReason: inst.stateReason, EndedAt: inst.endedAt, LaunchErr: inst.launchErr,
+		Launch: inst.spec,
 	}
 	if n := inst.nic; n != nil {
 		r.NIC = &nicRec{VpcID: n.vpcID, SubnetID: n.subnetID, ENI: n.eniID, Attach: n.attachID, MAC: n.mac, Groups: n.groups}
@@ -663,7 +664,7 @@ func (s *Server) restore(r instanceRec) {
 		access: instAccess{wantPublic: r.Access.WantPublic, publicIP: r.Access.PublicIP, released: r.Access.Released,
 			launchKey: r.Access.LaunchKey, profileArn: r.Access.ProfileArn},
 		state: r.State, reason: r.Reason, stateReason: r.StateReason, endedAt: r.EndedAt, launchErr: r.LaunchErr,
-		stored: true,
+		stored: true, spec: r.Launch,
 	}
 	if a := &inst.access; a.publicIP != "" && !claimPublic(a.publicIP) {
 		a.publicIP = "" // taken meanwhile by another Server of this process: it gets another

@@ -62,6 +62,14 @@ func (b *Backend) Launch(ctx context.Context, spec backend.LaunchSpec) (backend.
 
 	name := containerName(spec.InstanceID)
 	created, err := b.cli.ContainerCreate(ctx, cfg, hc, nc, nil, name)
+	if cerrdefs.IsConflict(err) {
+		// The same launch by an emulator killed mid-launch reached the
+		// engine first (its create landed after the restarted emulator
+		// listed the machines): finish that container, do not fail.
+		if m, ok, rerr := b.resumeLaunch(ctx, spec, name); ok || rerr != nil {
+			return m, rerr
+		}
+	}
 	if err != nil {
 		if cerrdefs.IsNotFound(err) {
 			// The tag went away since it was listed.
@@ -99,6 +107,39 @@ func (b *Backend) Launch(ctx context.Context, spec backend.LaunchSpec) (backend.
 	}
 	b.log.DebugContext(ctx, "docker: launched", "instance", spec.InstanceID, "container", created.ID, "ip", m.PrivateIP)
 	return m, nil
+}
+
+// resumeLaunch finishes the launch of an existing container for spec made
+// by an earlier process; ok is false if the container is not that.
+func (b *Backend) resumeLaunch(ctx context.Context, spec backend.LaunchSpec, name string) (m backend.Machine, ok bool, err error) {
+	info, err := b.cli.ContainerInspect(ctx, name)
+	if err != nil || info.Config == nil || info.State == nil ||
+		info.Config.Labels[LabelNamespace] != b.ns || info.Config.Labels[LabelInstanceID] != spec.InstanceID {
+		return backend.Machine{}, false, nil
+	}
+	b.log.InfoContext(ctx, "docker: resuming a launch an earlier process began", "instance", spec.InstanceID, "container", info.ID)
+	if info.State.Status == container.StateCreated {
+		joined := false
+		if info.NetworkSettings != nil {
+			_, joined = info.NetworkSettings.Networks[b.mdNet]
+		}
+		if b.mdNet != "" && !joined {
+			if err := b.joinMetadataNetwork(ctx, info.ID); err != nil {
+				return backend.Machine{}, true, wrap("join metadata network", name, err)
+			}
+		}
+		if err := b.startJoined(ctx, info.ID); err != nil {
+			return backend.Machine{}, true, wrap("start container", name, err)
+		}
+		if info, err = b.cli.ContainerInspect(ctx, info.ID); err != nil {
+			return backend.Machine{}, true, wrap("inspect container", name, err)
+		}
+	}
+	b.remember(spec.InstanceID, info.ID, info.Image)
+	return backend.Machine{
+		ID: spec.InstanceID, ImageID: spec.ImageID, State: stateOf(info.State.Status), PrivateIP: b.ipOf(info.NetworkSettings),
+		LaunchTime: parseCreated(info.Created), Metadata: getMeta(info.Config.Labels, LabelMetaPrefix, LabelMetaKeys),
+	}, true, nil
 }
 
 // Machines lists the namespace's instance containers, stopped ones included,

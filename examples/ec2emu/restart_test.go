@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -34,6 +35,16 @@ type proc struct {
 	endpoint string
 	exited   chan struct{} // closed once the process has exited
 	err      error         // how it exited, once exited is closed
+
+	logMu    sync.Mutex
+	warnings []string // the lines it logged at WARN or ERROR
+}
+
+// logged returns the lines p logged at WARN or ERROR so far.
+func (p *proc) logged() []string {
+	p.logMu.Lock()
+	defer p.logMu.Unlock()
+	return slices.Clone(p.warnings)
 }
 
 // buildServer builds the standalone server once for the test.
@@ -67,6 +78,11 @@ func startProc(t *testing.T, bin string, env ...string) *proc {
 		re := regexp.MustCompile(`addr=(http://\S+)`)
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
+			if strings.Contains(sc.Text(), "level=WARN") || strings.Contains(sc.Text(), "level=ERROR") {
+				p.logMu.Lock()
+				p.warnings = append(p.warnings, sc.Text())
+				p.logMu.Unlock()
+			}
 			if m := re.FindStringSubmatch(sc.Text()); m != nil {
 				select {
 				case addr <- m[1]:

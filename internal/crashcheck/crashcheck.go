@@ -8,6 +8,7 @@
 package crashcheck
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -70,6 +71,10 @@ func outcomeOf(err error) outcome {
 
 // Model is what the clients were told, across rounds.
 type Model struct {
+	// MaxLaunches bounds the RunInstances of each client in a round (0:
+	// every third step), so a real engine is not swamped.
+	MaxLaunches int
+
 	mu       sync.Mutex
 	keyPairs map[string]fate
 	groups   map[string]fate   // by name
@@ -118,6 +123,7 @@ func (m *Model) note(o outcome) {
 // last request is cut off.
 func (m *Model) client(ctx context.Context, c *ec2.Client, me string, ami string, rnd *rand.Rand) {
 	var lastToken string
+	launches := 0
 	for n := 0; ctx.Err() == nil; n++ {
 		kp := fmt.Sprintf("%s-k%d", me, n)
 		grp := fmt.Sprintf("%s-g%d", me, n)
@@ -173,7 +179,8 @@ func (m *Model) client(ctx context.Context, c *ec2.Client, me string, ami string
 				return m.record("DeleteKeyPair "+prev, err, func(o outcome) { m.keyPairs[prev] = after(m.keyPairs[prev], absent, o) })
 			},
 		}
-		if n%3 == 0 {
+		if n%3 == 0 && (m.MaxLaunches == 0 || launches < m.MaxLaunches) {
+			launches++
 			token := fmt.Sprintf("%s-t%d", me, n)
 			steps = append(steps, func() outcome {
 				_, err := c.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String(ami), MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
@@ -327,6 +334,7 @@ func (m *Model) checkInstances(ctx context.Context, c *ec2.Client, machines func
 	var bad []string
 	byToken := map[string][]types.Instance{}
 	live := map[string]bool{}
+	states := map[string]string{}
 	p := ec2.NewDescribeInstancesPaginator(c, &ec2.DescribeInstancesInput{MaxResults: aws.Int32(1000)})
 	for p.HasMorePages() {
 		out, err := p.NextPage(ctx)
@@ -336,6 +344,10 @@ func (m *Model) checkInstances(ctx context.Context, c *ec2.Client, machines func
 		for _, r := range out.Reservations {
 			for _, i := range r.Instances {
 				byToken[aws.ToString(i.ClientToken)] = append(byToken[aws.ToString(i.ClientToken)], i)
+				states[aws.ToString(i.InstanceId)] = string(i.State.Name)
+				if i.StateReason != nil {
+					states[aws.ToString(i.InstanceId)] += " (" + aws.ToString(i.StateReason.Message) + ")"
+				}
 				if s := i.State.Name; s != types.InstanceStateNameTerminated && s != types.InstanceStateNameShuttingDown {
 					live[aws.ToString(i.InstanceId)] = true
 				}
@@ -378,7 +390,7 @@ func (m *Model) checkInstances(ctx context.Context, c *ec2.Client, machines func
 			bad = append(bad, "machine "+id+" listed twice")
 		}
 		if !live[id] {
-			bad = append(bad, "machine "+id+" has no live instance (orphaned)")
+			bad = append(bad, "machine "+id+" has no live instance (orphaned); instance: "+cmp.Or(states[id], "none"))
 		}
 	}
 	for id := range live {
