@@ -360,34 +360,34 @@ func mustJSON(v any) []byte {
 // schema migration.
 type (
 	instanceRec struct {
-		ID             string                `json:"id"`
-		Account        string                `json:"account"`
-		Region         string                `json:"region"`
-		Seq            uint64                `json:"seq"`
-		Reservation    string                `json:"reservation"`
-		ResOwner       string                `json:"reservationOwner"`
-		ResToken       string                `json:"reservationToken,omitempty"`
-		ResHash        string                `json:"reservationHash,omitempty"`
-		ImageID        string                `json:"imageId"`
-		InstanceType   string                `json:"instanceType"`
-		KeyName        string                `json:"keyName,omitempty"`
-		LaunchTime     time.Time             `json:"launchTime"`
-		LaunchIndex    int                   `json:"launchIndex"`
-		AZ             string                `json:"az"`
-		PrivateIP      string                `json:"privateIp,omitempty"`
-		Architecture   string                `json:"architecture,omitempty"`
-		ClientToken    string                `json:"clientToken,omitempty"`
-		UserData       []byte                `json:"userData,omitempty"`
-		Tags           []xmlproto.Tag        `json:"tags,omitempty"`
-		Attrs          instanceAttrs         `json:"attrs"`
-		NIC            *nicRec               `json:"nic,omitempty"`
-		Access         accessRec             `json:"access"`
-		State          string                `json:"state"`
-		Reason         string                `json:"reason,omitempty"`
-		StateReason    *xmlproto.StateReason `json:"stateReason,omitempty"`
-		EndedAt        time.Time             `json:"endedAt,omitzero"`
-		LaunchErr      string                `json:"launchError,omitempty"`
-		Launch         *backend.LaunchSpec   `json:"launch,omitempty"` // while the launch is in flight
+		ID           string                `json:"id"`
+		Account      string                `json:"account"`
+		Region       string                `json:"region"`
+		Seq          uint64                `json:"seq"`
+		Reservation  string                `json:"reservation"`
+		ResOwner     string                `json:"reservationOwner"`
+		ResToken     string                `json:"reservationToken,omitempty"`
+		ResHash      string                `json:"reservationHash,omitempty"`
+		ImageID      string                `json:"imageId"`
+		InstanceType string                `json:"instanceType"`
+		KeyName      string                `json:"keyName,omitempty"`
+		LaunchTime   time.Time             `json:"launchTime"`
+		LaunchIndex  int                   `json:"launchIndex"`
+		AZ           string                `json:"az"`
+		PrivateIP    string                `json:"privateIp,omitempty"`
+		Architecture string                `json:"architecture,omitempty"`
+		ClientToken  string                `json:"clientToken,omitempty"`
+		UserData     []byte                `json:"userData,omitempty"`
+		Tags         []xmlproto.Tag        `json:"tags,omitempty"`
+		Attrs        instanceAttrs         `json:"attrs"`
+		NIC          *nicRec               `json:"nic,omitempty"`
+		Access       accessRec             `json:"access"`
+		State        string                `json:"state"`
+		Reason       string                `json:"reason,omitempty"`
+		StateReason  *xmlproto.StateReason `json:"stateReason,omitempty"`
+		EndedAt      time.Time             `json:"endedAt,omitzero"`
+		LaunchErr    string                `json:"launchError,omitempty"`
+		Launch       *backend.LaunchSpec   `json:"launch,omitempty"` // while the launch is in flight
 	}
 	nicRec struct {
 		VpcID    string                     `json:"vpcId"`

@@ -98,7 +98,7 @@ type instance struct {
 	lastOp chan struct{}
 	busy   int
 
-	stored bool               // read from the state store, its machine not yet checked (adopt)
+	stored bool                // read from the state store, its machine not yet checked (adopt)
 	spec   *backend.LaunchSpec // while its launch is in flight: what a restart resumes it with
 
 	described atomic.Pointer[described] // as DescribeInstances last wrote it (describecache.go)
