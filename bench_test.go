@@ -121,6 +121,29 @@ func BenchmarkRunInstances(b *testing.B) {
 	}
 }
 
+// BenchmarkRunInstancesStore is RunInstances with a state directory, four
+// requests at a time: each waits for an fsync that concurrent requests
+// share.
+func BenchmarkRunInstancesStore(b *testing.B) {
+	for _, dir := range []string{"", b.TempDir()} {
+		b.Run(map[bool]string{true: "store-off", false: "store-on"}[dir == ""], func(b *testing.B) {
+			s := New(mock.New(mock.WithDelay(0)), WithVcpuLimit(1<<30), WithStateDir(dir))
+			b.Cleanup(func() { s.Close() })
+			form := url.Values{"Action": {"RunInstances"}, "ImageId": {mock.DefaultImages[0].ID}, "MinCount": {"1"}, "MaxCount": {"1"}}
+			b.SetParallelism(2) // 4 goroutines on 2 cores
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if status, _ := serve(s, form); status != http.StatusOK {
+						b.Errorf("HTTP %d", status)
+						return
+					}
+				}
+			})
+		})
+	}
+}
+
 // BenchmarkFilterMatch is compiled filters against one instance: plain
 // values, wildcards and tags.
 func BenchmarkFilterMatch(b *testing.B) {

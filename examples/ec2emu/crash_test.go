@@ -3,13 +3,17 @@ package main
 import (
 	"context"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/ec2emu/ec2emu/backend"
 	"github.com/ec2emu/ec2emu/docker"
@@ -106,5 +110,49 @@ func TestStateSurvivesSIGKILL(t *testing.T) {
 			t.Fatal(err)
 		}
 		testutil.WaitStates(t, c, 2*time.Minute, "terminated", ids...)
+	}
+}
+
+// TestDefaultStateDir: with no EC2EMU_STATE_DIR, the server keeps its state
+// under $XDG_DATA_HOME/ec2emu/<backend>/<namespace>, so a second run sees
+// what the first made; EC2EMU_STATE_DIR=off keeps none.
+func TestDefaultStateDir(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the server")
+	}
+	bin := buildServer(t)
+	data := t.TempDir()
+	env := []string{"EC2_VM_MANAGER=mock", "EC2EMU_STATE_DIR=", "XDG_DATA_HOME=" + data}
+	keys := func(p *proc) []string {
+		out, err := ec2emutest.Client(p.endpoint, "us-east-1").DescribeKeyPairs(t.Context(), &ec2.DescribeKeyPairsInput{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, k := range out.KeyPairs {
+			names = append(names, *k.KeyName)
+		}
+		return names
+	}
+	p := startProc(t, bin, env...)
+	if _, err := ec2emutest.Client(p.endpoint, "us-east-1").CreateKeyPair(t.Context(), &ec2.CreateKeyPairInput{KeyName: aws.String("kept")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(data, "ec2emu", "mock", "standalone", "ec2emu.db")); err != nil {
+		t.Fatalf("no state in the default place: %v", err)
+	}
+	p = startProc(t, bin, env...)
+	if diff := cmp.Diff([]string{"kept"}, keys(p)); diff != "" {
+		t.Errorf("after a restart (-want +got):\n%s", diff)
+	}
+	if err := p.stop(); err != nil {
+		t.Fatal(err)
+	}
+	p = startProc(t, bin, append(env, "EC2EMU_STATE_DIR=off")...)
+	if got := keys(p); len(got) != 0 {
+		t.Errorf("EC2EMU_STATE_DIR=off still shows %v", got)
 	}
 }

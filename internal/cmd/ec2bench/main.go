@@ -36,6 +36,7 @@ type options struct {
 	doMock     bool
 	doDocker   bool
 	doMemory   bool
+	doStore    bool
 	memCount   int
 	dockerSize int // instances for DescribeInstances over docker
 }
@@ -48,6 +49,7 @@ func main() {
 	flag.IntVar(&o.runs, "runs", 10, "runs per docker latency figure (the median is reported)")
 	flag.BoolVar(&o.doMock, "mock", true, "measure the mock backend over loopback HTTP")
 	flag.BoolVar(&o.doDocker, "docker", true, "measure the docker backend against the raw engine (needs a Docker daemon)")
+	flag.BoolVar(&o.doStore, "store", true, "measure the state store: writes, reads and a restart with 10,000 instances")
 	flag.BoolVar(&o.doMemory, "memory", true, "measure the resident memory of a server holding -mem-instances mock instances")
 	flag.IntVar(&o.memCount, "mem-instances", 10000, "instances for the memory figure")
 	flag.IntVar(&o.dockerSize, "docker-instances", 100, "running docker instances for the DescribeInstances figure")
@@ -78,6 +80,11 @@ func run(ctx context.Context, o options, t *table) error {
 	if o.doMock {
 		if err := benchMock(ctx, o, t); err != nil {
 			return fmt.Errorf("mock: %w", err)
+		}
+	}
+	if o.doStore {
+		if err := benchStore(ctx, o, t); err != nil {
+			return fmt.Errorf("store: %w", err)
 		}
 	}
 	if o.doMemory {
