@@ -38,6 +38,7 @@ type amiView struct {
 	arch                  string
 	created               time.Time
 	tags                  []xmlproto.Tag
+	listed                bool // the backend has it
 }
 
 // visibleImages merges the backend's images with the Server's in-flight and
@@ -49,7 +50,7 @@ func (s *Server) visibleImages(sc scope, imgs []backend.Image) []amiView {
 	for _, img := range imgs {
 		listed[img.ID] = true
 		v := amiView{id: img.ID, name: img.Name, description: img.Description, arch: cmp.Or(img.Architecture, "x86_64"),
-			created: img.CreationDate, state: string(cmp.Or(img.State, backend.ImageAvailable))}
+			created: img.CreationDate, state: string(cmp.Or(img.State, backend.ImageAvailable)), listed: true}
 		if acct := img.Metadata[mdImageAccount]; acct != "" {
 			if acct != sc.account || img.Metadata[mdImageRegion] != sc.region {
 				continue
@@ -372,7 +373,6 @@ func (s *Server) deregisterImage(ctx context.Context, c *call, req *xmlproto.Der
 			break
 		}
 	}
-	rec := s.images[req.ImageID]
 	s.mu.RUnlock()
 	if found == nil {
 		return nil, apiErr(ErrInvalidAMIIDNotFound, "The image id '[%s]' does not exist", req.ImageID)
@@ -383,7 +383,7 @@ func (s *Server) deregisterImage(ctx context.Context, c *call, req *xmlproto.Der
 	if req.DryRun {
 		return nil, errDryRun
 	}
-	if rec == nil { // failed images never reached the backend
+	if found.listed { // failed images never reached the backend
 		if err := s.b.DeregisterImage(ctx, req.ImageID); err != nil && !errors.Is(err, backend.ErrNotFound) {
 			return nil, fmt.Errorf("deregistering %s: %w", req.ImageID, err)
 		}

@@ -618,6 +618,11 @@ func (s *Server) load(p *persister) error {
 		}
 		im := &image{id: r.ID, name: r.Name, description: r.Description, owner: r.Owner, region: r.Region,
 			state: backend.ImageState(r.State), created: r.Created, sourceInstance: r.SourceInstance}
+		if im.state == backend.ImagePending {
+			// The process making it has died. If the backend finished it,
+			// its listing shows it available; if not, it failed.
+			im.state = backend.ImageFailed
+		}
 		s.images[im.id] = im
 		return nil
 	}); err != nil {
