@@ -43,8 +43,9 @@ func TestLaunchFinishesAnEarlierCreate(t *testing.T) {
 	}
 
 	other := newID(t) + "f"
-	foreign := create(other, "someone-else")
-	dockertest.RemoveContainersOnCleanup(t, e.cli, docker.LabelNamespace, "someone-else")
+	otherNS := dockertest.Namespace(t)
+	foreign := create(other, otherNS)
+	dockertest.RemoveContainersOnCleanup(t, e.cli, docker.LabelNamespace, otherNS)
 	if _, err := e.b.Launch(t.Context(), backend.LaunchSpec{InstanceID: other, ImageID: e.ami, InstanceType: "t3.micro"}); err == nil {
 		t.Error("Launch took over another namespace's container")
 	}
