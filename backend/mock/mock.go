@@ -10,6 +10,9 @@
 // It ships LocalStack's default AMIs, so a fresh server has images to launch.
 // Every transition takes a small delay (WithDelay; EC2_MOCK_DELAY in the
 // environment, a Go duration) so clients see pending and stopping states.
+//
+// Opened by name it has a namespace, and one Server per namespace owns it
+// within the process (backend.NamespaceLocker; see WithNamespace).
 package mock
 
 import (
