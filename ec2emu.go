@@ -160,7 +160,7 @@ func (s *Server) run() {
 		}
 		s.log.Warn("adopting machines failed; will retry", "err", err)
 		if attempt == 0 {
-			close(s.ready) // answer requests from what we have rather than hang
+			s.markReady() // answer requests from what we have rather than hang
 		}
 		select {
 		case <-s.ctx.Done():
@@ -168,11 +168,7 @@ func (s *Server) run() {
 		case <-time.After(min(time.Duration(attempt+1)*time.Second, 30*time.Second)):
 		}
 	}
-	select {
-	case <-s.ready:
-	default:
-		close(s.ready)
-	}
+	s.markReady()
 	if w, ok := s.b.(backend.Watcher); ok {
 		for s.ctx.Err() == nil {
 			if err := w.Watch(s.ctx, s.drift); err != nil && s.ctx.Err() == nil {

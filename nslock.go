@@ -20,7 +20,13 @@ type nsHold struct {
 	mu   sync.Mutex
 	lock backend.NamespaceLock // nil until taken, or if the backend arbitrates nothing
 	err  error                 // why the Server answers no request: not owned (yet), or lost
+
+	readyOnce sync.Once // closes Server.ready: adoption, or a namespace not owned, may
 }
+
+// markReady closes s.ready once: after adoption, or when the Server cannot
+// adopt (yet) and answers from what it has, here 503, rather than hang.
+func (s *Server) markReady() { s.ns.readyOnce.Do(func() { close(s.ready) }) }
 
 // nsRetry bounds the wait between attempts to lock a namespace whose
 // engine does not answer yet.
@@ -85,6 +91,9 @@ func (s *Server) takeNamespace(ctx context.Context, start func()) {
 func (s *Server) namespaceRefused(err error) bool {
 	s.ns.mu.Lock()
 	defer s.ns.mu.Unlock()
+	// Whoever waits on Ready must not hang: requests are answered (503)
+	// until the namespace is owned.
+	defer s.markReady()
 	if errors.Is(err, backend.ErrNamespaceLocked) {
 		s.ns.err = fmt.Errorf("ec2emu: %w; %s", err, errNamespaceHelp)
 		s.log.Error("namespace taken: this server answers no request", "err", s.ns.err)

@@ -102,6 +102,11 @@ func TestNewInTakenNamespace(t *testing.T) {
 	if err := second.Err(); !errors.Is(err, backend.ErrNamespaceLocked) {
 		t.Errorf("second.Err() = %v; want an error wrapping backend.ErrNamespaceLocked", err)
 	}
+	select {
+	case <-second.Ready(): // who waits for it must not hang
+	case <-time.After(10 * time.Second):
+		t.Error("Ready() of a Server refused its namespace is not closed")
+	}
 	got, msg := describeRaw(t, second)
 	if diff := cmp.Diff(answer{503, "Unavailable"}, got); diff != "" {
 		t.Errorf("second Server's answer (-want +got):\n%s", diff)
@@ -161,6 +166,11 @@ func TestNamespaceLockRetried(t *testing.T) {
 	defer srv.Close()
 	if err := srv.Err(); err == nil || errors.Is(err, backend.ErrNamespaceLocked) {
 		t.Errorf("Err() right after New = %v; want a not-yet-locked error", err)
+	}
+	select {
+	case <-srv.Ready():
+	case <-time.After(10 * time.Second):
+		t.Error("Ready() of a Server still locking is not closed")
 	}
 	if got, _ := describeRaw(t, srv); got != (answer{503, "Unavailable"}) && got != (answer{Status: 200}) {
 		t.Errorf("while locking: %+v", got)
