@@ -29,8 +29,11 @@ type NamespaceLocker interface {
 
 // NamespaceLock is a held namespace lock.
 type NamespaceLock interface {
-	// Lost is closed if the lock is lost while held (the engine reports
-	// another owner, or the lease could not be renewed before it expired).
+	// Lost is closed if the lock is lost while held: the engine shows the
+	// marker gone or another owner's. (From another host that can happen
+	// only after this holder's lease went unrenewed, e.g. while it was cut
+	// off from the engine; an engine that merely does not answer loses the
+	// holder nothing.)
 	Lost() <-chan struct{}
 	// Release gives the namespace up; the marker object is removed, unless
 	// the lock was lost and the marker is another owner's now. Releasing

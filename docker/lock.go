@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"regexp"
 	"sync"
 	"time"
@@ -329,7 +330,9 @@ func (b *Backend) hold(id, name string, me lockholder.Holder) *nsLock {
 }
 
 // renew renews the lease until stopped, and closes lost when the lock
-// container is gone (taken over) or no renewal has succeeded for the lease.
+// container is gone (taken over). An engine that does not answer loses
+// nothing by itself: once it answers again, the container is still this
+// holder's unless another server took it over meanwhile.
 func (l *nsLock) renew(ctx context.Context) {
 	defer close(l.done)
 	cfg := l.b.lockCfg
@@ -353,10 +356,15 @@ func (l *nsLock) renew(ctx context.Context) {
 			continue
 		case cerrdefs.IsNotFound(err):
 			l.b.log.Error("docker: the namespace lock container is gone: another server has taken the namespace over", "namespace", l.b.ns, "container", l.name)
-		case time.Since(renewed) >= cfg.lease:
-			l.b.log.Error("docker: the namespace lease could not be renewed in time", "namespace", l.b.ns, "err", err)
 		default:
-			l.b.log.Warn("docker: renewing the namespace lease", "namespace", l.b.ns, "err", err)
+			// The engine does not answer (or we cannot reach it). The
+			// lock is lost only when the engine says so: after an outage
+			// the marker is still ours unless someone took it over.
+			level := slog.LevelWarn
+			if time.Since(renewed) >= cfg.lease {
+				level = slog.LevelError // another host may now take the namespace over
+			}
+			l.b.log.Log(ctx, level, "docker: cannot renew the namespace lease", "namespace", l.b.ns, "since", renewed, "err", err)
 			continue
 		}
 		close(l.lost)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/events"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/google/go-cmp/cmp"
 
@@ -238,4 +239,55 @@ func TestLockCloseReleases(t *testing.T) {
 		t.Fatal(err)
 	}
 	l.Release(ctx)
+}
+
+// TestLockSurvivesOutage: a daemon that does not answer for longer than
+// the lease loses the holder nothing by itself: back, the lock container
+// is still its own, and renewals go on.
+func TestLockSurvivesOutage(t *testing.T) {
+	const lease, renew = time.Second, 100 * time.Millisecond
+	e := newLockEnv(t)
+	proxy := dockertest.NewProxy(t)
+	b := e.open(docker.WithClient(proxy.Client(t)), docker.WithLockTiming(lease, renew))
+	l := lock(t, b)
+	proxy.Cut()
+	outage := time.Now()
+	// Renewals fail for three leases; Lost must stay open all along.
+	for time.Since(outage) < 3*lease {
+		select {
+		case <-l.Lost():
+			t.Fatalf("lock reported lost %v into an outage", time.Since(outage))
+		case <-time.After(renew):
+		}
+	}
+	if err := proxy.Restore(); err != nil {
+		t.Fatal(err)
+	}
+	// Back, it renews again: the engine records update events for it.
+	cli := dockertest.Require(t)
+	info, err := cli.ContainerInspect(t.Context(), docker.LockName(e.ns))
+	if err != nil {
+		t.Fatal(err)
+	}
+	since := time.Now()
+	testutil.WaitFor(t, 10*time.Second, "a renewal after the outage", func() (bool, string) {
+		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+		defer cancel()
+		msgs, errs := cli.Events(ctx, events.ListOptions{Since: fmt.Sprint(since.Unix()),
+			Filters: filters.NewArgs(filters.Arg("container", info.ID), filters.Arg("event", "update"))})
+		select {
+		case <-msgs:
+			return true, ""
+		case err := <-errs:
+			return false, fmt.Sprint(err)
+		}
+	})
+	select {
+	case <-l.Lost():
+		t.Error("lock reported lost after the daemon came back")
+	default:
+	}
+	if err := l.Release(t.Context()); err != nil {
+		t.Errorf("Release after the outage: %v", err)
+	}
 }

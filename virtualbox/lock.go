@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"regexp"
 	"strconv"
 	"strings"
@@ -230,8 +231,8 @@ func (b *Backend) hold(uuid, name string, me lockholder.Holder) *nsLock {
 }
 
 // renew bumps the renewal counter until stopped; it closes lost when the
-// VM is gone or holds another holder (taken over), or no renewal has
-// succeeded for the lease.
+// VM is gone or names another holder (taken over). VBoxManage failing
+// loses nothing by itself.
 func (l *nsLock) renew(ctx context.Context) {
 	defer close(l.done)
 	cfg := l.b.lockCfg
@@ -262,10 +263,15 @@ func (l *nsLock) renew(ctx context.Context) {
 			continue
 		case errors.Is(err, errVMNotFound):
 			l.b.log.Error("virtualbox: the namespace lock VM is gone: another server has taken the namespace over", "namespace", l.b.ns, "vm", l.name)
-		case time.Since(renewed) >= cfg.lease:
-			l.b.log.Error("virtualbox: the namespace lease could not be renewed in time", "namespace", l.b.ns, "err", err)
 		default:
-			l.b.log.Warn("virtualbox: renewing the namespace lease", "namespace", l.b.ns, "err", err)
+			// The engine does not answer (or we cannot reach it). The
+			// lock is lost only when the engine says so: after an outage
+			// the marker is still ours unless someone took it over.
+			level := slog.LevelWarn
+			if time.Since(renewed) >= cfg.lease {
+				level = slog.LevelError // another host may now take the namespace over
+			}
+			l.b.log.Log(ctx, level, "virtualbox: cannot renew the namespace lease", "namespace", l.b.ns, "since", renewed, "err", err)
 			continue
 		}
 		close(l.lost)
