@@ -59,6 +59,8 @@ type Server struct {
 
 	lastImagesMu sync.Mutex
 	lastImages   []backend.Image // the backend's last image listing, for DescribeImages while it is down
+
+	ns nsHold // ownership of the backend's namespace (nslock.go)
 }
 
 // New returns a Server in front of b. The Server starts at once; machines b
@@ -66,7 +68,15 @@ type Server struct {
 // in the background before the first request is answered. Close does not close
 // b unless the Server opened it (see Open). New panics if given WithNamespace,
 // which only Open can honour.
+//
+// If b can lock its namespace (backend.NamespaceLocker), New takes the lock
+// first; if another live Server holds it, the Server answers every request
+// 503 Unavailable and Err says why.
 func New(b backend.Backend, opts ...Option) *Server {
+	return newServer(context.Background(), b, opts...)
+}
+
+func newServer(ctx context.Context, b backend.Backend, opts ...Option) *Server {
 	cfg := defaultConfig()
 	for _, o := range opts {
 		o(&cfg)
@@ -93,20 +103,24 @@ func New(b backend.Backend, opts ...Option) *Server {
 			// Open returns it.
 			s.failed = err
 			s.log.Error("cannot serve: the state store did not open", "err", err)
-			close(s.ready)
+			s.markReady()
 			return s
 		}
 	}
-	s.startAccess()
-	s.wg.Add(2)
-	go s.run()
-	go s.janitor()
+	s.takeNamespace(ctx, func() {
+		s.startAccess()
+		s.wg.Add(2)
+		go s.run()
+		go s.janitor()
+	})
 	return s
 }
 
 // Open opens the backend registered under name (e.g. "docker", "mock";
 // typically the value of EC2_VM_MANAGER) with this Server's namespace and
-// logger, and returns a Server in front of it that closes it on Close.
+// logger, and returns a Server in front of it that closes it on Close. If
+// another live Server owns the namespace on the same engine, Open closes
+// the backend and fails with an error wrapping backend.ErrNamespaceLocked.
 func Open(ctx context.Context, name string, opts ...Option) (*Server, error) {
 	cfg := defaultConfig()
 	for _, o := range opts {
@@ -116,9 +130,8 @@ func Open(ctx context.Context, name string, opts ...Option) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := New(b, append(opts, func(c *config) { c.closeBackend = true })...)
-	if s.failed != nil {
-		err := s.failed
+	s := newServer(ctx, b, append(opts, func(c *config) { c.closeBackend = true })...)
+	if err := s.Err(); err != nil && (s.failed != nil || errors.Is(err, backend.ErrNamespaceLocked)) {
 		s.Close()
 		return nil, err
 	}
@@ -142,6 +155,7 @@ func (s *Server) Close() error {
 	s.cancel()
 	s.wg.Wait()
 	s.closeStore()
+	s.releaseNamespace()
 	if s.cfg.closeBackend {
 		return s.b.Close()
 	}
@@ -161,7 +175,7 @@ func (s *Server) run() {
 		}
 		s.log.Warn("adopting machines failed; will retry", "err", err)
 		if attempt == 0 {
-			close(s.ready) // answer requests from what we have rather than hang
+			s.markReady() // answer requests from what we have rather than hang
 		}
 		select {
 		case <-s.ctx.Done():
@@ -169,11 +183,7 @@ func (s *Server) run() {
 		case <-time.After(min(time.Duration(attempt+1)*time.Second, 30*time.Second)):
 		}
 	}
-	select {
-	case <-s.ready:
-	default:
-		close(s.ready)
-	}
+	s.markReady()
 	s.wg.Add(1)
 	go s.resync()
 	if w, ok := s.b.(backend.Watcher); ok {
@@ -266,6 +276,9 @@ func (s *Server) serve(r *http.Request, c *call) (body any, err error) {
 			body, err = nil, apiErr(ErrInternalError, "An internal error has occurred.")
 		}
 	}()
+	if e := s.namespaceErr(); e != nil {
+		return nil, e
+	}
 	tooLarge := apiErr(ErrRequestEntityTooLarge, "The request exceeds the limit of %d bytes.", s.cfg.maxBody)
 	// A declared length or a query string over the limit is refused before
 	// anything is read.

@@ -377,6 +377,12 @@ func (s *Server) deregisterImage(ctx context.Context, c *call, req *xmlproto.Der
 	if found == nil {
 		return nil, apiErr(ErrInvalidAMIIDNotFound, "The image id '[%s]' does not exist", req.ImageID)
 	}
+	if found.owner != c.account {
+		// Amazon's public AMIs (images made outside the emulator, shared by
+		// every account and namespace) and others' are not the caller's to
+		// remove: AWS answers AuthFailure (docs/actions.md has the evidence).
+		return nil, apiErr(ErrAuthFailure, "Not authorized for image:%s", req.ImageID)
+	}
 	if found.state == string(backend.ImagePending) {
 		return nil, apiErr(ErrInvalidAMIIDUnavailable, "Image %s is still being created and cannot be deregistered yet.", req.ImageID)
 	}

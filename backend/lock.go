@@ -17,17 +17,27 @@ import (
 // says who holds it. An owner that is gone does not block: on the same host
 // (the holder's process no longer exists) the lock is taken over at once;
 // from another host it is taken over once the holder's lease, renewed while
-// it lives, has expired (at most LeaseTimeout).
+// it lives, has expired (at most LeaseTimeout). Judging a holder on another
+// host may take a while either way: LockNamespace waits for its next
+// renewal to refuse, or for its lease to end to take over.
+//
+// Backends whose machines are private to one process (a mock) arbitrate
+// within the process.
 type NamespaceLocker interface {
 	LockNamespace(ctx context.Context) (NamespaceLock, error)
 }
 
 // NamespaceLock is a held namespace lock.
 type NamespaceLock interface {
-	// Lost is closed if the lock is lost while held (the engine reports
-	// another owner, or the lease could not be renewed before it expired).
+	// Lost is closed if the lock is lost while held: the engine shows the
+	// marker gone or another owner's. (From another host that can happen
+	// only after this holder's lease went unrenewed, e.g. while it was cut
+	// off from the engine; an engine that merely does not answer loses the
+	// holder nothing.)
 	Lost() <-chan struct{}
-	// Release gives the namespace up; the marker object is removed.
+	// Release gives the namespace up; the marker object is removed, unless
+	// the lock was lost and the marker is another owner's now. Releasing
+	// twice is not an error.
 	Release(ctx context.Context) error
 }
 

@@ -22,6 +22,7 @@ func TestConformance(t *testing.T) {
 	ami, _ := dockertest.UniqueAMI(t, cli)
 	var mu sync.Mutex
 	var namespaces []string
+	nsOf := map[backend.Backend]string{}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
@@ -45,10 +46,18 @@ func TestConformance(t *testing.T) {
 	backendtest.Run(t, backendtest.Harness{
 		Open: func(ctx context.Context) (backend.Backend, error) {
 			ns := dockertest.Namespace(t)
+			b, err := docker.New(ctx, docker.WithNamespace(ns), docker.WithMetadataNetwork(docker.MetadataNetworkName))
 			mu.Lock()
 			namespaces = append(namespaces, ns)
+			nsOf[b] = ns
 			mu.Unlock()
-			return docker.New(ctx, docker.WithNamespace(ns), docker.WithMetadataNetwork(docker.MetadataNetworkName))
+			return b, err
+		},
+		Reopen: func(ctx context.Context, b backend.Backend) (backend.Backend, error) {
+			mu.Lock()
+			ns := nsOf[b]
+			mu.Unlock()
+			return docker.New(ctx, docker.WithNamespace(ns), docker.WithMetadataNetwork(""))
 		},
 		ImageID: ami,
 		Drift: func(ctx context.Context, b backend.Backend, id string, to backend.State) error {

@@ -45,7 +45,22 @@
 // Watch event stream shows the daemon answers).
 //
 // It never lists or changes containers without its name prefix and namespace
-// label, nor images without the localstack-ec2/ prefix.
+// label, nor images without the localstack-ec2/ prefix, but for its
+// namespace lock.
+//
+// # Namespace lock
+//
+// backend.NamespaceLocker: a container named ec2emu-lock.<namespace>,
+// created and never started, labelled ec2emu.lock=<namespace> and with its
+// holder's host, PID, start time and a nonce (not ec2emu.namespace: it is no
+// instance). Docker refuses a second container of that name, so the engine
+// decides who owns the namespace, for every host that shares it. It is made
+// from ec2emu-lock:v1, an empty image the backend imports itself (docker
+// import of an empty tar; nothing is pulled), which stays once made. The
+// holder renews a lease every 10 s with a no-op container update; a
+// newcomer takes over from a holder of its own host whose process is gone
+// at once, and from one of another host once the engine's events show no
+// renewal for backend.LeaseTimeout (30 s). See lock.go.
 //
 // # Settings
 //

@@ -15,6 +15,7 @@ import (
 	"github.com/docker/docker/api/types/events"
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/api/types/system"
 	"github.com/docker/docker/client"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
@@ -76,11 +77,15 @@ type Client interface {
 	ContainerRename(ctx context.Context, containerID, newContainerName string) error
 	ContainerCommit(ctx context.Context, containerID string, options container.CommitOptions) (container.CommitResponse, error)
 	ContainerLogs(ctx context.Context, containerID string, options container.LogsOptions) (io.ReadCloser, error)
+	ContainerUpdate(ctx context.Context, containerID string, updateConfig container.UpdateConfig) (container.UpdateResponse, error)
 	ImageList(ctx context.Context, options image.ListOptions) ([]image.Summary, error)
 	ImageInspect(ctx context.Context, imageID string, inspectOpts ...client.ImageInspectOption) (image.InspectResponse, error)
 	ImageRemove(ctx context.Context, imageID string, options image.RemoveOptions) ([]image.DeleteResponse, error)
+	ImageImport(ctx context.Context, source image.ImportSource, ref string, options image.ImportOptions) (io.ReadCloser, error)
+	ImageTag(ctx context.Context, source, target string) error
 	Events(ctx context.Context, options events.ListOptions) (<-chan events.Message, <-chan error)
 	Ping(ctx context.Context) (types.Ping, error)
+	Info(ctx context.Context) (system.Info, error)
 	Close() error
 }
 
@@ -137,8 +142,9 @@ func WithDockerSocketPath(path string) Option { return func(b *Backend) { b.sock
 func WithNetwork(name string) Option { return func(b *Backend) { b.network = name } }
 
 // Backend runs EC2 instances as Docker containers. It implements
-// backend.Backend, backend.ConsoleOutputer, backend.Watcher and
-// backend.ImageLooker, and is safe for concurrent use.
+// backend.Backend, backend.ConsoleOutputer, backend.Watcher,
+// backend.ImageLooker and backend.NamespaceLocker, and is safe for
+// concurrent use.
 type Backend struct {
 	cli         Client
 	ownClient   bool
@@ -162,6 +168,10 @@ type Backend struct {
 
 	own  ownCalls
 	live liveness
+
+	lockCfg lockConfig       // namespace lock timing and identity (lock.go)
+	locksMu sync.Mutex       // guards locks
+	locks   map[*nsLock]bool // namespace locks held, released by Close
 }
 
 var (
@@ -184,6 +194,8 @@ func New(ctx context.Context, opts ...Option) (*Backend, error) {
 		amis:        map[string]amiRef{},
 		images:      map[string]*imageDetails{},
 		own:         ownCalls{m: map[string]*ownCall{}},
+		lockCfg:     defaultLockConfig(),
+		locks:       map[*nsLock]bool{},
 	}
 	for _, o := range opts {
 		o(b)
@@ -256,10 +268,11 @@ func envBool(getenv func(string) string, key string, def bool) bool {
 	return def
 }
 
-// Close closes the Docker client if the backend made it. Containers keep
-// running.
+// Close releases namespace locks still held and closes the Docker client if
+// the backend made it. Containers keep running.
 func (b *Backend) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	b.releaseLocks(ctx)
 	b.mdNetDone.Do(func() { b.removeMetadataNetwork(ctx) })
 	cancel()
 	if b.ownClient {

@@ -65,7 +65,7 @@ func TestNamespaceIsolation(t *testing.T) {
 	nsA, nsB := dockertest.Namespace(t), dockertest.Namespace(t)
 	dockertest.RemoveContainersOnCleanup(t, cli, docker.LabelNamespace, nsA)
 	dockertest.RemoveContainersOnCleanup(t, cli, docker.LabelNamespace, nsB)
-	_, a := nsServer(t, nsA)
+	srvA, a := nsServer(t, nsA)
 	srvB, b := nsServer(t, nsB)
 	ctx := t.Context()
 
@@ -137,7 +137,10 @@ func TestNamespaceIsolation(t *testing.T) {
 		t.Errorf("after drift in A, B describes %v", got)
 	}
 
-	// A restarted Server in namespace A re-adopts A's instance only.
+	// A restarted Server in namespace A re-adopts A's instance only. The
+	// first goes first, as a restarted process does: one Server per
+	// namespace.
+	srvA.Close()
 	_, a2 := nsServer(t, nsA)
 	if got := describedIDs(t, a2); !slices.Equal(got, []string{idA}) {
 		t.Errorf("restarted A describes %v, want only %s", got, idA)

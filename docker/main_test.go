@@ -15,7 +15,8 @@ import (
 // TestMain removes the shared metadata network once every test has ended,
 // if no container (of another process) still uses it: a backend's Close
 // keeps it while containers are attached, and tests remove their
-// containers after closing their backends.
+// containers after closing their backends. So too the lock image, which
+// backends import for their namespace locks.
 func TestMain(m *testing.M) {
 	code := m.Run()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -23,6 +24,7 @@ func TestMain(m *testing.M) {
 		if info, err := cli.NetworkInspect(ctx, docker.MetadataNetworkName, network.InspectOptions{}); err == nil && len(info.Containers) == 0 {
 			cli.NetworkRemove(ctx, docker.MetadataNetworkName)
 		}
+		dockertest.RemoveLockImage(ctx, cli)
 		cli.Close()
 	}
 	cancel()

@@ -103,8 +103,8 @@ func TestDockerLeavesNothing(t *testing.T) {
 				// Killed, the child runs no cleanup: its instance stays.
 				cmd.Process.Kill()
 				cmd.Wait()
-				if n := containers(t, cli, ns); n != 1 {
-					t.Fatalf("a killed test left %d containers, want its 1 (the test cannot show reaping)", n)
+				if n, l := containers(t, cli, ns), lockContainers(t, cli, ns); n != 1 || l != 1 {
+					t.Fatalf("a killed test left %d containers and %d lock containers, want its 1 and 1 (the test cannot show reaping)", n, l)
 				}
 				ec2emutest.Open(t, "docker") // reaps what dead processes left
 			} else {
@@ -125,6 +125,9 @@ func TestDockerLeavesNothing(t *testing.T) {
 			}
 			if n := containers(t, cli, ns); n != 0 {
 				t.Errorf("%d containers left in namespace %s\n%s", n, ns, output.String())
+			}
+			if n := lockContainers(t, cli, ns); n != 0 {
+				t.Errorf("%d lock containers left for namespace %s\n%s", n, ns, output.String())
 			}
 		})
 	}
@@ -181,6 +184,17 @@ func launchRunning(t *testing.T, c *ec2.Client, ami string) string {
 	id := *out.Instances[0].InstanceId
 	testutil.WaitStates(t, c, 2*time.Minute, types.InstanceStateNameRunning, id)
 	return id
+}
+
+// lockContainers counts namespace ns's lock containers.
+func lockContainers(t *testing.T, cli *client.Client, ns string) int {
+	t.Helper()
+	list, err := cli.ContainerList(t.Context(), container.ListOptions{All: true,
+		Filters: filters.NewArgs(filters.Arg("label", docker.LabelLock+"="+ns))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(list)
 }
 
 // containers counts the containers, running or not, in namespace ns.

@@ -81,7 +81,9 @@ func reapDead(t testing.TB) {
 	}
 }
 
-// reap terminates every machine of backend name in namespace ns.
+// reap terminates every machine of backend name in namespace ns, and frees
+// the namespace lock the dead process left (taking it over from a holder
+// that is gone, then releasing it, removes its marker).
 func reap(name, ns string) error {
 	ctx, cancel := cleanupContext()
 	defer cancel()
@@ -98,6 +100,13 @@ func reap(name, ns string) error {
 		if err := b.Terminate(ctx, m.ID); err != nil {
 			return err
 		}
+	}
+	if l, ok := b.(backend.NamespaceLocker); ok {
+		lk, err := l.LockNamespace(ctx)
+		if err != nil {
+			return err
+		}
+		return lk.Release(ctx)
 	}
 	return nil
 }

@@ -95,11 +95,16 @@ type Backend struct {
 	done      chan struct{} // closed by Close; stops Watch
 	closeOnce sync.Once
 	afterPoll func() // tests: called after each Watch poll
+
+	lockCfg lockConfig       // namespace lock timing and identity (lock.go)
+	locksMu sync.Mutex       // guards locks
+	locks   map[*nsLock]bool // namespace locks held, released by Close
 }
 
 var (
-	_ backend.Backend = (*Backend)(nil)
-	_ backend.Watcher = (*Backend)(nil)
+	_ backend.Backend         = (*Backend)(nil)
+	_ backend.Watcher         = (*Backend)(nil)
+	_ backend.NamespaceLocker = (*Backend)(nil)
 )
 
 // New returns a Backend that drives the VBoxManage found on PATH (through
@@ -117,6 +122,8 @@ func New(ctx context.Context, opts ...Option) (*Backend, error) {
 		settled:       map[string]settledState{},
 		tplMu:         map[string]*sync.Mutex{},
 		done:          make(chan struct{}),
+		lockCfg:       defaultLockConfig(),
+		locks:         map[*nsLock]bool{},
 	}
 	for _, o := range opts {
 		o(b)
@@ -142,9 +149,15 @@ func New(ctx context.Context, opts ...Option) (*Backend, error) {
 	return b, nil
 }
 
-// Close stops Watch. It leaves machines as they are.
+// Close stops Watch and releases namespace locks still held. It leaves
+// machines as they are.
 func (b *Backend) Close() error {
-	b.closeOnce.Do(func() { close(b.done) })
+	b.closeOnce.Do(func() {
+		close(b.done)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		b.releaseLocks(ctx)
+		cancel()
+	})
 	return nil
 }
 

@@ -65,6 +65,9 @@ func TestConformance(t *testing.T) {
 			return New(ctx, WithNamespace(ns), WithStopTimeout(5*time.Second), WithPollInterval(20*time.Millisecond),
 				WithIPWait(2*time.Second), WithWatchInterval(50*time.Millisecond))
 		},
+		Reopen: func(ctx context.Context, b backend.Backend) (backend.Backend, error) {
+			return New(ctx, WithNamespace(b.(*Backend).ns))
+		},
 		ImageID: templateID,
 		Drift: func(ctx context.Context, b backend.Backend, id string, to backend.State) error {
 			if _, err := vboxmanage(ctx, "controlvm", instanceName(id), "poweroff"); err != nil {

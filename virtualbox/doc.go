@@ -39,7 +39,17 @@
 // a new process re-adopts its instances. A VM counts as an instance only if
 // its name has the instance prefix and its extradata names the same instance
 // ID and this backend's namespace: the backend never lists, changes or
-// deletes any other VM.
+// deletes any other VM but its namespace lock.
+//
+// # Namespace lock
+//
+// backend.NamespaceLocker: a VM named ec2emu-lock.<namespace>, registered by
+// createvm (which fails when the name's settings file exists, so VirtualBox
+// decides who owns the namespace) and never started. Its extradata
+// ec2emu/lock/holder names the holder (host, PID, start time, nonce) and
+// ec2emu/lock/renewal is a counter the holder bumps every 10 s. A holder of
+// this host whose process is gone is taken over at once; one that cannot be
+// judged, once the counter has not moved for backend.LeaseTimeout (30 s).
 //
 // # Guest properties
 //

@@ -56,6 +56,10 @@ type Harness struct {
 	// AuthorizedKeys returns the public keys installed for root on the
 	// machine. Nil skips the check.
 	AuthorizedKeys func(ctx context.Context, b backend.Backend, id string) (string, error)
+	// Reopen opens another backend in b's namespace, as a second process
+	// sharing the engine would, for the NamespaceLock check of backends
+	// that implement backend.NamespaceLocker. Nil skips the check.
+	Reopen func(ctx context.Context, b backend.Backend) (backend.Backend, error)
 	// Timeout bounds each waiter. Default one minute.
 	Timeout time.Duration
 }
@@ -155,6 +159,7 @@ var checks = []check{
 	{"BackendTerminateGone", checkBackendTerminateGone},
 	{"BackendNotFoundErrors", checkBackendNotFound},
 	{"BackendFailedLaunch", checkBackendFailedLaunch},
+	{"NamespaceLock", checkNamespaceLock},
 }
 
 func (e *env) run(ctx context.Context, n int32, mod func(*ec2.RunInstancesInput)) ([]string, error) {
@@ -595,7 +600,9 @@ func checkReadopt(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	// A second Server over the same backend stands for a restarted process.
+	// A second Server over the same backend stands for a restarted process;
+	// the first goes away first, as a process does, freeing the namespace.
+	e.srv.Close()
 	srv2 := ec2emu.New(e.b)
 	defer srv2.Close()
 	hs := httptest.NewServer(srv2)
@@ -769,6 +776,103 @@ func checkBackendFailedLaunch(ctx context.Context, e *env) error {
 	for _, id := range ids {
 		if listed, err := e.lists(ctx, id); err != nil || listed {
 			return fmt.Errorf("a failed launch left machine %s behind (err %v)", id, err)
+		}
+	}
+	return nil
+}
+
+// checkNamespaceLock: while a Server holds the namespace, another backend in
+// it cannot lock it and the Server keeps serving; once the Server is closed,
+// of two backends racing for it exactly one wins, and the other gets it
+// after the winner releases it.
+func checkNamespaceLock(ctx context.Context, e *env) error {
+	if e.h.Reopen == nil {
+		return errSkip
+	}
+	if _, ok := e.b.(backend.NamespaceLocker); !ok {
+		return fmt.Errorf("%w (the backend is no backend.NamespaceLocker)", errSkip)
+	}
+	if err := e.srv.Err(); err != nil {
+		return fmt.Errorf("the Server over the backend could not lock its namespace: %w", err)
+	}
+	reopen := func() (backend.NamespaceLocker, func(), error) {
+		b, err := e.h.Reopen(ctx, e.b)
+		if err != nil {
+			return nil, nil, fmt.Errorf("Reopen: %w", err)
+		}
+		l, ok := b.(backend.NamespaceLocker)
+		if !ok {
+			b.Close()
+			return nil, nil, fmt.Errorf("Reopen gave a %T, no backend.NamespaceLocker", b)
+		}
+		return l, func() { b.Close() }, nil
+	}
+	b2, close2, err := reopen()
+	if err != nil {
+		return err
+	}
+	defer close2()
+	if l, err := b2.LockNamespace(ctx); err == nil {
+		l.Release(ctx)
+		return errors.New("a second backend locked the namespace a Server holds")
+	} else if !errors.Is(err, backend.ErrNamespaceLocked) {
+		return fmt.Errorf("a second LockNamespace: %w; want an error wrapping backend.ErrNamespaceLocked", err)
+	}
+	if _, err := e.c.DescribeInstances(ctx, &ec2.DescribeInstancesInput{}); err != nil {
+		return fmt.Errorf("the Server holding the namespace stopped serving after a refused second lock: %w", err)
+	}
+
+	e.srv.Close() // releases the namespace
+	b3, close3, err := reopen()
+	if err != nil {
+		return err
+	}
+	defer close3()
+	type result struct {
+		l   backend.NamespaceLock
+		err error
+	}
+	res := make(chan result, 2)
+	for _, b := range []backend.NamespaceLocker{b2, b3} {
+		go func() {
+			l, err := b.LockNamespace(ctx)
+			res <- result{l, err}
+		}()
+	}
+	r1, r2 := <-res, <-res
+	var won backend.NamespaceLock
+	switch {
+	case r1.err == nil && r2.err == nil:
+		r1.l.Release(ctx)
+		r2.l.Release(ctx)
+		return errors.New("two backends racing for a free namespace both locked it")
+	case r1.err == nil:
+		won, err = r1.l, r2.err
+	case r2.err == nil:
+		won, err = r2.l, r1.err
+	default:
+		return fmt.Errorf("two backends racing for a free namespace both failed: %w; %w", r1.err, r2.err)
+	}
+	if !errors.Is(err, backend.ErrNamespaceLocked) {
+		won.Release(ctx)
+		return fmt.Errorf("the loser of the race: %w; want an error wrapping backend.ErrNamespaceLocked", err)
+	}
+	select {
+	case <-won.Lost():
+		return errors.New("the lock won in the race reports itself lost")
+	default:
+	}
+	if err := won.Release(ctx); err != nil {
+		return fmt.Errorf("Release: %w", err)
+	}
+	// Released, the namespace is free at once, for either backend.
+	for _, b := range []backend.NamespaceLocker{b2, b3} {
+		l, err := b.LockNamespace(ctx)
+		if err != nil {
+			return fmt.Errorf("LockNamespace after the holder released it: %w", err)
+		}
+		if err := l.Release(ctx); err != nil {
+			return fmt.Errorf("Release: %w", err)
 		}
 	}
 	return nil

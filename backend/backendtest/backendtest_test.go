@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -113,6 +114,13 @@ func (l leakyLaunch) Launch(ctx context.Context, spec backend.LaunchSpec) (backe
 	return m, err
 }
 
+// lockless claims every namespace lock, contended or not.
+type lockless struct{ *mock.Backend }
+
+func (lockless) LockNamespace(ctx context.Context) (backend.NamespaceLock, error) {
+	return mock.New().LockNamespace(ctx) // a private backend's lock: never contended
+}
+
 func TestSuiteCatchesBrokenBackends(t *testing.T) {
 	tests := []struct {
 		name string
@@ -130,14 +138,21 @@ func TestSuiteCatchesBrokenBackends(t *testing.T) {
 		{"image lookup stale", func(b *mock.Backend) backend.Backend {
 			return staleLooker{b, &sync.Mutex{}, map[string]backend.Image{}}
 		}, []string{"CreateImage", "ImageLookup"}},
+		{"namespace lock never contended", func(b *mock.Backend) backend.Backend { return lockless{b} }, []string{"NamespaceLock"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
+			var n atomic.Int64
 			failed := backendtest.Check(ctx, backendtest.Harness{
 				Open: func(ctx context.Context) (backend.Backend, error) {
-					return tt.wrap(mock.New(mock.WithDelay(time.Millisecond))), nil
+					ns := fmt.Sprintf("suite-%s-%d", t.Name(), n.Add(1))
+					return tt.wrap(mock.New(mock.WithDelay(time.Millisecond), mock.WithNamespace(ns))), nil
+				},
+				Reopen: func(ctx context.Context, b backend.Backend) (backend.Backend, error) {
+					ns := b.(interface{ Namespace() string }).Namespace()
+					return tt.wrap(mock.New(mock.WithDelay(time.Millisecond), mock.WithNamespace(ns))), nil
 				},
 				ImageID: mock.DefaultImages[0].ID,
 				Timeout: 2 * time.Second,

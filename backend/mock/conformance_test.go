@@ -2,6 +2,8 @@ package mock_test
 
 import (
 	"context"
+	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -11,9 +13,13 @@ import (
 )
 
 func TestConformance(t *testing.T) {
+	var ns atomic.Int64
 	backendtest.Run(t, backendtest.Harness{
 		Open: func(ctx context.Context) (backend.Backend, error) {
-			return mock.New(mock.WithDelay(10 * time.Millisecond)), nil
+			return mock.New(mock.WithDelay(10*time.Millisecond), mock.WithNamespace(fmt.Sprintf("conformance-%d", ns.Add(1)))), nil
+		},
+		Reopen: func(ctx context.Context, b backend.Backend) (backend.Backend, error) {
+			return mock.New(mock.WithDelay(10*time.Millisecond), mock.WithNamespace(b.(*mock.Backend).Namespace())), nil
 		},
 		ImageID: mock.DefaultImages[0].ID,
 		Drift: func(ctx context.Context, b backend.Backend, id string, to backend.State) error {

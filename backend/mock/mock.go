@@ -10,9 +10,13 @@
 // It ships LocalStack's default AMIs, so a fresh server has images to launch.
 // Every transition takes a small delay (WithDelay; EC2_MOCK_DELAY in the
 // environment, a Go duration) so clients see pending and stopping states.
+//
+// Opened by name it has a namespace, and one Server per namespace owns it
+// within the process (backend.NamespaceLocker; see WithNamespace).
 package mock
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
@@ -34,7 +38,7 @@ func init() {
 			}
 			opts = append(opts, WithDelay(dur))
 		}
-		return New(opts...), nil
+		return New(append(opts, WithNamespace(cmp.Or(cfg.Namespace, backend.DefaultNamespace)))...), nil
 	})
 }
 
@@ -68,6 +72,14 @@ func WithImages(imgs ...backend.Image) Option {
 	}
 }
 
+// WithNamespace puts the backend in namespace ns. The mock's machines are
+// its own whatever the namespace; the namespace matters only to
+// LockNamespace, which lets one backend per namespace and process hold it,
+// as an engine does for its clients. Without WithNamespace (as New alone
+// makes it) the backend is private to its caller, and its lock is never
+// contended. Opened by name (backend.Open), it always has one.
+func WithNamespace(ns string) Option { return func(b *Backend) { b.ns = ns } }
+
 // WithClock sets the time source for launch and creation times.
 func WithClock(now func() time.Time) Option { return func(b *Backend) { b.now = now } }
 
@@ -75,7 +87,8 @@ func WithClock(now func() time.Time) Option { return func(b *Backend) { b.now = 
 type Backend struct {
 	delay    time.Duration
 	now      func() time.Time
-	capacity int // 0: no bound
+	capacity int    // 0: no bound
+	ns       string // "" for a private backend (lock.go)
 
 	mu       sync.Mutex
 	machines map[string]*machine

@@ -116,6 +116,9 @@ func run() error {
 	openCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	srv, err := ec2emu.Open(openCtx, name, opts...)
 	cancel()
+	if errors.Is(err, backend.ErrNamespaceLocked) {
+		return err // it names the namespace and how to pick another
+	}
 	if err != nil {
 		return fmt.Errorf("cannot open the %q backend: %w\n(set EC2_VM_MANAGER to one of: %s; \"mock\" needs nothing)",
 			name, err, strings.Join(backend.Names(), ", "))

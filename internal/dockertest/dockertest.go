@@ -217,11 +217,28 @@ func RemoveContainersOnCleanup(t testing.TB, cli *client.Client, key, value stri
 	})
 }
 
+// Labels of the docker backend (docker.LabelNamespace, docker.LabelLock;
+// docker's tests check they agree), spelled here since the docker
+// package's own tests import this one.
+const (
+	NamespaceLabel = "ec2emu.namespace"
+	LockLabel      = "ec2emu.lock"
+)
+
 // RemoveContainers force-removes every container whose label key has value.
+// Removing a namespace's containers (key NamespaceLabel) removes its lock
+// container too, which a server killed in a test leaves behind.
 func RemoveContainers(ctx context.Context, cli *client.Client, key, value string) error {
 	list, err := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("label", key+"="+value))})
 	if err != nil {
 		return fmt.Errorf("list containers %s=%s: %w", key, value, err)
+	}
+	if key == NamespaceLabel {
+		locks, err := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("label", LockLabel+"="+value))})
+		if err != nil {
+			return fmt.Errorf("list lock containers %s=%s: %w", LockLabel, value, err)
+		}
+		list = append(list, locks...)
 	}
 	for _, c := range list {
 		if err := cli.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true}); err != nil && !cerrdefs.IsNotFound(err) {
@@ -229,6 +246,13 @@ func RemoveContainers(ctx context.Context, cli *client.Client, key, value string
 		}
 	}
 	return nil
+}
+
+// RemoveLockImage removes the docker backend's lock image if no container
+// uses it any more (the engine refuses otherwise, and that is fine): call it
+// from TestMain once every test has ended.
+func RemoveLockImage(ctx context.Context, cli *client.Client) {
+	cli.ImageRemove(ctx, "ec2emu-lock:v1", image.RemoveOptions{})
 }
 
 func randHex(n int) string {

@@ -139,7 +139,11 @@ func (c *cmd) createvm() int {
 	_, register := opts["--register"]
 	return c.withWorld(func(w *world) int {
 		if w.find(name) != nil {
-			return c.fail("Machine settings file '%s' already exists", w.cfgFile(name))
+			// The settings file's path follows from the name, so creating
+			// a machine with a name in use fails: ec2emu's namespace lock
+			// relies on it, as on VirtualBox.
+			c.fail("Machine settings file '%s' already exists", w.cfgFile(name))
+			return c.fail("Details: code VBOX_E_FILE_ERROR (0x80bb0004), component MachineWrap, interface IMachine, callee nsISupports")
 		}
 		m := w.newVM(name)
 		if u := opts["--uuid"]; u != "" {

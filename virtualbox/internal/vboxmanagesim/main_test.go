@@ -306,3 +306,49 @@ func TestConcurrentInvocations(t *testing.T) {
 		t.Errorf("%d keys survived, want %d:\n%s", got, n, out)
 	}
 }
+
+// TestCreateVMArbitrates: of processes creating one machine name at once,
+// exactly one succeeds, as VirtualBox's settings file decides; the others
+// fail as VBoxManage does. The winner's UUID addresses it afterwards.
+func TestCreateVMArbitrates(t *testing.T) {
+	home := t.TempDir()
+	bin := filepath.Join(binDir, "VBoxManage")
+	const n = 8
+	type res struct {
+		err         error
+		out, stderr string
+	}
+	results := make(chan res, n)
+	for range n {
+		go func() {
+			cmd := exec.Command(bin, "createvm", "--name", "ec2emu-lock.ns", "--register")
+			cmd.Env = append(os.Environ(), "VBOXSIM_HOME="+home)
+			var out, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &stderr
+			err := cmd.Run()
+			results <- res{err, out.String(), stderr.String()}
+		}()
+	}
+	var won []string
+	for range n {
+		r := <-results
+		if r.err == nil {
+			won = append(won, r.out)
+			continue
+		}
+		if !strings.Contains(r.stderr, "already exists") || !strings.Contains(r.stderr, "VBOX_E_FILE_ERROR") {
+			t.Errorf("a losing createvm: %v: %s", r.err, r.stderr)
+		}
+	}
+	if len(won) != 1 {
+		t.Fatalf("%d createvm succeeded, want 1", len(won))
+	}
+	uuid := uuidRE.FindString(won[0])
+	s := &sim{t: t, home: home, env: map[string]string{}}
+	s.must("setextradata", uuid, "k", "v")
+	if got := s.must("getextradata", "ec2emu-lock.ns", "k"); got != "Value: v\n" {
+		t.Errorf("getextradata by name after setextradata by UUID: %q", got)
+	}
+	s.must("unregistervm", uuid, "--delete")
+	s.must("createvm", "--name", "ec2emu-lock.ns", "--register")
+}
