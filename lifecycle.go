@@ -17,6 +17,13 @@ import (
 // machines run at once, and s.mu is taken only to record the outcome with
 // done. Callers hold s.mu (write).
 func (s *Server) background(inst *instance, what string, op func(ctx context.Context) error, done func(err error)) {
+	if s.closed {
+		// Close is waiting for background work: starting more would race
+		// it. The instance keeps the state the request set; with a state
+		// directory the next start carries it out (reconcile).
+		s.touch(inst)
+		return
+	}
 	inst.busy++
 	s.touch(inst)
 	prev, mine := inst.lastOp, make(chan struct{})
