@@ -63,15 +63,26 @@
 // deleted, with its record, and the launch fails with backend.ErrCapacity
 // (InsufficientInstanceCapacity): no instance is left pending.
 //
-// Kubernetes cannot pause a pod. Stop deletes the pod and keeps the record;
-// Start creates the pod again from it, and waits until it runs. What
-// survives a stop is what the record and the Server hold: the instance ID,
-// image, type, key pair (installed again), tags and everything else EC2
-// describes. The container's filesystem, its processes and its private IP
-// address do not survive (like an instance-store instance), and the user
-// data does not run again. Reboot is a stop and a start of the pod, so it
-// too starts from a fresh filesystem. Terminate deletes the pod with grace
-// period 0 (a PID 1 that ignores SIGTERM cannot hold it) and then the record.
+// Kubernetes cannot pause a pod. Stop deletes the pod and keeps the record
+// and the instance's disk: a hostPath directory on the node the first pod
+// ran on (DefaultDiskDir/<kubernetes-namespace>/<backend-namespace>/<id>,
+// WithDiskDir, EC2_K8S_DISK_DIR) that holds /root, /home, /srv,
+// /var/lib/cloud and /var/log (DiskPaths). Start creates the pod again from
+// the record, pinned to that node, and waits until it runs; a start the
+// node has no room for fails with backend.ErrCapacity and leaves the
+// instance stopped. What survives a stop: the instance ID, image, type, key
+// pair, tags and everything else EC2 describes, and the files under the
+// disk's paths (so the user data does not run again, and its log stays).
+// The rest of the container's filesystem, its processes and its private IP
+// address do not survive. Reboot is a stop and a start of the pod, so it
+// keeps the same. At first boot each disk path is filled from the image,
+// then becomes a symbolic link into the disk (images need sh, cp, mkdir,
+// mv, rm and ln). Terminate deletes the pod with grace period 0 (a PID 1
+// that ignores SIGTERM cannot hold it), then the disk (a short pod on its
+// node runs rm: the API cannot delete a node's files), then the record. A
+// record deleted behind the backend's back has its disk removed too.
+// Clusters whose policy forbids hostPath volumes need EC2_K8S_DISK_DIR=none:
+// then a stop loses every file.
 //
 // # Drift, exec, console
 //
@@ -96,6 +107,7 @@
 //
 //	EC2_K8S_NAMESPACE       the Kubernetes namespace (default: the kubeconfig context's, else "default")
 //	EC2_K8S_REQUEST_SCALE   factor on the catalogue's CPU and memory requests (default 1)
+//	EC2_K8S_DISK_DIR        where disks live on the nodes (default DefaultDiskDir; none: no disks)
 //
 // and KUBECONFIG. The namespace must exist with its default ServiceAccount;
 // the backend needs get, list, watch, create and delete on pods, pods/log,

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"path"
 	"regexp"
 	"strconv"
 	"strings"
@@ -129,8 +130,13 @@ type Backend struct {
 	scale float64
 	log   *slog.Logger
 
+	diskDir string // on the nodes; "" for no disks
+	diskSet bool
+
 	stop    context.CancelFunc
 	done    sync.WaitGroup
+	wipes   sync.WaitGroup // disks of records deleted behind our back
+	closing bool           // under mu: no more wipes
 	pods    listersv1.PodLister
 	records listersv1.ConfigMapLister
 	nodes   listersv1.NodeLister
@@ -192,6 +198,10 @@ func New(ctx context.Context, opts ...Option) (*Backend, error) {
 	if b.kns == "" {
 		b.kns = "default"
 	}
+	if !b.diskSet {
+		b.diskDir = DefaultDiskDir
+	}
+
 	b.nsLbl = labelValue(b.ns)
 
 	ictx, cancel := context.WithCancel(context.Background())
@@ -208,6 +218,7 @@ func New(ctx context.Context, opts ...Option) (*Backend, error) {
 	}
 	podInf.Informer().AddEventHandler(h)
 	recInf.Informer().AddEventHandler(h)
+	recInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{DeleteFunc: b.recordGone})
 	nf := informers.NewSharedInformerFactory(b.cs, 0)
 	nodeInf := nf.Core().V1().Nodes()
 	b.nodes = nodeInf.Lister()
@@ -243,11 +254,24 @@ func open(ctx context.Context, cfg backend.Config) (backend.Backend, error) {
 		}
 		opts = append(opts, WithRequestScale(f))
 	}
+	switch d := strings.TrimSpace(cfg.Getenv("EC2_K8S_DISK_DIR")); {
+	case d == "none":
+		opts = append(opts, WithDiskDir(""))
+	case d != "" && !path.IsAbs(d):
+		return nil, fmt.Errorf("kubernetes: EC2_K8S_DISK_DIR=%q: want an absolute path, or none", d)
+	case d != "":
+		opts = append(opts, WithDiskDir(d))
+	}
 	return New(ctx, opts...)
 }
 
 // Close stops the informers. Pods keep running.
 func (b *Backend) Close() error {
+	// Disk removals in flight need the informers: they end first.
+	b.mu.Lock()
+	b.closing = true
+	b.mu.Unlock()
+	b.wipes.Wait()
 	b.stop()
 	b.done.Wait()
 	return nil
