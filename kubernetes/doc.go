@@ -94,12 +94,18 @@
 //
 // # Instance metadata
 //
-// Not done: this backend does not implement backend.MetadataNetwork, so the
-// Server serves no metadata service to its pods, and a pod reaches nothing
-// of the emulator's at 169.254.169.254 (the address is the cluster's to
-// route). A metadata call in an instance fails (no answer, or the cluster's
-// own answer on a cloud), never the emulator's data for another instance.
-// SDKs in the instance take their settings from the environment instead.
+// A pod's 169.254.169.254 is the cluster's to route (the cloud's own
+// metadata service, or nothing), so the backend does not pretend to answer
+// there. With WithMetadataAddress (EC2_K8S_METADATA_ADDRESS), an address of
+// the emulator's host that the pods reach without SNAT, it implements
+// backend.MetadataNetwork: the Server serves the metadata service on that
+// address, port 80, tells each caller by its pod IP, and every pod gets
+// AWS_EC2_METADATA_SERVICE_ENDPOINT=http://<addr>:80/ (and
+// AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE), which the AWS SDKs and CLI use
+// instead of 169.254.169.254. Without one, MetadataAddress answers
+// backend.ErrUnsupported, every pod gets AWS_EC2_METADATA_DISABLED=true so
+// an SDK fails at once rather than timing out, and New logs that pods get
+// no metadata service.
 //
 // # Settings
 //
@@ -108,6 +114,7 @@
 //	EC2_K8S_NAMESPACE       the Kubernetes namespace (default: the kubeconfig context's, else "default")
 //	EC2_K8S_REQUEST_SCALE   factor on the catalogue's CPU and memory requests (default 1)
 //	EC2_K8S_DISK_DIR        where disks live on the nodes (default DefaultDiskDir; none: no disks)
+//	EC2_K8S_METADATA_ADDRESS  the host address pods reach the metadata service at (default none)
 //
 // and KUBECONFIG. The namespace must exist with its default ServiceAccount;
 // the backend needs get, list, watch, create and delete on pods, pods/log,

@@ -132,8 +132,10 @@ type Backend struct {
 
 	diskDir string // on the nodes; "" for no disks
 	diskSet bool
+	mdAddr  string // the metadata service's address, "" for none
 
 	stop    context.CancelFunc
+	closed  <-chan struct{} // closed by Close: the caches no longer change
 	done    sync.WaitGroup
 	wipes   sync.WaitGroup // disks of records deleted behind our back
 	closing bool           // under mu: no more wipes
@@ -201,11 +203,14 @@ func New(ctx context.Context, opts ...Option) (*Backend, error) {
 	if !b.diskSet {
 		b.diskDir = DefaultDiskDir
 	}
-
+	if b.mdAddr == "" {
+		// Never a silent miss: say once what instances get instead.
+		b.log.Info("kubernetes: no instance metadata service for pods (EC2_K8S_METADATA_ADDRESS unset); they get AWS_EC2_METADATA_DISABLED=true")
+	}
 	b.nsLbl = labelValue(b.ns)
 
 	ictx, cancel := context.WithCancel(context.Background())
-	b.stop = cancel
+	b.stop, b.closed = cancel, ictx.Done()
 	sel := labels.Set{LabelNamespace: b.nsLbl}.String()
 	f := informers.NewSharedInformerFactoryWithOptions(b.cs, 0, informers.WithNamespace(b.kns),
 		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = sel }))
@@ -261,6 +266,12 @@ func open(ctx context.Context, cfg backend.Config) (backend.Backend, error) {
 		return nil, fmt.Errorf("kubernetes: EC2_K8S_DISK_DIR=%q: want an absolute path, or none", d)
 	case d != "":
 		opts = append(opts, WithDiskDir(d))
+	}
+	if a := strings.TrimSpace(cfg.Getenv("EC2_K8S_METADATA_ADDRESS")); a != "" {
+		if net.ParseIP(a) == nil {
+			return nil, fmt.Errorf("kubernetes: EC2_K8S_METADATA_ADDRESS=%q: want an IP address", a)
+		}
+		opts = append(opts, WithMetadataAddress(a))
 	}
 	return New(ctx, opts...)
 }
@@ -327,6 +338,8 @@ func (b *Backend) await(ctx context.Context, cond func() (done bool, err error))
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
+		case <-b.closed:
+			return fmt.Errorf("kubernetes: the backend is closed: %w", backend.ErrUnavailable)
 		case <-ch:
 		}
 	}

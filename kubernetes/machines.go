@@ -252,6 +252,7 @@ func (b *Backend) podSpec(id string, rec record, userData []byte, nodes []string
 				// The image's own command is not known from the node's
 				// image list; the instance runs only the boot script.
 				Command:         bootscript.Wrap(id, userData, rec.PublicKey, nil),
+				Env:             b.metadataEnv(),
 				SecurityContext: &corev1.SecurityContext{RunAsUser: &zero},
 				Resources:       corev1.ResourceRequirements{Requests: req},
 			}},
