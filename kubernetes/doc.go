@@ -107,6 +107,16 @@
 // an SDK fails at once rather than timing out, and New logs that pods get
 // no metadata service.
 //
+// # Namespace lock
+//
+// backend.NamespaceLocker is a coordination.k8s.io/v1 Lease in the
+// Kubernetes namespace, LeasePrefix + the backend namespace (or a hash of
+// it), whose holder identity is host/pid/process-start-time. It lasts
+// backend.LeaseTimeout and is renewed every 10 s; a holder on the same
+// host whose process has ended is taken over at once, one on another host
+// once its Lease has gone unrenewed for its duration (so the hosts' clocks
+// must agree to within seconds). Release deletes the Lease.
+//
 // # Settings
 //
 // The "kubernetes" opener reads these through backend.Config.Getenv:
@@ -117,6 +127,7 @@
 //	EC2_K8S_METADATA_ADDRESS  the host address pods reach the metadata service at (default none)
 //
 // and KUBECONFIG. The namespace must exist with its default ServiceAccount;
-// the backend needs get, list, watch, create and delete on pods, pods/log,
-// pods/exec and configmaps there, and list and watch on nodes.
+// the backend needs get, list, watch, create, update and delete on pods,
+// pods/log, pods/exec, configmaps and leases (coordination.k8s.io) there,
+// and list and watch on nodes.
 package kubernetes
