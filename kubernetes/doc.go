@@ -63,6 +63,18 @@
 // deleted, with its record, and the launch fails with backend.ErrCapacity
 // (InsufficientInstanceCapacity): no instance is left pending.
 //
+// Before that, the backend says what fits: it is a
+// backend.LaunchCapacityReporter (per usable node, that is Ready,
+// uncordoned and untainted, and holds the image and is in the zone: its
+// allocatable CPU, memory and pods less what the pods there request,
+// divided by the instance type's requests; one list of the cluster's pods,
+// so it needs list on pods cluster-wide, and without it the check is
+// skipped with a warning) and a backend.CapacityReporter (free pod slots),
+// so a RunInstances whose MinCount does not fit launches nothing. It is a
+// backend.ZoneLister: the zones of the usable nodes' topology.kubernetes.io/zone
+// labels, so the Server offers only those (label nodes with EC2 zone names,
+// us-east-1a, as EKS does); a cluster without zone labels offers every zone.
+//
 // Kubernetes cannot pause a pod. Stop deletes the pod and keeps the record
 // and the instance's disk: a hostPath directory on the node the first pod
 // ran on (DefaultDiskDir/<kubernetes-namespace>/<backend-namespace>/<id>,
