@@ -94,8 +94,10 @@ func (b *Backend) addDisk(id string, p *corev1.Pod) {
 
 // wipeDisk removes instance id's disk from node (nothing if node is empty,
 // gone, or the backend keeps no disks). The Kubernetes API cannot delete a
-// file on a node, so a short pod of the instance's image (which the node
-// has) does it, and is deleted once it has.
+// file on a node, so a short pod of an instance image (which the node has)
+// does it, and is deleted once it has. Removals for one node that arrive
+// while its pod runs wait and share the next one, so terminating a hundred
+// instances runs a few pods, not a hundred.
 func (b *Backend) wipeDisk(ctx context.Context, id, imageRef, node string) error {
 	if b.diskDir == "" || node == "" {
 		return nil
@@ -103,14 +105,77 @@ func (b *Backend) wipeDisk(ctx context.Context, id, imageRef, node string) error
 	if _, err := b.nodes.Get(node); err != nil {
 		return nil // the node, and the disk with it, are gone
 	}
+	req := wipeReq{id: id, imageRef: imageRef, done: make(chan error, 1)}
+	b.wmu.Lock()
+	if b.wpending == nil {
+		b.wpending, b.wrunning = map[string][]wipeReq{}, map[string]bool{}
+	}
+	b.wpending[node] = append(b.wpending[node], req)
+	start := !b.wrunning[node]
+	if start {
+		b.wrunning[node] = true
+		b.wipes.Add(1)
+	}
+	b.wmu.Unlock()
+	if start {
+		go b.wipeLoop(node)
+	}
+	select {
+	case err := <-req.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// wipeReq is one disk to remove.
+type wipeReq struct {
+	id, imageRef string
+	done         chan error
+}
+
+// wipeLoop runs node's wipe pods, each for every removal pending when it
+// starts, until none is.
+func (b *Backend) wipeLoop(node string) {
+	defer b.wipes.Done()
+	for {
+		b.wmu.Lock()
+		reqs := b.wpending[node]
+		delete(b.wpending, node)
+		if len(reqs) == 0 {
+			b.wrunning[node] = false
+			b.wmu.Unlock()
+			return
+		}
+		b.wmu.Unlock()
+		ids := make([]string, len(reqs))
+		for i, r := range reqs {
+			ids[i] = r.id
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		err := b.runWipe(ctx, node, reqs[0].imageRef, ids)
+		cancel()
+		for _, r := range reqs {
+			r.done <- err
+		}
+	}
+}
+
+// runWipe runs one pod on node that removes the disks of ids.
+func (b *Backend) runWipe(ctx context.Context, node, imageRef string, ids []string) error {
+	id := ids[0]
 	zero := int64(0)
 	no := false
 	dirOrCreate := corev1.HostPathDirectoryOrCreate
 	rel := path.Join(b.kns, b.nsLbl)
 	// The namespace directories go too once empty; a concurrent launch
 	// that loses its parent to the rmdir has its mount retried.
+	dirs := make([]string, len(ids))
+	for i, x := range ids {
+		dirs[i] = "/disks/" + rel + "/" + x
+	}
 	script := fmt.Sprintf("rm -rf %s && { rmdir %s %s 2>/dev/null; true; }",
-		shellJoin([]string{"/disks/" + rel + "/" + id}), shellJoin([]string{"/disks/" + rel}), shellJoin([]string{"/disks/" + b.kns}))
+		shellJoin(dirs), shellJoin([]string{"/disks/" + rel}), shellJoin([]string{"/disks/" + b.kns}))
 	meta := b.meta(id, "")
 	meta.Name = NamePrefix + "wipe-" + id
 	delete(meta.Labels, LabelInstanceID)
@@ -177,7 +242,7 @@ func (b *Backend) wipeDisk(ctx context.Context, id, imageRef, node string) error
 		return false, nil
 	})
 	if err != nil {
-		return wrap("wipe disk", b.diskPath(id), err)
+		return wrap("wipe disks", strings.Join(ids, " "), err)
 	}
 	return nil
 }

@@ -119,8 +119,10 @@ func WithLogger(l *slog.Logger) Option {
 }
 
 // Backend runs EC2 instances as Kubernetes pods. It implements
-// backend.Backend, backend.Execer, backend.ConsoleOutputer and
-// backend.Watcher, and is safe for concurrent use.
+// backend.Backend and the optional backend.Execer, ConsoleOutputer,
+// Watcher, ImageMaker (false), ImageLooker, MetadataNetwork,
+// NamespaceLocker, CapacityReporter, LaunchCapacityReporter and
+// ZoneLister, and is safe for concurrent use.
 type Backend struct {
 	cs    kubernetes.Interface
 	cfg   *rest.Config
@@ -139,9 +141,13 @@ type Backend struct {
 	done    sync.WaitGroup
 	wipes   sync.WaitGroup // disks of records deleted behind our back
 	closing bool           // under mu: no more wipes
-	pods    listersv1.PodLister
-	records listersv1.ConfigMapLister
-	nodes   listersv1.NodeLister
+
+	wmu      sync.Mutex
+	wpending map[string][]wipeReq // node → disks to remove
+	wrunning map[string]bool      // node → its wipeLoop runs
+	pods     listersv1.PodLister
+	records  listersv1.ConfigMapLister
+	nodes    listersv1.NodeLister
 
 	mu      sync.Mutex
 	changed chan struct{}            // closed and replaced on every informer event
