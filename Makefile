@@ -2,7 +2,7 @@
 GO ?= go
 EC2_VM_MANAGER ?= docker
 
-.PHONY: run run-mock build test test-k8s test-short fuzz vet bench bench-micro
+.PHONY: run run-mock build test test-k8s test-short fuzz vet bench bench-micro bench-k8s
 
 ## run: build bin/ec2emu and run it on $(ADDR) (docker backend; starts dockerd if needed).
 ## The recipe execs the binary, so make's child is the server: stopping it stops the server
@@ -41,6 +41,19 @@ test-k8s:
 		kc=$$(bash scripts/ensure-k8s.sh) || exit 1; \
 		echo "KUBECONFIG=$$kc"; \
 		cd kubernetes && KUBECONFIG=$$kc $(GO) test -race -count=1 -timeout 20m ./...; \
+	fi
+
+## bench-k8s: the kubernetes figures of docs/kubernetes.md (RunInstances → running against the same pod made
+## with client-go, median of 10; DescribeInstances over 100 pods against 100 docker containers, same run),
+## on the cluster $KUBECONFIG names or one scripts/ensure-k8s.sh starts and stops as test-k8s does
+bench-k8s:
+	bash scripts/ensure-docker.sh
+	@if [ -n "$$KUBECONFIG" ]; then \
+		cd kubernetes && EC2_K8S_BENCH=1 $(GO) test -count=1 -timeout 30m -run '^(TestLaunchVsRawPod|TestDescribe100VsDocker)$$' -v .; \
+	else \
+		trap 'bash $(CURDIR)/scripts/stop-k8s.sh' EXIT; trap 'exit 130' INT TERM; \
+		kc=$$(bash scripts/ensure-k8s.sh) || exit 1; \
+		cd kubernetes && KUBECONFIG=$$kc EC2_K8S_BENCH=1 $(GO) test -count=1 -timeout 30m -run '^(TestLaunchVsRawPod|TestDescribe100VsDocker)$$' -v .; \
 	fi
 
 ## test-short: the tests that need neither Docker nor the AWS CLI

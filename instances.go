@@ -100,14 +100,21 @@ func (s *Server) runInstances(ctx context.Context, c *call, req *xmlproto.RunIns
 		return nil, err
 	}
 	az := ""
+	zones, zonesRestricted, err := s.offeredZones(ctx, c.region)
+	if err != nil {
+		return nil, err
+	}
 	if req.Placement != nil && req.Placement.AvailabilityZone != "" {
 		az = req.Placement.AvailabilityZone
-		if !slices.Contains(catalog.ZoneNames(c.region), az) {
+		if !slices.Contains(zones, az) {
 			return nil, apiErr(ErrInvalidParameterValue, "Invalid availability zone: [%s]", az)
 		}
 	}
+	if az == "" && len(zones) == 0 {
+		return nil, apiErr(ErrInsufficientInstanceCapacity, "There is no Availability Zone in %s with capacity for instances now.", c.region)
+	}
 	if az == "" {
-		az = catalog.ZoneNames(c.region)[0]
+		az = zones[0]
 	}
 
 	// The image list and the backend's capacity come from the backend:
@@ -116,11 +123,13 @@ func (s *Server) runInstances(ctx context.Context, c *call, req *xmlproto.RunIns
 	if err != nil {
 		return nil, err
 	}
-	backendFree := -1
-	if cr, ok := s.b.(backend.CapacityReporter); ok {
-		if backendFree, err = cr.Capacity(ctx); err != nil {
-			return nil, err
-		}
+	capZone := az // the zone the launch goes to, unless a subnet names another
+	if req.SubnetID != "" || len(req.NetworkInterfaces) > 0 {
+		capZone = ""
+	}
+	backendFree, err := s.backendCapacity(ctx, instanceType, img.id, capZone)
+	if err != nil {
+		return nil, err
 	}
 	requestHash := hashParams(c.req.Params)
 
@@ -150,8 +159,8 @@ func (s *Server) runInstances(ctx context.Context, c *call, req *xmlproto.RunIns
 		return nil, err
 	}
 	placementAZ := az
-	if req.Placement == nil || req.Placement.AvailabilityZone == "" {
-		placementAZ = ""
+	if (req.Placement == nil || req.Placement.AvailabilityZone == "") && (!zonesRestricted || capZone == "") {
+		placementAZ = "" // with zones restricted and no subnet named, the default subnet of the first offered zone
 	}
 	profileArn, err := c.instanceProfile()
 	if err != nil {

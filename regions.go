@@ -62,7 +62,14 @@ func (s *Server) describeAvailabilityZones(ctx context.Context, c *call, req *xm
 		fields: zoneFields, unlocked: true,
 		list: func(s *Server, ctx context.Context, c *call, names []string) (iter.Seq[*xmlproto.AvailabilityZone], error) {
 			var zones []xmlproto.AvailabilityZone
+			offered, _, err := s.offeredZones(ctx, c.region)
+			if err != nil {
+				return nil, err
+			}
 			for i, n := range catalog.ZoneNames(c.region) {
+				if !slices.Contains(offered, n) {
+					continue
+				}
 				zones = append(zones, xmlproto.AvailabilityZone{
 					ZoneName: n, State: "available", RegionName: c.region, ZoneID: catalog.ZoneID(c.region, i), ZoneType: "availability-zone",
 					OptInStatus: "opt-in-not-required", GroupName: c.region, NetworkBorderGroup: c.region,

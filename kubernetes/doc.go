@@ -63,15 +63,38 @@
 // deleted, with its record, and the launch fails with backend.ErrCapacity
 // (InsufficientInstanceCapacity): no instance is left pending.
 //
-// Kubernetes cannot pause a pod. Stop deletes the pod and keeps the record;
-// Start creates the pod again from it, and waits until it runs. What
-// survives a stop is what the record and the Server hold: the instance ID,
-// image, type, key pair (installed again), tags and everything else EC2
-// describes. The container's filesystem, its processes and its private IP
-// address do not survive (like an instance-store instance), and the user
-// data does not run again. Reboot is a stop and a start of the pod, so it
-// too starts from a fresh filesystem. Terminate deletes the pod with grace
-// period 0 (a PID 1 that ignores SIGTERM cannot hold it) and then the record.
+// Before that, the backend says what fits: it is a
+// backend.LaunchCapacityReporter (per usable node, that is Ready,
+// uncordoned and untainted, and holds the image and is in the zone: its
+// allocatable CPU, memory and pods less what the pods there request,
+// divided by the instance type's requests; one list of the cluster's pods,
+// so it needs list on pods cluster-wide, and without it the check is
+// skipped with a warning) and a backend.CapacityReporter (free pod slots),
+// so a RunInstances whose MinCount does not fit launches nothing. It is a
+// backend.ZoneLister: the zones of the usable nodes' topology.kubernetes.io/zone
+// labels, so the Server offers only those (label nodes with EC2 zone names,
+// us-east-1a, as EKS does); a cluster without zone labels offers every zone.
+//
+// Kubernetes cannot pause a pod. Stop deletes the pod and keeps the record
+// and the instance's disk: a hostPath directory on the node the first pod
+// ran on (DefaultDiskDir/<kubernetes-namespace>/<backend-namespace>/<id>,
+// WithDiskDir, EC2_K8S_DISK_DIR) that holds /root, /home, /srv,
+// /var/lib/cloud and /var/log (DiskPaths). Start creates the pod again from
+// the record, pinned to that node, and waits until it runs; a start the
+// node has no room for fails with backend.ErrCapacity and leaves the
+// instance stopped. What survives a stop: the instance ID, image, type, key
+// pair, tags and everything else EC2 describes, and the files under the
+// disk's paths (so the user data does not run again, and its log stays).
+// The rest of the container's filesystem, its processes and its private IP
+// address do not survive. Reboot is a stop and a start of the pod, so it
+// keeps the same. At first boot each disk path is filled from the image,
+// then becomes a symbolic link into the disk (images need sh, cp, mkdir,
+// mv, rm and ln). Terminate deletes the pod with grace period 0 (a PID 1
+// that ignores SIGTERM cannot hold it), then the disk (a short pod on its
+// node runs rm: the API cannot delete a node's files), then the record. A
+// record deleted behind the backend's back has its disk removed too.
+// Clusters whose policy forbids hostPath volumes need EC2_K8S_DISK_DIR=none:
+// then a stop loses every file.
 //
 // # Drift, exec, console
 //
@@ -83,12 +106,28 @@
 //
 // # Instance metadata
 //
-// Not done: this backend does not implement backend.MetadataNetwork, so the
-// Server serves no metadata service to its pods, and a pod reaches nothing
-// of the emulator's at 169.254.169.254 (the address is the cluster's to
-// route). A metadata call in an instance fails (no answer, or the cluster's
-// own answer on a cloud), never the emulator's data for another instance.
-// SDKs in the instance take their settings from the environment instead.
+// A pod's 169.254.169.254 is the cluster's to route (the cloud's own
+// metadata service, or nothing), so the backend does not pretend to answer
+// there. With WithMetadataAddress (EC2_K8S_METADATA_ADDRESS), an address of
+// the emulator's host that the pods reach without SNAT, it implements
+// backend.MetadataNetwork: the Server serves the metadata service on that
+// address, port 80, tells each caller by its pod IP, and every pod gets
+// AWS_EC2_METADATA_SERVICE_ENDPOINT=http://<addr>:80/ (and
+// AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE), which the AWS SDKs and CLI use
+// instead of 169.254.169.254. Without one, MetadataAddress answers
+// backend.ErrUnsupported, every pod gets AWS_EC2_METADATA_DISABLED=true so
+// an SDK fails at once rather than timing out, and New logs that pods get
+// no metadata service.
+//
+// # Namespace lock
+//
+// backend.NamespaceLocker is a coordination.k8s.io/v1 Lease in the
+// Kubernetes namespace, LeasePrefix + the backend namespace (or a hash of
+// it), whose holder identity is host/pid/process-start-time. It lasts
+// backend.LeaseTimeout and is renewed every 10 s; a holder on the same
+// host whose process has ended is taken over at once, one on another host
+// once its Lease has gone unrenewed for its duration (so the hosts' clocks
+// must agree to within seconds). Release deletes the Lease.
 //
 // # Settings
 //
@@ -96,8 +135,11 @@
 //
 //	EC2_K8S_NAMESPACE       the Kubernetes namespace (default: the kubeconfig context's, else "default")
 //	EC2_K8S_REQUEST_SCALE   factor on the catalogue's CPU and memory requests (default 1)
+//	EC2_K8S_DISK_DIR        where disks live on the nodes (default DefaultDiskDir; none: no disks)
+//	EC2_K8S_METADATA_ADDRESS  the host address pods reach the metadata service at (default none)
 //
 // and KUBECONFIG. The namespace must exist with its default ServiceAccount;
-// the backend needs get, list, watch, create and delete on pods, pods/log,
-// pods/exec and configmaps there, and list and watch on nodes.
+// the backend needs get, list, watch, create, update and delete on pods,
+// pods/log, pods/exec, configmaps and leases (coordination.k8s.io) there,
+// and list and watch on nodes.
 package kubernetes

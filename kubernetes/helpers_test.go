@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -49,7 +50,7 @@ func requireCluster(t *testing.T) *cluster {
 		t.Skip("-short: the kubernetes backend's tests need a cluster")
 	}
 	fail := t.Skipf
-	if os.Getenv("CI") == "true" {
+	if ciRun() {
 		fail = t.Fatalf
 	}
 	if os.Getenv("KUBECONFIG") == "" {
@@ -121,25 +122,55 @@ func (c *cluster) open(ctx context.Context, kns string, opts ...kubernetes.Optio
 	return kubernetes.New(ctx, all...)
 }
 
-// cleanup deletes every pod and ConfigMap of the backend namespaces used,
-// and then checks that none is left.
+// cleanup terminates every instance of the backend namespaces used (so
+// their disks go too), deletes any pod and ConfigMap still labelled with
+// them, and then checks that no pod, ConfigMap or disk directory is left.
 func (c *cluster) cleanup(t *testing.T) func() {
 	return func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
 		zero := int64(0)
 		c.mu.Lock()
 		defer c.mu.Unlock()
+		host, _ := os.Hostname()
 		for _, kns := range c.kns {
 			for _, ns := range c.used {
 				sel := metav1.ListOptions{LabelSelector: kubernetes.LabelNamespace + "=" + ns}
+				if cms, err := c.cs.CoreV1().ConfigMaps(kns).List(ctx, sel); err == nil && len(cms.Items) > 0 {
+					b, err := kubernetes.New(ctx, kubernetes.WithClient(c.cs, c.cfg), kubernetes.WithNamespace(ns), kubernetes.WithKubernetesNamespace(kns))
+					if err == nil {
+						ms, _ := b.Machines(ctx)
+						var wg sync.WaitGroup
+						for _, m := range ms {
+							wg.Go(func() {
+								if err := b.Terminate(ctx, m.ID); err != nil {
+									t.Errorf("cleanup: terminate %s: %v", m.ID, err)
+								}
+							})
+						}
+						wg.Wait()
+						b.Close()
+					}
+				}
 				c.cs.CoreV1().Pods(kns).DeleteCollection(ctx, metav1.DeleteOptions{GracePeriodSeconds: &zero}, sel)
 				c.cs.CoreV1().ConfigMaps(kns).DeleteCollection(ctx, metav1.DeleteOptions{}, sel)
+				nodes, _ := c.cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+				if nodes != nil && len(nodes.Items) == 1 && nodes.Items[0].Name == host {
+					dir := filepath.Join(kubernetes.DefaultDiskDir, kns, ns)
+					if _, err := os.Stat(dir); err == nil {
+						t.Errorf("disk directory %s left after the test", dir)
+						os.RemoveAll(dir)
+					}
+				}
 			}
 			sel := metav1.ListOptions{LabelSelector: kubernetes.LabelManagedBy + "=ec2emu"}
 			pods, err := c.cs.CoreV1().Pods(kns).List(ctx, sel)
-			if err == nil && len(pods.Items) > 0 {
-				t.Errorf("%d pods left in %s after the test", len(pods.Items), kns)
+			if err == nil {
+				for _, p := range pods.Items {
+					if p.DeletionTimestamp == nil {
+						t.Errorf("pod %s/%s left after the test", kns, p.Name)
+					}
+				}
 			}
 		}
 	}
@@ -154,3 +185,7 @@ func execIn(ctx context.Context, b backend.Backend, id string, cmd ...string) (s
 	}
 	return out.String(), err
 }
+
+// ciRun reports whether the tests run under CI=true, where what would skip
+// fails.
+func ciRun() bool { return os.Getenv("CI") == "true" }

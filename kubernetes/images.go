@@ -110,3 +110,15 @@ func (b *Backend) findImage(id string) (*ami, error) {
 	}
 	return a, nil
 }
+
+var _ backend.ImageLooker = (*Backend)(nil)
+
+// LookupImage returns AMI id as Images would list it, from the same cache
+// (no API call), or an error wrapping backend.ErrNotFound.
+func (b *Backend) LookupImage(ctx context.Context, id string) (backend.Image, error) {
+	a, err := b.findImage(id)
+	if err != nil {
+		return backend.Image{}, err
+	}
+	return a.img, nil
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"path"
 	"regexp"
 	"strconv"
 	"strings"
@@ -118,8 +119,10 @@ func WithLogger(l *slog.Logger) Option {
 }
 
 // Backend runs EC2 instances as Kubernetes pods. It implements
-// backend.Backend, backend.Execer, backend.ConsoleOutputer and
-// backend.Watcher, and is safe for concurrent use.
+// backend.Backend and the optional backend.Execer, ConsoleOutputer,
+// Watcher, ImageMaker (false), ImageLooker, MetadataNetwork,
+// NamespaceLocker, CapacityReporter, LaunchCapacityReporter and
+// ZoneLister, and is safe for concurrent use.
 type Backend struct {
 	cs    kubernetes.Interface
 	cfg   *rest.Config
@@ -129,11 +132,22 @@ type Backend struct {
 	scale float64
 	log   *slog.Logger
 
+	diskDir string // on the nodes; "" for no disks
+	diskSet bool
+	mdAddr  string // the metadata service's address, "" for none
+
 	stop    context.CancelFunc
+	closed  <-chan struct{} // closed by Close: the caches no longer change
 	done    sync.WaitGroup
-	pods    listersv1.PodLister
-	records listersv1.ConfigMapLister
-	nodes   listersv1.NodeLister
+	wipes   sync.WaitGroup // disks of records deleted behind our back
+	closing bool           // under mu: no more wipes
+
+	wmu      sync.Mutex
+	wpending map[string][]wipeReq // node → disks to remove
+	wrunning map[string]bool      // node → its wipeLoop runs
+	pods     listersv1.PodLister
+	records  listersv1.ConfigMapLister
+	nodes    listersv1.NodeLister
 
 	mu      sync.Mutex
 	changed chan struct{}            // closed and replaced on every informer event
@@ -192,10 +206,17 @@ func New(ctx context.Context, opts ...Option) (*Backend, error) {
 	if b.kns == "" {
 		b.kns = "default"
 	}
+	if !b.diskSet {
+		b.diskDir = DefaultDiskDir
+	}
+	if b.mdAddr == "" {
+		// Never a silent miss: say once what instances get instead.
+		b.log.Info("kubernetes: no instance metadata service for pods (EC2_K8S_METADATA_ADDRESS unset); they get AWS_EC2_METADATA_DISABLED=true")
+	}
 	b.nsLbl = labelValue(b.ns)
 
 	ictx, cancel := context.WithCancel(context.Background())
-	b.stop = cancel
+	b.stop, b.closed = cancel, ictx.Done()
 	sel := labels.Set{LabelNamespace: b.nsLbl}.String()
 	f := informers.NewSharedInformerFactoryWithOptions(b.cs, 0, informers.WithNamespace(b.kns),
 		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = sel }))
@@ -208,6 +229,7 @@ func New(ctx context.Context, opts ...Option) (*Backend, error) {
 	}
 	podInf.Informer().AddEventHandler(h)
 	recInf.Informer().AddEventHandler(h)
+	recInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{DeleteFunc: b.recordGone})
 	nf := informers.NewSharedInformerFactory(b.cs, 0)
 	nodeInf := nf.Core().V1().Nodes()
 	b.nodes = nodeInf.Lister()
@@ -243,11 +265,30 @@ func open(ctx context.Context, cfg backend.Config) (backend.Backend, error) {
 		}
 		opts = append(opts, WithRequestScale(f))
 	}
+	switch d := strings.TrimSpace(cfg.Getenv("EC2_K8S_DISK_DIR")); {
+	case d == "none":
+		opts = append(opts, WithDiskDir(""))
+	case d != "" && !path.IsAbs(d):
+		return nil, fmt.Errorf("kubernetes: EC2_K8S_DISK_DIR=%q: want an absolute path, or none", d)
+	case d != "":
+		opts = append(opts, WithDiskDir(d))
+	}
+	if a := strings.TrimSpace(cfg.Getenv("EC2_K8S_METADATA_ADDRESS")); a != "" {
+		if net.ParseIP(a) == nil {
+			return nil, fmt.Errorf("kubernetes: EC2_K8S_METADATA_ADDRESS=%q: want an IP address", a)
+		}
+		opts = append(opts, WithMetadataAddress(a))
+	}
 	return New(ctx, opts...)
 }
 
 // Close stops the informers. Pods keep running.
 func (b *Backend) Close() error {
+	// Disk removals in flight need the informers: they end first.
+	b.mu.Lock()
+	b.closing = true
+	b.mu.Unlock()
+	b.wipes.Wait()
 	b.stop()
 	b.done.Wait()
 	return nil
@@ -303,6 +344,8 @@ func (b *Backend) await(ctx context.Context, cond func() (done bool, err error))
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
+		case <-b.closed:
+			return fmt.Errorf("kubernetes: the backend is closed: %w", backend.ErrUnavailable)
 		case <-ch:
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/smithy-go"
 	"github.com/google/go-cmp/cmp"
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -57,8 +58,10 @@ func states(t *testing.T, ctx context.Context, b backend.Backend) map[string]bac
 	return out
 }
 
-// A pod no node can hold ends the launch as InsufficientInstanceCapacity,
-// with neither pod nor record left behind.
+// A pod no node can hold: refused before acceptance when the Server can
+// ask the backend's capacity, and, when the scheduler is the first to
+// say so (here: the capacity check hidden), the launch ends as
+// InsufficientInstanceCapacity, with neither pod nor record left behind.
 func TestUnschedulableIsInsufficientCapacity(t *testing.T) {
 	c := requireCluster(t)
 	ctx := ctxT(t)
@@ -66,10 +69,19 @@ func TestUnschedulableIsInsufficientCapacity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer b.Close()
+	t.Cleanup(func() { b.Close() })
+	in := &ec2.RunInstancesInput{ImageId: aws.String(testAMI()), InstanceType: types.InstanceTypeM524xlarge,
+		MinCount: aws.Int32(1), MaxCount: aws.Int32(1)}
+
 	srv := ec2emutest.NewServer(t, b)
-	out, err := srv.Client.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String(testAMI()), InstanceType: types.InstanceTypeM524xlarge,
-		MinCount: aws.Int32(1), MaxCount: aws.Int32(1)})
+	_, err = srv.Client.RunInstances(ctx, in)
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != "InsufficientInstanceCapacity" {
+		t.Errorf("RunInstances with the capacity check: %v, want InsufficientInstanceCapacity", err)
+	}
+
+	hidden := ec2emutest.NewServer(t, struct{ backend.Backend }{b}) // the Server sees no optional capability
+	out, err := hidden.Client.RunInstances(ctx, in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +89,7 @@ func TestUnschedulableIsInsufficientCapacity(t *testing.T) {
 	var got string
 	deadline := time.Now().Add(time.Minute)
 	for got == "" && time.Now().Before(deadline) {
-		d, err := srv.Client.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
+		d, err := hidden.Client.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -218,8 +230,9 @@ func TestEvictionDrift(t *testing.T) {
 	}
 }
 
-// With a zone label on the node, an instance goes to the node of its zone,
-// and a zone without nodes has no capacity.
+// With a zone label on the node, only that zone is offered
+// (DescribeAvailabilityZones, RunInstances), an instance goes to the node
+// of its zone, and a zone without nodes has no capacity.
 func TestZonePlacement(t *testing.T) {
 	c := requireCluster(t)
 	ctx := ctxT(t)
@@ -231,6 +244,14 @@ func TestZonePlacement(t *testing.T) {
 	if _, ok := node.Labels[kubernetes.LabelZone]; ok {
 		t.Skip("the node already has a zone")
 	}
+	b, err := c.open(ctx, c.kns[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	if z, err := b.Zones(ctx); err != nil || z != nil {
+		t.Errorf("Zones of a cluster without zone labels: %q, %v; want nil (every zone)", z, err)
+	}
 	label := func(v string) {
 		patch := fmt.Sprintf(`{"metadata":{"labels":{%q:%s}}}`, kubernetes.LabelZone, v)
 		if _, err := c.cs.CoreV1().Nodes().Patch(context.Background(), node.Name, k8stypes.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
@@ -239,37 +260,60 @@ func TestZonePlacement(t *testing.T) {
 	}
 	label(`"us-east-1b"`)
 	t.Cleanup(func() { label("null") })
-	b, err := c.open(ctx, c.kns[0])
+	// The label reaches the backend's node cache through its watch.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		z, err := b.Zones(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if slices.Equal(z, []string{"us-east-1b"}) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Zones 30 s after labelling the node: %q, want [us-east-1b]", z)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	_, err = b.Launch(ctx, backend.LaunchSpec{InstanceID: newID(), ImageID: testAMI(), InstanceType: "t3.micro", Metadata: map[string]string{"availability-zone": "us-east-1a"}})
+	if !errors.Is(err, backend.ErrCapacity) {
+		t.Errorf("backend launch in a zone without nodes: %v, want ErrCapacity", err)
+	}
+
+	srv := ec2emutest.NewServer(t, b)
+	az, err := srv.Client.DescribeAvailabilityZones(ctx, &ec2.DescribeAvailabilityZonesInput{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer b.Close()
-	// The label reaches the backend's node cache through its watch.
-	deadline := time.Now().Add(30 * time.Second)
-	var id string
-	for {
-		id = newID()
-		_, err = b.Launch(ctx, backend.LaunchSpec{InstanceID: id, ImageID: testAMI(), InstanceType: "t3.micro", Metadata: map[string]string{"availability-zone": "us-east-1a"}})
-		if errors.Is(err, backend.ErrCapacity) || time.Now().After(deadline) {
-			break
-		}
-		if err == nil {
-			b.Terminate(ctx, id)
-		}
-		time.Sleep(50 * time.Millisecond)
+	var offered []string
+	for _, z := range az.AvailabilityZones {
+		offered = append(offered, *z.ZoneName)
 	}
-	if !errors.Is(err, backend.ErrCapacity) {
-		t.Errorf("launch in a zone without nodes: %v, want ErrCapacity", err)
+	if diff := cmp.Diff([]string{"us-east-1b"}, offered); diff != "" {
+		t.Errorf("zones offered (-want +got):\n%s", diff)
 	}
-	id = launch(t, ctx, b, map[string]string{"availability-zone": "us-east-1b"})
+	_, err = srv.Client.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String(testAMI()), MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
+		Placement: &types.Placement{AvailabilityZone: aws.String("us-east-1a")}})
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != "InvalidParameterValue" {
+		t.Errorf("RunInstances in us-east-1a, which has no node: %v, want InvalidParameterValue", err)
+	}
+	out, err := srv.Client.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String(testAMI()), MinCount: aws.Int32(1), MaxCount: aws.Int32(1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := *out.Instances[0].InstanceId
+	if got := aws.ToString(out.Instances[0].Placement.AvailabilityZone); got != "us-east-1b" {
+		t.Errorf("an instance with no zone named went to %s, want us-east-1b, the only one with a node", got)
+	}
+	if err := ec2.NewInstanceRunningWaiter(srv.Client).Wait(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}}, time.Minute); err != nil {
+		t.Fatal(err)
+	}
 	p, err := c.cs.CoreV1().Pods(c.kns[0]).Get(ctx, kubernetes.NamePrefix+id, metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if p.Spec.NodeName != node.Name {
 		t.Errorf("pod on node %q, want %q", p.Spec.NodeName, node.Name)
-	}
-	if got := states(t, ctx, b); !slices.Contains([]backend.State{backend.StateRunning}, got[id]) {
-		t.Errorf("instance in us-east-1b is %s, want running", got[id])
 	}
 }

@@ -32,6 +32,9 @@ type record struct {
 	KeyName      string            `json:"keyName,omitempty"`
 	PublicKey    string            `json:"publicKey,omitempty"`
 	Metadata     map[string]string `json:"metadata,omitempty"`
+	// Node is the node that holds the instance's disk (the first its pod
+	// ran on), empty until then or without disks.
+	Node string `json:"node,omitempty"`
 }
 
 // meta returns the labels and annotations of instance id's objects.
@@ -72,39 +75,73 @@ func (b *Backend) Launch(ctx context.Context, spec backend.LaunchSpec) (backend.
 	if err != nil {
 		return backend.Machine{}, wrap("create record", objectName(spec.InstanceID), err)
 	}
-	p, err := b.runPod(ctx, spec.InstanceID, rec, spec.UserData, spec.Metadata[mdZone])
+	p, err := b.runPod(ctx, spec.InstanceID, &rec, spec.UserData, spec.Metadata[mdZone])
+	if err == nil {
+		cm, err = b.saveNode(ctx, cm, &rec, p)
+	}
 	if err != nil {
-		b.cleanup(ctx, spec.InstanceID)
+		b.cleanup(ctx, spec.InstanceID, rec)
 		return backend.Machine{}, err
 	}
 	return b.machine(spec.InstanceID, cm, rec, p), nil
 }
 
+// saveNode records in cm the node that holds the instance's disk, if that
+// is not already the one there: a launch's first pod, or a start that had
+// to move because the disk's node is gone.
+func (b *Backend) saveNode(ctx context.Context, cm *corev1.ConfigMap, rec *record, p *corev1.Pod) (*corev1.ConfigMap, error) {
+	if b.diskDir == "" || rec.Node == p.Spec.NodeName {
+		return cm, nil
+	}
+	rec.Node = p.Spec.NodeName
+	data, err := json.Marshal(rec)
+	if err != nil {
+		return nil, err
+	}
+	cm = cm.DeepCopy()
+	cm.Data = map[string]string{recordKey: string(data)}
+	cm, err = b.cs.CoreV1().ConfigMaps(b.kns).Update(ctx, cm, metav1.UpdateOptions{})
+	if err != nil {
+		return nil, wrap("record node", objectName(p.Labels[LabelInstanceID]), err)
+	}
+	return cm, nil
+}
+
 // mdZone is the Server's metadata key for the instance's availability zone.
 const mdZone = "availability-zone"
 
-// cleanup deletes what a failed launch made, even if ctx is what failed.
-func (b *Backend) cleanup(ctx context.Context, id string) {
+// cleanup deletes what a failed launch made, even if ctx is what failed:
+// the pod, the disk if the pod reached a node, and the record.
+func (b *Backend) cleanup(ctx context.Context, id string, rec record) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	if err := b.deletePod(ctx, id); err != nil {
+	node, err := b.deletePod(ctx, id)
+	if err != nil {
 		b.log.WarnContext(ctx, "kubernetes: could not delete the pod of a failed launch", "instance", id, "err", err)
 	}
-	err := b.cs.CoreV1().ConfigMaps(b.kns).Delete(ctx, objectName(id), metav1.DeleteOptions{})
+	if node == "" {
+		node = rec.Node
+	}
+	if err := b.wipeDisk(ctx, id, rec.ImageRef, node); err != nil {
+		b.log.WarnContext(ctx, "kubernetes: could not remove the disk of a failed launch", "instance", id, "node", node, "dir", b.diskPath(id), "err", err)
+	}
+	err = b.cs.CoreV1().ConfigMaps(b.kns).Delete(ctx, objectName(id), metav1.DeleteOptions{})
 	if err != nil && !apierrors.IsNotFound(err) {
 		b.log.WarnContext(ctx, "kubernetes: could not delete the record of a failed launch", "instance", id, "err", err)
 	}
 }
 
 // runPod creates instance id's pod from rec and waits until it runs. With
-// userData nil the pod boots as after a stop: the key is installed again
-// (the container's disk is new) but no user data runs.
-func (b *Backend) runPod(ctx context.Context, id string, rec record, userData []byte, zone string) (*corev1.Pod, error) {
+// userData nil the pod boots as after a stop: no user data runs, and the
+// key is installed again only if the disk is new. The caller deletes the
+// pod if it fails. A disk whose node is gone is given up: rec.Node is
+// cleared and the pod goes where it fits, with a new disk.
+func (b *Backend) runPod(ctx context.Context, id string, rec *record, userData []byte, zone string) (*corev1.Pod, error) {
 	nodes, err := b.placement(rec, zone)
 	if err != nil {
 		return nil, err
 	}
-	p := b.podSpec(id, rec, userData, nodes)
+	p := b.podSpec(id, *rec, userData, nodes)
 	p, err = b.cs.CoreV1().Pods(b.kns).Create(ctx, p, metav1.CreateOptions{})
 	if err != nil {
 		return nil, wrap("create pod", objectName(id), err)
@@ -121,7 +158,10 @@ func (b *Backend) runPod(ctx context.Context, id string, rec record, userData []
 				return false, fmt.Errorf("pod %s cannot be scheduled: %s: %w", cur.Name, c.Message, backend.ErrCapacity)
 			}
 		}
-		for _, cs := range cur.Status.ContainerStatuses {
+		for _, cs := range append(slices.Clone(cur.Status.InitContainerStatuses), cur.Status.ContainerStatuses...) {
+			if t := cs.State.Terminated; t != nil && t.ExitCode != 0 {
+				return false, fmt.Errorf("pod %s: container %s exited %d: %s %s", cur.Name, cs.Name, t.ExitCode, t.Reason, t.Message)
+			}
 			if w := cs.State.Waiting; w != nil && w.Reason != "" && w.Reason != "ContainerCreating" && w.Reason != "PodInitializing" {
 				return false, fmt.Errorf("pod %s: container %s: %s", cur.Name, w.Reason, w.Message)
 			}
@@ -143,9 +183,18 @@ func (b *Backend) runPod(ctx context.Context, id string, rec record, userData []
 	return running, nil
 }
 
-// placement returns the nodes the pod may go to: those whose image list
-// holds the AMI and, when any node has a zone label, those in zone.
-func (b *Backend) placement(rec record, zone string) ([]string, error) {
+// placement returns the nodes the pod may go to: the node that holds its
+// disk if it has one; else those whose image list holds the AMI and, when
+// any node has a zone label, those in zone.
+func (b *Backend) placement(rec *record, zone string) ([]string, error) {
+	if rec.Node != "" {
+		if _, err := b.nodes.Get(rec.Node); err == nil {
+			return []string{rec.Node}, nil
+		}
+		b.log.Warn("kubernetes: the node that held the instance's disk is gone; it starts with a new disk elsewhere",
+			"node", rec.Node, "image", rec.ImageID)
+		rec.Node = ""
+	}
 	img, err := b.findImage(rec.ImageID)
 	if err != nil {
 		return nil, err
@@ -179,13 +228,11 @@ func (b *Backend) podSpec(id string, rec record, userData []byte, nodes []string
 	zero, grace := int64(0), int64(2)
 	no := false
 	req := corev1.ResourceList{}
-	if info, ok := catalog.Lookup(rec.InstanceType); ok && b.scale > 0 {
-		milli := int64(float64(info.VCPUInfo.DefaultVCPUs) * 1000 * b.scale)
-		bytes := int64(float64(info.MemoryInfo.SizeInMiB) * (1 << 20) * b.scale)
-		req[corev1.ResourceCPU] = *resource.NewMilliQuantity(max(milli, 1), resource.DecimalSI)
-		req[corev1.ResourceMemory] = *resource.NewQuantity(max(bytes, 1<<20), resource.BinarySI)
+	if cpu, mem, ok := b.requests(rec.InstanceType); ok {
+		req[corev1.ResourceCPU] = *resource.NewMilliQuantity(cpu, resource.DecimalSI)
+		req[corev1.ResourceMemory] = *resource.NewQuantity(mem, resource.BinarySI)
 	}
-	return &corev1.Pod{
+	p := &corev1.Pod{
 		ObjectMeta: b.meta(id, rec.ImageID),
 		Spec: corev1.PodSpec{
 			RestartPolicy:                 corev1.RestartPolicyNever,
@@ -205,11 +252,28 @@ func (b *Backend) podSpec(id string, rec record, userData []byte, nodes []string
 				// The image's own command is not known from the node's
 				// image list; the instance runs only the boot script.
 				Command:         bootscript.Wrap(id, userData, rec.PublicKey, nil),
+				Env:             b.metadataEnv(),
 				SecurityContext: &corev1.SecurityContext{RunAsUser: &zero},
 				Resources:       corev1.ResourceRequirements{Requests: req},
 			}},
 		},
 	}
+	if b.diskDir != "" {
+		b.addDisk(id, p)
+	}
+	return p
+}
+
+// requests is the CPU (millicores) and memory (bytes) a pod of instance
+// type typ requests, ok false for none.
+func (b *Backend) requests(typ string) (cpu, mem int64, ok bool) {
+	info, ok := catalog.Lookup(typ)
+	if !ok || b.scale <= 0 {
+		return 0, 0, false
+	}
+	cpu = int64(float64(info.VCPUInfo.DefaultVCPUs) * 1000 * b.scale)
+	mem = int64(float64(info.MemoryInfo.SizeInMiB) * (1 << 20) * b.scale)
+	return max(cpu, 1), max(mem, 1<<20), true
 }
 
 // machine is the backend.Machine of an instance's record and pod (nil: none).
@@ -273,14 +337,21 @@ func (b *Backend) Machines(ctx context.Context) ([]backend.Machine, error) {
 
 // getRecord reads instance id's record from the API, checking it is ours.
 func (b *Backend) getRecord(ctx context.Context, id string) (record, error) {
+	_, rec, err := b.getRecordMap(ctx, id)
+	return rec, err
+}
+
+// getRecordMap is getRecord with the ConfigMap that holds the record.
+func (b *Backend) getRecordMap(ctx context.Context, id string) (*corev1.ConfigMap, record, error) {
 	cm, err := b.cs.CoreV1().ConfigMaps(b.kns).Get(ctx, objectName(id), metav1.GetOptions{})
 	if err != nil {
-		return record{}, wrap("get record", objectName(id), err)
+		return nil, record{}, wrap("get record", objectName(id), err)
 	}
 	if _, ok := b.ours(cm); !ok {
-		return record{}, fmt.Errorf("kubernetes: instance %s: %w", id, backend.ErrNotFound)
+		return nil, record{}, fmt.Errorf("kubernetes: instance %s: %w", id, backend.ErrNotFound)
 	}
-	return decodeRecord(cm)
+	rec, err := decodeRecord(cm)
+	return cm, rec, err
 }
 
 // getPod reads instance id's pod from the API: nil if there is none (or
@@ -300,42 +371,45 @@ func (b *Backend) getPod(ctx context.Context, id string) (*corev1.Pod, error) {
 }
 
 // deletePod deletes instance id's pod at once (grace period 0: the boot
-// script would exit on SIGTERM anyway, and nothing is worth waiting for)
-// and waits until the watch has seen it go.
-func (b *Backend) deletePod(ctx context.Context, id string) error {
+// script would exit on SIGTERM anyway, and nothing is worth waiting for),
+// waits until the watch has seen it go, and returns the node it was on.
+func (b *Backend) deletePod(ctx context.Context, id string) (node string, err error) {
 	p, err := b.getPod(ctx, id)
 	if err != nil || p == nil {
-		return err
+		return "", err
 	}
 	zero := int64(0)
 	err = b.cs.CoreV1().Pods(b.kns).Delete(ctx, p.Name, metav1.DeleteOptions{
 		GracePeriodSeconds: &zero, Preconditions: &metav1.Preconditions{UID: &p.UID},
 	})
 	if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
-		return wrap("delete pod", p.Name, err)
+		return "", wrap("delete pod", p.Name, err)
 	}
-	return b.await(ctx, func() (bool, error) {
+	return p.Spec.NodeName, b.await(ctx, func() (bool, error) {
 		cur, err := b.pods.Pods(b.kns).Get(p.Name)
 		return err != nil || cur.UID != p.UID, nil
 	})
 }
 
-// Stop deletes the instance's pod; its record stays, so Start can make it
-// again. A stopped instance is already stopped.
+// Stop deletes the instance's pod; its record and disk stay, so Start can
+// make it again. A stopped instance is already stopped.
 func (b *Backend) Stop(ctx context.Context, id string) error {
 	defer b.begin(id)()
 	if _, err := b.getRecord(ctx, id); err != nil {
 		return err
 	}
-	return b.deletePod(ctx, id)
+	_, err := b.deletePod(ctx, id)
+	return err
 }
 
-// Start creates the instance's pod again from its record and waits until it
-// runs. A pod that ended (the machine shut itself down) is replaced; a
-// running one is left alone.
+// Start creates the instance's pod again from its record, on the node that
+// holds its disk, and waits until it runs. A pod that ended (the machine
+// shut itself down) is replaced; a running one is left alone. A pod that
+// cannot run (its node is full: backend.ErrCapacity) is deleted, and the
+// instance stays stopped.
 func (b *Backend) Start(ctx context.Context, id string) error {
 	defer b.begin(id)()
-	rec, err := b.getRecord(ctx, id)
+	cm, rec, err := b.getRecordMap(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -346,43 +420,70 @@ func (b *Backend) Start(ctx context.Context, id string) error {
 	if p != nil && podState(p) == backend.StateRunning {
 		return nil
 	}
-	if err := b.deletePod(ctx, id); err != nil {
+	if _, err := b.deletePod(ctx, id); err != nil {
 		return err
 	}
-	_, err = b.runPod(ctx, id, rec, nil, rec.Metadata[mdZone])
+	return b.boot(ctx, id, cm, rec)
+}
+
+// boot runs a stopped instance's pod again; see Start.
+func (b *Backend) boot(ctx context.Context, id string, cm *corev1.ConfigMap, rec record) error {
+	p, err := b.runPod(ctx, id, &rec, nil, rec.Metadata[mdZone])
+	if err == nil {
+		_, err = b.saveNode(ctx, cm, &rec, p)
+	}
+	if err != nil {
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		if _, derr := b.deletePod(dctx, id); derr != nil {
+			b.log.WarnContext(ctx, "kubernetes: could not delete the pod of a failed start", "instance", id, "err", derr)
+		}
+	}
 	return err
 }
 
-// Reboot replaces the instance's pod with a new one: Kubernetes cannot
-// restart a container in place on request, so a reboot is a stop and a
-// start, and loses the container's disk as a stop does.
+// Reboot replaces the instance's pod with a new one on the same node:
+// Kubernetes cannot restart a container in place on request, so a reboot
+// is a stop and a start, and keeps what a stop keeps (the disk).
 func (b *Backend) Reboot(ctx context.Context, id string) error {
 	defer b.begin(id)()
-	rec, err := b.getRecord(ctx, id)
+	cm, rec, err := b.getRecordMap(ctx, id)
 	if err != nil {
 		return err
 	}
-	if err := b.deletePod(ctx, id); err != nil {
+	if _, err := b.deletePod(ctx, id); err != nil {
 		return err
 	}
-	_, err = b.runPod(ctx, id, rec, nil, rec.Metadata[mdZone])
-	return err
+	return b.boot(ctx, id, cm, rec)
 }
 
-// Terminate deletes the instance's pod at once and then its record. An
-// instance that is gone, or never was, is not an error.
+// Terminate deletes the instance's pod at once, then its disk, then its
+// record. An instance that is gone, or never was, is not an error. A disk
+// that cannot be removed is logged with its node and path, and the
+// instance is terminated all the same.
 func (b *Backend) Terminate(ctx context.Context, id string) error {
 	defer b.begin(id)()
-	if _, err := b.getRecord(ctx, id); err != nil {
+	rec, err := b.getRecord(ctx, id)
+	if err != nil {
 		if isNotFound(err) {
 			return nil
 		}
 		return err
 	}
-	if err := b.deletePod(ctx, id); err != nil {
+	node, err := b.deletePod(ctx, id)
+	if err != nil {
 		return err
 	}
-	err := b.cs.CoreV1().ConfigMaps(b.kns).Delete(ctx, objectName(id), metav1.DeleteOptions{})
+	if rec.Node != "" {
+		node = rec.Node
+	}
+	if err := b.wipeDisk(ctx, id, rec.ImageRef, node); err != nil {
+		if ctx.Err() != nil {
+			return err
+		}
+		b.log.WarnContext(ctx, "kubernetes: could not remove an instance's disk; remove it by hand", "instance", id, "node", node, "dir", b.diskPath(id), "err", err)
+	}
+	err = b.cs.CoreV1().ConfigMaps(b.kns).Delete(ctx, objectName(id), metav1.DeleteOptions{})
 	if err != nil && !apierrors.IsNotFound(err) {
 		return wrap("delete record", objectName(id), err)
 	}

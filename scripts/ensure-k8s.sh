@@ -74,7 +74,7 @@ mkdir -p pki logs pids etcd containerd/root containerd/state containerd/opt cont
 for k in vm.overcommit_memory vm.panic_on_oom kernel.panic kernel.panic_on_oops kernel.keys.root_maxkeys kernel.keys.root_maxbytes; do
 	echo "$k=$(sysctl -n $k)"
 done >sysctl-before.txt
-for d in /var/lib/kubelet /var/lib/cni /var/log/containers /run/netns; do [ -e $d ] || echo $d; done >created-dirs.txt
+for d in /var/lib/kubelet /var/lib/cni /var/log/containers /run/netns /var/lib/ec2emu; do [ -e $d ] || echo $d; done >created-dirs.txt
 
 # --- certificates and kubeconfigs (once per state directory) ---
 if [ ! -f pki/ca.crt ]; then

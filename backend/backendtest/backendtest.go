@@ -504,6 +504,9 @@ func checkImageLookup(ctx context.Context, e *env) error {
 		return err
 	}
 	img, err := e.createImage(ctx, ids[0], fmt.Sprintf("lookup image %d", time.Now().UnixNano()))
+	if wantCode(err, "UnsupportedOperation") == nil {
+		return nil // a backend that makes no images: what it has is checked above
+	}
 	if err != nil {
 		return err
 	}

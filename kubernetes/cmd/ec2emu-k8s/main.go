@@ -18,6 +18,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -57,10 +58,15 @@ func run() error {
 		return err
 	}
 	defer srv.Close()
-	hs := &http.Server{Addr: *addr, Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
-	go func() { errc <- hs.ListenAndServe() }()
-	log.Info("listening", "addr", *addr, "backend", "kubernetes")
+	go func() { errc <- hs.Serve(ln) }()
+	// The address as bound, so -addr 127.0.0.1:0 tells its port.
+	log.Info("listening", "addr", "http://"+ln.Addr().String(), "backend", "kubernetes")
 	select {
 	case err := <-errc:
 		return err
