@@ -53,7 +53,13 @@ func run() error {
 	if ns == "" {
 		ns = "standalone"
 	}
-	srv, err := ec2emu.Open(ctx, "kubernetes", ec2emu.WithLogger(log), ec2emu.WithRegion(*region), ec2emu.WithNamespace(ns))
+	// State is kept only where EC2EMU_STATE_DIR says (the instances
+	// themselves survive as pods either way).
+	opts := []ec2emu.Option{ec2emu.WithLogger(log), ec2emu.WithRegion(*region), ec2emu.WithNamespace(ns)}
+	if dir := os.Getenv("EC2EMU_STATE_DIR"); dir != "" && dir != "off" {
+		opts = append(opts, ec2emu.WithStateDir(dir))
+	}
+	srv, err := ec2emu.Open(ctx, "kubernetes", opts...)
 	if err != nil {
 		return err
 	}
