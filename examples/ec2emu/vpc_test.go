@@ -1,7 +1,13 @@
 package main
 
 import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 )
 
 // TestAWSCLIVPC builds, with the AWS CLI (botocore: its serializer, its
@@ -80,4 +86,32 @@ func TestAWSCLIVPC(t *testing.T) {
 	aws("delete-subnet", "--subnet-id", subnet)
 	aws("delete-vpc", "--vpc-id", vpc)
 	awsCLIFails(t, endpoint, "InvalidVpcID.NotFound", "describe-vpcs", "--vpc-ids", vpc)
+}
+
+// TestBoto3VPC drives the VPC actions through boto3's client and resource
+// APIs (testdata/boto3_vpc.py): lazy loads, waiters, paginators, and the
+// errors boto3 users catch.
+func TestBoto3VPC(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the server and runs boto3")
+	}
+	if err := exec.Command("python3", "-c", "import boto3").Run(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("python3 with boto3 is not available: %v (scripts/ensure-clients.sh installs it)", err)
+		}
+		t.Skipf("python3 with boto3 is not available: %v; run scripts/ensure-clients.sh", err)
+	}
+	endpoint := startServer(t, "EC2_VM_MANAGER=mock", "EC2_MOCK_DELAY=50ms")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "python3", filepath.Join("testdata", "boto3_vpc.py"))
+	cmd.Env = append(os.Environ(), "EC2EMU_ENDPOINT="+endpoint, "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test",
+		"AWS_DEFAULT_REGION=us-west-2", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("boto3_vpc.py: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "boto3_vpc ok") {
+		t.Fatalf("boto3_vpc.py exited 0 without its ok line:\n%s", out)
+	}
 }
