@@ -573,12 +573,25 @@ func subnetUsed(z *tenant, sn *subnet) int {
 	return used
 }
 
-// subnetView renders sn. Callers hold s.mu (read).
-func (s *Server) subnetView(z *tenant, sn *subnet) xmlproto.Subnet {
+// subnetsUsed counts the live instances of every subnet of z at once, for
+// DescribeSubnets. Callers hold s.mu.
+func subnetsUsed(z *tenant) map[string]int {
+	used := map[string]int{}
+	for _, inst := range z.order {
+		if n := liveNIC(inst); n != nil {
+			used[n.subnetID]++
+		}
+	}
+	return used
+}
+
+// subnetView renders sn, which holds used instances. Callers hold s.mu
+// (read).
+func (s *Server) subnetView(z *tenant, sn *subnet, used int) xmlproto.Subnet {
 	return xmlproto.Subnet{
 		SubnetID: sn.id, SubnetArn: fmt.Sprintf("arn:aws:ec2:%s:%s:subnet/%s", z.region, sn.owner, sn.id),
 		State: "available", OwnerID: sn.owner, VpcID: sn.vpcID, CidrBlock: sn.cidr,
-		AvailableIPAddressCount: subnetAddresses(sn.cidr) - subnetUsed(z, sn), AvailabilityZone: sn.az, AvailabilityZoneID: sn.azID,
+		AvailableIPAddressCount: subnetAddresses(sn.cidr) - used, AvailabilityZone: sn.az, AvailabilityZoneID: sn.azID,
 		DefaultForAz: sn.defaultForAz, MapPublicIPOnLaunch: sn.mapPublicIP, EnableDNS64: sn.dns64,
 		PrivateDNSNameOptionsOnLaunch: &xmlproto.PrivateDNSNameOptions{HostnameType: sn.hostnameType,
 			EnableResourceNameDNSARecord: sn.dnsA, EnableResourceNameDNSAAAARecord: sn.dnsAAAA},
@@ -638,9 +651,10 @@ var describeSubnetsSpec = describeSpec[*xmlproto.Subnet]{
 			return nil, apiErr(ErrInvalidSubnetIDNotFound, "The subnet ID '%s' does not exist", id)
 		}
 		var all []xmlproto.Subnet
+		used := subnetsUsed(z)
 		for _, sn := range z.net.subnets {
 			if len(ids) == 0 || slices.Contains(ids, sn.id) {
-				all = append(all, s.subnetView(z, sn))
+				all = append(all, s.subnetView(z, sn, used[sn.id]))
 			}
 		}
 		return pointers(all), nil

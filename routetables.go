@@ -596,16 +596,13 @@ var defaultACLEntries = []xmlproto.NetworkAclEntry{
 	{RuleNumber: 32767, Protocol: "-1", RuleAction: "deny", Egress: false, CidrBlock: "0.0.0.0/0"},
 }
 
-// aclView renders a, associated with every subnet of its VPC. Callers hold
-// s.mu.
-func aclView(z *tenant, a *networkACL) xmlproto.NetworkAcl {
+// aclView renders a, associated with subnets, those of its VPC.
+func aclView(a *networkACL, subnets []*subnet) xmlproto.NetworkAcl {
 	v := xmlproto.NetworkAcl{NetworkAclID: a.id, VpcID: a.vpcID, OwnerID: a.owner, IsDefault: true,
 		Entries: slices.Clone(defaultACLEntries), Associations: []xmlproto.NetworkAclAssociation{}, Tags: a.tags}
-	for _, sn := range z.net.subnets {
-		if sn.vpcID == a.vpcID {
-			v.Associations = append(v.Associations, xmlproto.NetworkAclAssociation{
-				NetworkAclAssociationID: stableID("aclassoc-", sn.id), NetworkAclID: a.id, SubnetID: sn.id})
-		}
+	for _, sn := range subnets {
+		v.Associations = append(v.Associations, xmlproto.NetworkAclAssociation{
+			NetworkAclAssociationID: stableID("aclassoc-", sn.id), NetworkAclID: a.id, SubnetID: sn.id})
 	}
 	return v
 }
@@ -662,10 +659,14 @@ var describeNetworkAclsSpec = describeSpec[*xmlproto.NetworkAcl]{
 		if id, ok := firstMissing(ids, func(id string) bool { return z.net.acl(id) != nil }); ok {
 			return nil, apiErr(ErrInvalidNetworkACLIDNotFound, "The networkAcl ID '%s' does not exist", id)
 		}
+		byVPC := map[string][]*subnet{}
+		for _, sn := range z.net.subnets {
+			byVPC[sn.vpcID] = append(byVPC[sn.vpcID], sn)
+		}
 		var all []xmlproto.NetworkAcl
 		for _, a := range z.net.acls {
 			if len(ids) == 0 || slices.Contains(ids, a.id) {
-				all = append(all, aclView(z, a))
+				all = append(all, aclView(a, byVPC[a.vpcID]))
 			}
 		}
 		return pointers(all), nil

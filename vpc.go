@@ -330,7 +330,7 @@ func (s *Server) createSubnet(ctx context.Context, c *call, req *xmlproto.Create
 		azID: catalog.ZoneID(c.region, zi), hostnameType: "ip-name", tags: tags}
 	z.net.subnets = append(z.net.subnets, sn)
 	s.touchTenant(z, partNetwork)
-	view := s.subnetView(z, sn)
+	view := s.subnetView(z, sn, 0)
 	view.State = "pending" // as AWS answers CreateSubnet
 	return &xmlproto.CreateSubnetResponse{Subnet: view}, nil
 }
