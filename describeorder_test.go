@@ -37,6 +37,9 @@ var describeIDs = map[string][3]string{
 	"DescribeSubnets":                      {"SubnetId.1", "s-1", "subnet-0123456789abcdef0"},
 	"DescribeSecurityGroups":               {"GroupId.1", "group-1", "sg-0123456789abcdef0"},
 	"DescribeSecurityGroupRules":           {"SecurityGroupRuleId.1", "rule-1", "sgr-0123456789abcdef0"},
+	"DescribeInternetGateways":             {"InternetGatewayId.1", "gw-1", "igw-0123456789abcdef0"},
+	"DescribeRouteTables":                  {"RouteTableId.1", "table-1", "rtb-0123456789abcdef0"},
+	"DescribeNetworkAcls":                  {"NetworkAclId.1", "a-1", "acl-0123456789abcdef0"},
 	"DescribeInstanceTypes":                {"InstanceType.1", "", "t9.huge"},
 	"DescribeRegions":                      {"RegionName.1", "", "xx-none-1"},
 	"DescribeAvailabilityZones":            {"ZoneName.1", "", "us-east-1z"},
@@ -52,7 +55,8 @@ func TestDescribeOrder(t *testing.T) {
 	t.Cleanup(func() { s.Close() })
 	var describes []string
 	for _, a := range s.Actions() {
-		if strings.HasPrefix(a, "Describe") && a != "DescribeInstanceAttribute" {
+		// The attribute Describes name one resource and list nothing.
+		if strings.HasPrefix(a, "Describe") && !strings.HasSuffix(a, "Attribute") && a != "DescribeAccountAttributes" {
 			describes = append(describes, a)
 		}
 	}

@@ -352,8 +352,10 @@ func (s *Server) serve(r *http.Request, c *call) (body any, err error) {
 // ownEnumCheck names the list parameters whose values an action checks with
 // an error more specific than the model's enum check, as AWS does:
 // DescribeInstanceTypes answers InvalidInstanceType for a type it does not
-// have, not InvalidParameterValue.
-var ownEnumCheck = map[string]string{"DescribeInstanceTypes": "InstanceType."}
+// have, not InvalidParameterValue; DescribeAccountAttributes answers the
+// attributes AWS has beyond the two the model's enum lists (max-instances,
+// vpc-max-elastic-ips, …).
+var ownEnumCheck = map[string]string{"DescribeInstanceTypes": "InstanceType.", "DescribeAccountAttributes": "AttributeName."}
 
 // modelParams returns the parameters the model checks: all of them, less
 // those of ownEnumCheck.

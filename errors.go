@@ -75,6 +75,35 @@ const (
 	ErrInvalidVpcIDNotFound                ErrorCode = "InvalidVpcID.NotFound"
 )
 
+// Codes of the VPC control plane: VPCs, subnets, internet gateways, route
+// tables and network ACLs (all 400).
+const (
+	ErrDefaultVpcAlreadyExists               ErrorCode = "DefaultVpcAlreadyExists"
+	ErrGatewayNotAttached                    ErrorCode = "Gateway.NotAttached"
+	ErrInsufficientFreeAddressesInSubnet     ErrorCode = "InsufficientFreeAddressesInSubnet"
+	ErrInvalidAssociationIDNotFound          ErrorCode = "InvalidAssociationID.NotFound"
+	ErrInvalidGatewayIDNotFound              ErrorCode = "InvalidGatewayID.NotFound"
+	ErrInvalidInternetGatewayIDMalformed     ErrorCode = "InvalidInternetGatewayId.Malformed"
+	ErrInvalidInternetGatewayIDNotFound      ErrorCode = "InvalidInternetGatewayID.NotFound"
+	ErrInvalidNatGatewayIDNotFound           ErrorCode = "InvalidNatGatewayID.NotFound"
+	ErrInvalidNetworkACLIDMalformed          ErrorCode = "InvalidNetworkAclId.Malformed"
+	ErrInvalidNetworkACLIDNotFound           ErrorCode = "InvalidNetworkAclID.NotFound"
+	ErrInvalidPrefixListIDNotFound           ErrorCode = "InvalidPrefixListID.NotFound"
+	ErrInvalidRouteNotFound                  ErrorCode = "InvalidRoute.NotFound"
+	ErrInvalidRouteTableIDMalformed          ErrorCode = "InvalidRouteTableId.Malformed"
+	ErrInvalidRouteTableIDNotFound           ErrorCode = "InvalidRouteTableID.NotFound"
+	ErrInvalidSubnetConflict                 ErrorCode = "InvalidSubnet.Conflict"
+	ErrInvalidSubnetRange                    ErrorCode = "InvalidSubnet.Range"
+	ErrInvalidTransitGatewayIDNotFound       ErrorCode = "InvalidTransitGatewayID.NotFound"
+	ErrInvalidVpcPeeringConnectionIDNotFound ErrorCode = "InvalidVpcPeeringConnectionID.NotFound"
+	ErrInvalidVpcRange                       ErrorCode = "InvalidVpc.Range"
+	ErrMissingInput                          ErrorCode = "MissingInput"
+	ErrResourceAlreadyAssociated             ErrorCode = "Resource.AlreadyAssociated"
+	ErrRouteAlreadyExists                    ErrorCode = "RouteAlreadyExists"
+	ErrUnsupportedTenancy                    ErrorCode = "UnsupportedTenancy"
+	ErrVPCIDNotSpecified                     ErrorCode = "VPCIdNotSpecified"
+)
+
 // Codes of the instance attribute, credit and volume actions (all 400).
 const (
 	ErrInstanceCreditSpecificationNotSupported ErrorCode = "InstanceCreditSpecification.NotSupported"

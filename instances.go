@@ -171,6 +171,13 @@ func (s *Server) runInstances(ctx context.Context, c *call, req *xmlproto.RunIns
 		return nil, err
 	}
 	az = sn.az
+	// Each instance takes an address of its subnet: no more than it has
+	// free.
+	if free := subnetAddresses(sn.cidr) - subnetUsed(z, sn); sn.cidr != "" && free < minN {
+		return nil, apiErr(ErrInsufficientFreeAddressesInSubnet, "There are not enough free addresses in subnet '%s' to satisfy the requested number of instances.", sn.id)
+	} else if sn.cidr != "" {
+		maxN = min(maxN, free)
+	}
 	if req.DryRun {
 		return nil, errDryRun
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"iter"
 	"maps"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,35 +18,91 @@ import (
 	"github.com/ec2emu/ec2emu/xmlproto"
 )
 
-// Default networking. Every account and region starts, like a fresh AWS
-// account, with a default VPC (172.31.0.0/16), one default /20 subnet per
-// availability zone and the VPC's "default" security group. Their IDs are
-// derived from account and region, so they are the same after a restart and
-// re-adopted machines still point at them. Nothing here routes packets: an
-// instance's address is whatever its backend gives it.
+// Networking. Every account and region starts, like a fresh AWS account,
+// with a default VPC (172.31.0.0/16), one default /20 subnet per
+// availability zone, the VPC's internet gateway, main route table, default
+// network ACL and "default" security group. Their IDs are derived from
+// account and region, so they are the same after a restart and re-adopted
+// machines still point at them. CreateVpc and the rest (vpc.go,
+// routetables.go) add to it. Nothing here routes packets: an instance's
+// address is whatever its backend gives it.
 
 // network is the VPC state of one tenant (account and region).
 type network struct {
-	vpcs    []*vpc
-	subnets []*subnet
-	groups  []*securityGroup // creation order; the default group first
+	vpcs        []*vpc
+	subnets     []*subnet
+	groups      []*securityGroup // creation order; the default group first
+	igws        []*igw
+	routeTables []*routeTable
+	acls        []*networkACL
 }
 
 type vpc struct {
 	id, owner, cidr, dhcpOptionsID, assocID string
+	tenancy                                 string // "default" or "dedicated"
 	isDefault                               bool
+	dnsSupport, dnsHostnames, nauMetrics    bool
 	tags                                    []xmlproto.Tag
 }
 
 type subnet struct {
 	id, owner, vpcID, cidr, az, azID string
 	defaultForAz                     bool
+	mapPublicIP                      bool
+	dns64                            bool
+	hostnameType                     string // ip-name or resource-name
+	dnsA, dnsAAAA                    bool   // resource-name DNS records on launch
 	tags                             []xmlproto.Tag
 }
 
-// subnetSize is the address count of a default /20 subnet less the five
-// addresses AWS reserves in every subnet.
-const subnetSize = 4096 - 5
+// igw is an internet gateway, attached to at most one VPC.
+type igw struct {
+	id, owner, vpcID string // vpcID empty while detached
+	tags             []xmlproto.Tag
+}
+
+// routeTable is a VPC's route table. Its local route is implied by the
+// VPC's CIDR; routes holds the others, in the order they were made.
+type routeTable struct {
+	id, owner, vpcID string
+	routes           []*route
+	assocs           []*rtAssoc
+	clientToken      string
+	tags             []xmlproto.Tag
+}
+
+// route is one route: a destination and one target.
+type route struct {
+	dest     string // IPv4 or IPv6 CIDR
+	gateway  string // igw-…
+	instance string // i-…
+	eni      string // eni-…
+	eigw     string // eigw-…
+}
+
+// rtAssoc ties a route table to a subnet or a gateway, or makes it the
+// VPC's main table.
+type rtAssoc struct {
+	id, subnetID, gatewayID string
+	main                    bool
+}
+
+// networkACL is a VPC's default network ACL: allow all, in and out. Every
+// subnet of the VPC is associated with it (no CreateNetworkAcl here).
+type networkACL struct {
+	id, owner, vpcID string
+	tags             []xmlproto.Tag
+}
+
+// subnetAddresses is the number of addresses of a subnet an instance can
+// get: its size less the five AWS reserves in every subnet.
+func subnetAddresses(cidr string) int {
+	p, err := netip.ParsePrefix(cidr)
+	if err != nil || !p.Addr().Is4() {
+		return 0
+	}
+	return 1<<(32-p.Bits()) - 5
+}
 
 // stableID derives an EC2-style ID (prefix + 17 hex digits) from parts, so
 // default resources keep their IDs across restarts.
@@ -55,20 +112,51 @@ func stableID(prefix string, parts ...string) string {
 }
 
 func newNetwork(sc scope) *network {
-	v := &vpc{
-		id: stableID("vpc-", sc.account, sc.region, "default-vpc"), owner: sc.account, cidr: "172.31.0.0/16",
-		dhcpOptionsID: stableID("dopt-", sc.account, sc.region), assocID: stableID("vpc-cidr-assoc-", sc.account, sc.region),
-		isDefault: true,
+	n := &network{}
+	n.addDefaultVPC(sc, true)
+	return n
+}
+
+// addDefaultVPC adds a default VPC as AWS makes one: 172.31.0.0/16, a
+// default /20 subnet per zone, an attached internet gateway with the main
+// table's route to it, the default ACL and the default security group.
+// stable derives the IDs from account and region (the tenant's first
+// default VPC); a default VPC made again by CreateDefaultVpc gets new ones.
+func (n *network) addDefaultVPC(sc scope, stable bool) *vpc {
+	id := func(prefix string, parts ...string) string {
+		if stable {
+			return stableID(prefix, append([]string{sc.account, sc.region}, parts...)...)
+		}
+		return newID(prefix)
 	}
-	n := &network{vpcs: []*vpc{v}}
+	v := &vpc{
+		id: id("vpc-", "default-vpc"), owner: sc.account, cidr: "172.31.0.0/16", tenancy: "default",
+		dhcpOptionsID: stableID("dopt-", sc.account, sc.region), assocID: id("vpc-cidr-assoc-"),
+		isDefault: true, dnsSupport: true, dnsHostnames: true,
+	}
+	n.vpcs = append(n.vpcs, v)
 	for i, az := range catalog.ZoneNames(sc.region) {
 		n.subnets = append(n.subnets, &subnet{
-			id: stableID("subnet-", sc.account, sc.region, az), owner: sc.account, vpcID: v.id,
+			id: id("subnet-", az), owner: sc.account, vpcID: v.id,
 			cidr: fmt.Sprintf("172.31.%d.0/20", 16*i), az: az, azID: catalog.ZoneID(sc.region, i), defaultForAz: true,
+			mapPublicIP: true, hostnameType: "ip-name",
 		})
 	}
+	n.addVPCDefaults(v)
+	g := &igw{id: id("igw-", "default-vpc"), owner: sc.account, vpcID: v.id}
+	n.igws = append(n.igws, g)
+	n.mainTable(v.id).routes = []*route{{dest: "0.0.0.0/0", gateway: g.id}}
 	n.groups = append(n.groups, defaultSecurityGroup(sc, v))
-	return n
+	return v
+}
+
+// addVPCDefaults adds the main route table and the default network ACL
+// every VPC has. Their IDs derive from the VPC's.
+func (n *network) addVPCDefaults(v *vpc) {
+	rt := &routeTable{id: stableID("rtb-", v.id, "main"), owner: v.owner, vpcID: v.id}
+	rt.assocs = []*rtAssoc{{id: stableID("rtbassoc-", v.id, "main"), main: true}}
+	n.routeTables = append(n.routeTables, rt)
+	n.acls = append(n.acls, &networkACL{id: stableID("acl-", v.id, "default"), owner: v.owner, vpcID: v.id})
 }
 
 func (n *network) vpc(id string) *vpc {
@@ -98,15 +186,14 @@ func (n *network) subnet(id string) *subnet {
 	return nil
 }
 
-// defaultSubnet is the default subnet of az (the first zone's if az is
-// unknown, which callers have ruled out).
+// defaultSubnet is the default subnet of az, nil if it has none.
 func (n *network) defaultSubnet(az string) *subnet {
 	for _, sn := range n.subnets {
 		if sn.defaultForAz && sn.az == az {
 			return sn
 		}
 	}
-	return n.subnets[0]
+	return nil
 }
 
 // ensureTenant creates sc's tenant (with its default network) if this is the
@@ -183,6 +270,11 @@ func adoptNIC(z *tenant, md map[string]string, az string) *nic {
 	if sn == nil {
 		sn = z.net.defaultSubnet(az)
 	}
+	if sn == nil {
+		// Its subnet is gone (a default VPC deleted meanwhile): keep what
+		// the machine says.
+		sn = &subnet{id: md[mdSubnet], vpcID: md[mdVpc]}
+	}
 	var groups []xmlproto.GroupIdentifier
 	var refs []groupRef
 	if json.Unmarshal([]byte(md[mdGroups]), &refs) == nil {
@@ -190,8 +282,7 @@ func adoptNIC(z *tenant, md map[string]string, az string) *nic {
 			groups = append(groups, xmlproto.GroupIdentifier{GroupID: r.ID, GroupName: r.Name})
 		}
 	}
-	if len(groups) == 0 {
-		g := z.net.defaultGroup(sn.vpcID)
+	if g := z.net.defaultGroup(sn.vpcID); len(groups) == 0 && g != nil {
 		groups = []xmlproto.GroupIdentifier{{GroupID: g.id, GroupName: g.name}}
 	}
 	n := newNIC(sn, groups, md[mdENI])
@@ -240,11 +331,23 @@ func launchNetwork(z *tenant, req *xmlproto.RunInstancesRequest, placementAZ str
 			return nil, nil, apiErr(ErrInvalidParameterValue, "Value (%s) for parameter availabilityZone is invalid. Subnet '%s' is in the availability zone %s", placementAZ, sn.id, sn.az)
 		}
 	} else {
+		dv := z.net.defaultVPC()
+		if dv == nil {
+			return nil, nil, apiErr(ErrVPCIDNotSpecified, "No default VPC for this user")
+		}
 		az := placementAZ
 		if az == "" {
-			az = catalog.ZoneNames(z.region)[0]
+			// The first zone with a default subnet, as AWS picks one.
+			for _, name := range catalog.ZoneNames(z.region) {
+				if z.net.defaultSubnet(name) != nil {
+					az = name
+					break
+				}
+			}
 		}
-		sn = z.net.defaultSubnet(az)
+		if sn = z.net.defaultSubnet(az); sn == nil {
+			return nil, nil, apiErr(ErrMissingInput, "No subnets found for the default VPC '%s'. Please specify a subnet.", dv.id)
+		}
 	}
 	var groups []xmlproto.GroupIdentifier
 	add := func(g *securityGroup) error {
@@ -279,8 +382,9 @@ func launchNetwork(z *tenant, req *xmlproto.RunInstancesRequest, placementAZ str
 		}
 	}
 	if len(groups) == 0 {
-		g := z.net.defaultGroup(sn.vpcID)
-		groups = append(groups, xmlproto.GroupIdentifier{GroupID: g.id, GroupName: g.name})
+		if g := z.net.defaultGroup(sn.vpcID); g != nil {
+			groups = append(groups, xmlproto.GroupIdentifier{GroupID: g.id, GroupName: g.name})
+		}
 	}
 	return sn, groups, nil
 }
@@ -397,7 +501,7 @@ func (s *Server) vpcView(v *vpc) xmlproto.Vpc {
 		CidrBlockAssociationSet: []xmlproto.VpcCidrBlockAssociation{{
 			AssociationID: v.assocID, CidrBlock: v.cidr, CidrBlockState: xmlproto.CidrBlockState{State: "associated"},
 		}},
-		DhcpOptionsID: v.dhcpOptionsID, Tags: v.tags, InstanceTenancy: "default", IsDefault: v.isDefault,
+		DhcpOptionsID: v.dhcpOptionsID, Tags: v.tags, InstanceTenancy: v.tenancy, IsDefault: v.isDefault,
 		BlockPublicAccessStates: &xmlproto.BlockPublicAccessStates{InternetGatewayBlockMode: "off"},
 	}
 }
@@ -458,22 +562,41 @@ var describeVpcsSpec = describeSpec[*xmlproto.Vpc]{
 	},
 }
 
-// subnetView renders sn. Callers hold s.mu (read).
-func (s *Server) subnetView(z *tenant, sn *subnet) xmlproto.Subnet {
+// subnetUsed counts the live instances in sn. Callers hold s.mu.
+func subnetUsed(z *tenant, sn *subnet) int {
 	used := 0
 	for _, inst := range z.order {
 		if n := liveNIC(inst); n != nil && n.subnetID == sn.id {
 			used++
 		}
 	}
+	return used
+}
+
+// subnetsUsed counts the live instances of every subnet of z at once, for
+// DescribeSubnets. Callers hold s.mu.
+func subnetsUsed(z *tenant) map[string]int {
+	used := map[string]int{}
+	for _, inst := range z.order {
+		if n := liveNIC(inst); n != nil {
+			used[n.subnetID]++
+		}
+	}
+	return used
+}
+
+// subnetView renders sn, which holds used instances. Callers hold s.mu
+// (read).
+func (s *Server) subnetView(z *tenant, sn *subnet, used int) xmlproto.Subnet {
 	return xmlproto.Subnet{
 		SubnetID: sn.id, SubnetArn: fmt.Sprintf("arn:aws:ec2:%s:%s:subnet/%s", z.region, sn.owner, sn.id),
 		State: "available", OwnerID: sn.owner, VpcID: sn.vpcID, CidrBlock: sn.cidr,
-		AvailableIPAddressCount: subnetSize - used, AvailabilityZone: sn.az, AvailabilityZoneID: sn.azID,
-		DefaultForAz: sn.defaultForAz, MapPublicIPOnLaunch: sn.defaultForAz,
-		PrivateDNSNameOptionsOnLaunch: &xmlproto.PrivateDNSNameOptions{HostnameType: "ip-name"},
-		BlockPublicAccessStates:       &xmlproto.BlockPublicAccessStates{InternetGatewayBlockMode: "off"},
-		Tags:                          sn.tags,
+		AvailableIPAddressCount: subnetAddresses(sn.cidr) - used, AvailabilityZone: sn.az, AvailabilityZoneID: sn.azID,
+		DefaultForAz: sn.defaultForAz, MapPublicIPOnLaunch: sn.mapPublicIP, EnableDNS64: sn.dns64,
+		PrivateDNSNameOptionsOnLaunch: &xmlproto.PrivateDNSNameOptions{HostnameType: sn.hostnameType,
+			EnableResourceNameDNSARecord: sn.dnsA, EnableResourceNameDNSAAAARecord: sn.dnsAAAA},
+		BlockPublicAccessStates: &xmlproto.BlockPublicAccessStates{InternetGatewayBlockMode: "off"},
+		Tags:                    sn.tags,
 	}
 }
 
@@ -482,21 +605,34 @@ var subnetFields = func() query.Fields[*xmlproto.Subnet] {
 	azID := func(v *xmlproto.Subnet) []string { return one(v.AvailabilityZoneID) }
 	cidr := func(v *xmlproto.Subnet) []string { return one(v.CidrBlock) }
 	dfa := func(v *xmlproto.Subnet) []string { return one(strconv.FormatBool(v.DefaultForAz)) }
+	boolean := func(get func(v *xmlproto.Subnet) bool) func(v *xmlproto.Subnet) []string {
+		return func(v *xmlproto.Subnet) []string { return one(strconv.FormatBool(get(v))) }
+	}
 	return query.Fields[*xmlproto.Subnet]{
 		ByName: map[string]func(*xmlproto.Subnet) []string{
 			"availability-zone": az, "availabilityZone": az,
 			"availability-zone-id": azID, "availabilityZoneId": azID,
 			"cidr-block": cidr, "cidr": cidr, "cidrBlock": cidr,
 			"default-for-az": dfa, "defaultForAz": dfa,
-			"available-ip-address-count": func(v *xmlproto.Subnet) []string { return one(strconv.Itoa(v.AvailableIPAddressCount)) },
-			"map-public-ip-on-launch":    func(v *xmlproto.Subnet) []string { return one(strconv.FormatBool(v.MapPublicIPOnLaunch)) },
-			"owner-id":                   func(v *xmlproto.Subnet) []string { return one(v.OwnerID) },
-			"state":                      func(v *xmlproto.Subnet) []string { return one(v.State) },
-			"subnet-arn":                 func(v *xmlproto.Subnet) []string { return one(v.SubnetArn) },
-			"subnet-id":                  func(v *xmlproto.Subnet) []string { return one(v.SubnetID) },
-			"vpc-id":                     func(v *xmlproto.Subnet) []string { return one(v.VpcID) },
-			"ipv6-native":                func(v *xmlproto.Subnet) []string { return one(strconv.FormatBool(v.Ipv6Native)) },
-			"enable-dns64":               func(v *xmlproto.Subnet) []string { return one(strconv.FormatBool(v.EnableDNS64)) },
+			"available-ip-address-count":      func(v *xmlproto.Subnet) []string { return one(strconv.Itoa(v.AvailableIPAddressCount)) },
+			"map-public-ip-on-launch":         boolean(func(v *xmlproto.Subnet) bool { return v.MapPublicIPOnLaunch }),
+			"map-customer-owned-ip-on-launch": boolean(func(v *xmlproto.Subnet) bool { return v.MapCustomerOwnedIPOnLaunch }),
+			"owner-id":                        func(v *xmlproto.Subnet) []string { return one(v.OwnerID) },
+			"state":                           func(v *xmlproto.Subnet) []string { return one(v.State) },
+			"subnet-arn":                      func(v *xmlproto.Subnet) []string { return one(v.SubnetArn) },
+			"subnet-id":                       func(v *xmlproto.Subnet) []string { return one(v.SubnetID) },
+			"vpc-id":                          func(v *xmlproto.Subnet) []string { return one(v.VpcID) },
+			"ipv6-native":                     boolean(func(v *xmlproto.Subnet) bool { return v.Ipv6Native }),
+			"enable-dns64":                    boolean(func(v *xmlproto.Subnet) bool { return v.EnableDNS64 }),
+			"private-dns-name-options-on-launch.hostname-type": func(v *xmlproto.Subnet) []string {
+				return one(v.PrivateDNSNameOptionsOnLaunch.HostnameType)
+			},
+			"private-dns-name-options-on-launch.enable-resource-name-dns-a-record": boolean(func(v *xmlproto.Subnet) bool {
+				return v.PrivateDNSNameOptionsOnLaunch.EnableResourceNameDNSARecord
+			}),
+			"private-dns-name-options-on-launch.enable-resource-name-dns-aaaa-record": boolean(func(v *xmlproto.Subnet) bool {
+				return v.PrivateDNSNameOptionsOnLaunch.EnableResourceNameDNSAAAARecord
+			}),
 		},
 		Tags: func(v *xmlproto.Subnet) []xmlproto.Tag { return v.Tags },
 	}
@@ -515,9 +651,10 @@ var describeSubnetsSpec = describeSpec[*xmlproto.Subnet]{
 			return nil, apiErr(ErrInvalidSubnetIDNotFound, "The subnet ID '%s' does not exist", id)
 		}
 		var all []xmlproto.Subnet
+		used := subnetsUsed(z)
 		for _, sn := range z.net.subnets {
 			if len(ids) == 0 || slices.Contains(ids, sn.id) {
-				all = append(all, s.subnetView(z, sn))
+				all = append(all, s.subnetView(z, sn, used[sn.id]))
 			}
 		}
 		return pointers(all), nil
@@ -529,8 +666,8 @@ var describeSubnetsSpec = describeSpec[*xmlproto.Subnet]{
 
 // ---- tags on networking resources ----
 
-// netResource finds a VPC, subnet, security group or security group rule
-// for CreateTags/DeleteTags; ok is false when id is none of those kinds.
+// netResource finds a VPC, subnet, internet gateway, route table, network
+// ACL, security group or security group rule for CreateTags/DeleteTags; ok is false when id is none of those kinds.
 // Callers hold s.mu.
 func netResource(z *tenant, id string) (t *taggable, ok bool, err error) {
 	switch {
@@ -555,6 +692,27 @@ func netResource(z *tenant, id string) (t *taggable, ok bool, err error) {
 		}
 		return &taggable{id: id, kind: "security-group", get: func() []xmlproto.Tag { return g.tags },
 			set: func(t []xmlproto.Tag) { g.tags = t }}, true, nil
+	case strings.HasPrefix(id, "igw-"):
+		g := z.net.igw(id)
+		if g == nil {
+			return nil, true, apiErr(ErrInvalidInternetGatewayIDNotFound, "The internetGateway ID '%s' does not exist", id)
+		}
+		return &taggable{id: id, kind: "internet-gateway", get: func() []xmlproto.Tag { return g.tags },
+			set: func(t []xmlproto.Tag) { g.tags = t }}, true, nil
+	case strings.HasPrefix(id, "rtb-"):
+		rt := z.net.routeTable(id)
+		if rt == nil {
+			return nil, true, apiErr(ErrInvalidRouteTableIDNotFound, "The routeTable ID '%s' does not exist", id)
+		}
+		return &taggable{id: id, kind: "route-table", get: func() []xmlproto.Tag { return rt.tags },
+			set: func(t []xmlproto.Tag) { rt.tags = t }}, true, nil
+	case strings.HasPrefix(id, "acl-"):
+		a := z.net.acl(id)
+		if a == nil {
+			return nil, true, apiErr(ErrInvalidNetworkACLIDNotFound, "The networkAcl ID '%s' does not exist", id)
+		}
+		return &taggable{id: id, kind: "network-acl", get: func() []xmlproto.Tag { return a.tags },
+			set: func(t []xmlproto.Tag) { a.tags = t }}, true, nil
 	case strings.HasPrefix(id, "sgr-"):
 		_, r := z.net.rule(id)
 		if r == nil {
@@ -574,6 +732,15 @@ func (n *network) eachTagged(add func(id, kind string, tags []xmlproto.Tag)) {
 	}
 	for _, sn := range n.subnets {
 		add(sn.id, "subnet", sn.tags)
+	}
+	for _, g := range n.igws {
+		add(g.id, "internet-gateway", g.tags)
+	}
+	for _, rt := range n.routeTables {
+		add(rt.id, "route-table", rt.tags)
+	}
+	for _, a := range n.acls {
+		add(a.id, "network-acl", a.tags)
 	}
 	for _, g := range n.groups {
 		add(g.id, "security-group", g.tags)

@@ -439,19 +439,63 @@ type (
 		Description string         `json:"description,omitempty"`
 		Tags        []xmlproto.Tag `json:"tags,omitempty"`
 	}
+	// networkRec is a tenant's whole network but its security groups.
+	// Records written before the VPC actions have no Gateways, RouteTables
+	// or Acls: load gives their VPCs the defaults AWS would have made.
 	networkRec struct {
-		Vpcs    []vpcRec    `json:"vpcs"`
-		Subnets []subnetRec `json:"subnets"`
+		Vpcs        []vpcRec        `json:"vpcs"`
+		Subnets     []subnetRec     `json:"subnets"`
+		Gateways    []igwRec        `json:"gateways,omitempty"`
+		RouteTables []routeTableRec `json:"routeTables,omitempty"`
+		Acls        []aclRec        `json:"acls,omitempty"`
 	}
 	vpcRec struct {
 		ID, Owner, CIDR, DHCPOptionsID, AssocID string
 		IsDefault                               bool           `json:",omitempty"`
 		Tags                                    []xmlproto.Tag `json:",omitempty"`
+		Tenancy                                 string         `json:",omitempty"`
+		DNSSupport                              *bool          `json:",omitempty"` // absent: true
+		DNSHostnames                            *bool          `json:",omitempty"` // absent: IsDefault
+		NAUMetrics                              bool           `json:",omitempty"`
 	}
 	subnetRec struct {
 		ID, Owner, VpcID, CIDR, AZ, AZID string
 		DefaultForAz                     bool           `json:",omitempty"`
 		Tags                             []xmlproto.Tag `json:",omitempty"`
+		MapPublicIP                      *bool          `json:",omitempty"` // absent: DefaultForAz
+		DNS64                            bool           `json:",omitempty"`
+		HostnameType                     string         `json:",omitempty"` // absent: ip-name
+		DNSA                             bool           `json:",omitempty"`
+		DNSAAAA                          bool           `json:",omitempty"`
+	}
+	igwRec struct {
+		ID, Owner string
+		VpcID     string         `json:",omitempty"`
+		Tags      []xmlproto.Tag `json:",omitempty"`
+	}
+	routeTableRec struct {
+		ID, Owner, VpcID string
+		Routes           []routeRec     `json:",omitempty"`
+		Assocs           []rtAssocRec   `json:",omitempty"`
+		ClientToken      string         `json:",omitempty"`
+		Tags             []xmlproto.Tag `json:",omitempty"`
+	}
+	routeRec struct {
+		Dest     string
+		Gateway  string `json:",omitempty"`
+		Instance string `json:",omitempty"`
+		ENI      string `json:",omitempty"`
+		EIGW     string `json:",omitempty"`
+	}
+	rtAssocRec struct {
+		ID        string
+		SubnetID  string `json:",omitempty"`
+		GatewayID string `json:",omitempty"`
+		Main      bool   `json:",omitempty"`
+	}
+	aclRec struct {
+		ID, Owner, VpcID string
+		Tags             []xmlproto.Tag `json:",omitempty"`
 	}
 	imageRec struct {
 		ID             string    `json:"id"`
@@ -497,14 +541,90 @@ func groupRecOf(order int, g *securityGroup) groupRec {
 func networkRecOf(n *network) networkRec {
 	var r networkRec
 	for _, v := range n.vpcs {
+		dnsSupport, dnsHostnames := v.dnsSupport, v.dnsHostnames
 		r.Vpcs = append(r.Vpcs, vpcRec{ID: v.id, Owner: v.owner, CIDR: v.cidr, DHCPOptionsID: v.dhcpOptionsID,
-			AssocID: v.assocID, IsDefault: v.isDefault, Tags: v.tags})
+			AssocID: v.assocID, IsDefault: v.isDefault, Tags: v.tags, Tenancy: v.tenancy,
+			DNSSupport: &dnsSupport, DNSHostnames: &dnsHostnames, NAUMetrics: v.nauMetrics})
 	}
 	for _, sn := range n.subnets {
+		mapPublic := sn.mapPublicIP
 		r.Subnets = append(r.Subnets, subnetRec{ID: sn.id, Owner: sn.owner, VpcID: sn.vpcID, CIDR: sn.cidr, AZ: sn.az,
-			AZID: sn.azID, DefaultForAz: sn.defaultForAz, Tags: sn.tags})
+			AZID: sn.azID, DefaultForAz: sn.defaultForAz, Tags: sn.tags, MapPublicIP: &mapPublic, DNS64: sn.dns64,
+			HostnameType: sn.hostnameType, DNSA: sn.dnsA, DNSAAAA: sn.dnsAAAA})
+	}
+	for _, g := range n.igws {
+		r.Gateways = append(r.Gateways, igwRec{ID: g.id, Owner: g.owner, VpcID: g.vpcID, Tags: g.tags})
+	}
+	for _, rt := range n.routeTables {
+		x := routeTableRec{ID: rt.id, Owner: rt.owner, VpcID: rt.vpcID, ClientToken: rt.clientToken, Tags: rt.tags}
+		for _, ro := range rt.routes {
+			x.Routes = append(x.Routes, routeRec{Dest: ro.dest, Gateway: ro.gateway, Instance: ro.instance, ENI: ro.eni, EIGW: ro.eigw})
+		}
+		for _, a := range rt.assocs {
+			x.Assocs = append(x.Assocs, rtAssocRec{ID: a.id, SubnetID: a.subnetID, GatewayID: a.gatewayID, Main: a.main})
+		}
+		r.RouteTables = append(r.RouteTables, x)
+	}
+	for _, a := range n.acls {
+		r.Acls = append(r.Acls, aclRec{ID: a.id, Owner: a.owner, VpcID: a.vpcID, Tags: a.tags})
 	}
 	return r
+}
+
+// loadNetwork replaces n's VPCs, subnets, gateways, route tables and ACLs
+// by r's.
+func loadNetwork(sc scope, n *network, r networkRec) {
+	n.vpcs, n.subnets, n.igws, n.routeTables, n.acls = nil, nil, nil, nil, nil
+	for _, x := range r.Vpcs {
+		v := &vpc{id: x.ID, owner: x.Owner, cidr: x.CIDR, dhcpOptionsID: x.DHCPOptionsID, assocID: x.AssocID,
+			isDefault: x.IsDefault, tags: x.Tags, tenancy: cmp.Or(x.Tenancy, "default"), dnsSupport: true,
+			dnsHostnames: x.IsDefault, nauMetrics: x.NAUMetrics}
+		if x.DNSSupport != nil {
+			v.dnsSupport = *x.DNSSupport
+		}
+		if x.DNSHostnames != nil {
+			v.dnsHostnames = *x.DNSHostnames
+		}
+		n.vpcs = append(n.vpcs, v)
+	}
+	for _, x := range r.Subnets {
+		sn := &subnet{id: x.ID, owner: x.Owner, vpcID: x.VpcID, cidr: x.CIDR, az: x.AZ, azID: x.AZID,
+			defaultForAz: x.DefaultForAz, tags: x.Tags, mapPublicIP: x.DefaultForAz, dns64: x.DNS64,
+			hostnameType: cmp.Or(x.HostnameType, "ip-name"), dnsA: x.DNSA, dnsAAAA: x.DNSAAAA}
+		if x.MapPublicIP != nil {
+			sn.mapPublicIP = *x.MapPublicIP
+		}
+		n.subnets = append(n.subnets, sn)
+	}
+	if r.Gateways == nil && r.RouteTables == nil && r.Acls == nil {
+		// Written before gateways and route tables existed: only default
+		// VPCs were possible, and they get what AWS gives them.
+		for _, v := range n.vpcs {
+			n.addVPCDefaults(v)
+			if v.isDefault {
+				g := &igw{id: stableID("igw-", sc.account, sc.region, "default-vpc"), owner: v.owner, vpcID: v.id}
+				n.igws = append(n.igws, g)
+				n.mainTable(v.id).routes = []*route{{dest: "0.0.0.0/0", gateway: g.id}}
+			}
+		}
+		return
+	}
+	for _, x := range r.Gateways {
+		n.igws = append(n.igws, &igw{id: x.ID, owner: x.Owner, vpcID: x.VpcID, tags: x.Tags})
+	}
+	for _, x := range r.RouteTables {
+		rt := &routeTable{id: x.ID, owner: x.Owner, vpcID: x.VpcID, clientToken: x.ClientToken, tags: x.Tags}
+		for _, ro := range x.Routes {
+			rt.routes = append(rt.routes, &route{dest: ro.Dest, gateway: ro.Gateway, instance: ro.Instance, eni: ro.ENI, eigw: ro.EIGW})
+		}
+		for _, a := range x.Assocs {
+			rt.assocs = append(rt.assocs, &rtAssoc{id: a.ID, subnetID: a.SubnetID, gatewayID: a.GatewayID, main: a.Main})
+		}
+		n.routeTables = append(n.routeTables, rt)
+	}
+	for _, x := range r.Acls {
+		n.acls = append(n.acls, &networkACL{id: x.ID, owner: x.Owner, vpcID: x.VpcID, tags: x.Tags})
+	}
 }
 
 // splitTenantKey parses "account/region/id".
@@ -538,16 +658,7 @@ func (s *Server) load(p *persister) error {
 		if err := json.Unmarshal(v, &r); err != nil {
 			return err
 		}
-		n := s.tenant(sc).net
-		n.vpcs, n.subnets = nil, nil
-		for _, x := range r.Vpcs {
-			n.vpcs = append(n.vpcs, &vpc{id: x.ID, owner: x.Owner, cidr: x.CIDR, dhcpOptionsID: x.DHCPOptionsID,
-				assocID: x.AssocID, isDefault: x.IsDefault, tags: x.Tags})
-		}
-		for _, x := range r.Subnets {
-			n.subnets = append(n.subnets, &subnet{id: x.ID, owner: x.Owner, vpcID: x.VpcID, cidr: x.CIDR, az: x.AZ,
-				azID: x.AZID, defaultForAz: x.DefaultForAz, tags: x.Tags})
-		}
+		loadNetwork(sc, s.tenant(sc).net, r)
 		return nil
 	}); err != nil {
 		return err
@@ -581,6 +692,11 @@ func (s *Server) load(p *persister) error {
 			}
 			n.groups = append(n.groups, g)
 		}
+	}
+	for _, z := range s.tenants {
+		// A tenant's first default group comes with its tenant, not from
+		// the store: gone with its VPC if that was deleted.
+		z.net.groups = slices.DeleteFunc(z.net.groups, func(g *securityGroup) bool { return z.net.vpc(g.vpcID) == nil })
 	}
 	if err := each(bucketKeyPairs, func(k, v []byte) error {
 		sc, _, err := splitTenantKey(k)

@@ -254,6 +254,11 @@ func describeAll(t *testing.T, c *ec2.Client) string {
 		Images     []types.Image
 		Attributes map[string]*types.AttributeBooleanValue
 		Credits    []types.InstanceCreditSpecification
+		Gateways   []types.InternetGateway
+		Tables     []types.RouteTable
+		Acls       []types.NetworkAcl
+		VpcAttrs   map[string][3]bool // enableDnsSupport, enableDnsHostnames, enableNetworkAddressUsageMetrics
+		Account    []types.AccountAttribute
 	}
 	collect := func(err error) {
 		t.Helper()
@@ -285,6 +290,33 @@ func describeAll(t *testing.T, c *ec2.Client) string {
 	sn, err := c.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{})
 	collect(err)
 	doc.Subnets = sn.Subnets
+	gw, err := c.DescribeInternetGateways(ctx, &ec2.DescribeInternetGatewaysInput{})
+	collect(err)
+	doc.Gateways = gw.InternetGateways
+	rt, err := c.DescribeRouteTables(ctx, &ec2.DescribeRouteTablesInput{})
+	collect(err)
+	doc.Tables = rt.RouteTables
+	na, err := c.DescribeNetworkAcls(ctx, &ec2.DescribeNetworkAclsInput{})
+	collect(err)
+	doc.Acls = na.NetworkAcls
+	doc.VpcAttrs = map[string][3]bool{}
+	for _, v := range vp.Vpcs {
+		var attrs [3]bool
+		for i, name := range []types.VpcAttributeName{types.VpcAttributeNameEnableDnsSupport, types.VpcAttributeNameEnableDnsHostnames,
+			types.VpcAttributeNameEnableNetworkAddressUsageMetrics} {
+			a, err := c.DescribeVpcAttribute(ctx, &ec2.DescribeVpcAttributeInput{VpcId: v.VpcId, Attribute: name})
+			collect(err)
+			for _, b := range []*types.AttributeBooleanValue{a.EnableDnsSupport, a.EnableDnsHostnames, a.EnableNetworkAddressUsageMetrics} {
+				if b != nil {
+					attrs[i] = aws.ToBool(b.Value)
+				}
+			}
+		}
+		doc.VpcAttrs[aws.ToString(v.VpcId)] = attrs
+	}
+	aa, err := c.DescribeAccountAttributes(ctx, &ec2.DescribeAccountAttributesInput{})
+	collect(err)
+	doc.Account = aa.AccountAttributes
 	im, err := c.DescribeImages(ctx, &ec2.DescribeImagesInput{Owners: []string{"self"}})
 	collect(err)
 	doc.Images = im.Images
@@ -466,6 +498,7 @@ func TestEachWriteSurvivesRestart(t *testing.T) {
 		c                *ec2.Client
 		running, stopped string // instance IDs
 		group, rule, key string
+		v                *vpcEnv // a VPC with a subnet, gateway, route table
 	}
 	perm := func(port int32) []types.IpPermission {
 		return []types.IpPermission{{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(port), ToPort: aws.Int32(port),
@@ -539,6 +572,74 @@ func TestEachWriteSurvivesRestart(t *testing.T) {
 		{"CreateImage", func(ctx context.Context, e env) (any, error) {
 			return e.c.CreateImage(ctx, &ec2.CreateImageInput{InstanceId: aws.String(e.running), Name: aws.String("snap"), NoReboot: aws.Bool(true)})
 		}},
+		{"CreateVpc", func(ctx context.Context, e env) (any, error) {
+			return e.c.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("192.168.0.0/20"), TagSpecifications: tagSpec(types.ResourceTypeVpc, "a", "b")})
+		}},
+		{"DeleteVpc", func(ctx context.Context, e env) (any, error) {
+			e.c.DeleteSubnet(ctx, &ec2.DeleteSubnetInput{SubnetId: &e.v.otherVPCSubnet})
+			return e.c.DeleteVpc(ctx, &ec2.DeleteVpcInput{VpcId: &e.v.otherVPC})
+		}},
+		{"DeleteVpc/default", func(ctx context.Context, e env) (any, error) {
+			must(e.c.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{e.running, e.stopped}}))
+			testutil.WaitStates(t, e.c, time.Minute, "terminated", e.running, e.stopped)
+			deleteDefaultVPC(t, e.c)
+			return nil, nil
+		}},
+		{"CreateDefaultVpc", func(ctx context.Context, e env) (any, error) {
+			must(e.c.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{e.running, e.stopped}}))
+			testutil.WaitStates(t, e.c, time.Minute, "terminated", e.running, e.stopped)
+			deleteDefaultVPC(t, e.c)
+			return e.c.CreateDefaultVpc(ctx, &ec2.CreateDefaultVpcInput{})
+		}},
+		{"ModifyVpcAttribute", func(ctx context.Context, e env) (any, error) {
+			return e.c.ModifyVpcAttribute(ctx, &ec2.ModifyVpcAttributeInput{VpcId: &e.v.vpc, EnableNetworkAddressUsageMetrics: &types.AttributeBooleanValue{Value: aws.Bool(true)}})
+		}},
+		{"CreateSubnet", func(ctx context.Context, e env) (any, error) {
+			return e.c.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: &e.v.vpc, CidrBlock: aws.String("10.0.7.0/24"), AvailabilityZoneId: aws.String("use1-az3")})
+		}},
+		{"DeleteSubnet", func(ctx context.Context, e env) (any, error) {
+			return e.c.DeleteSubnet(ctx, &ec2.DeleteSubnetInput{SubnetId: &e.v.otherVPCSubnet})
+		}},
+		{"ModifySubnetAttribute", func(ctx context.Context, e env) (any, error) {
+			return e.c.ModifySubnetAttribute(ctx, &ec2.ModifySubnetAttributeInput{SubnetId: &e.v.subnet, PrivateDnsHostnameTypeOnLaunch: types.HostnameTypeResourceName})
+		}},
+		{"CreateInternetGateway", func(ctx context.Context, e env) (any, error) {
+			return e.c.CreateInternetGateway(ctx, &ec2.CreateInternetGatewayInput{})
+		}},
+		{"DeleteInternetGateway", func(ctx context.Context, e env) (any, error) {
+			return e.c.DeleteInternetGateway(ctx, &ec2.DeleteInternetGatewayInput{InternetGatewayId: &e.v.freeIGW})
+		}},
+		{"AttachInternetGateway", func(ctx context.Context, e env) (any, error) {
+			return e.c.AttachInternetGateway(ctx, &ec2.AttachInternetGatewayInput{InternetGatewayId: &e.v.freeIGW, VpcId: &e.v.otherVPC})
+		}},
+		{"DetachInternetGateway", func(ctx context.Context, e env) (any, error) {
+			return e.c.DetachInternetGateway(ctx, &ec2.DetachInternetGatewayInput{InternetGatewayId: &e.v.igw, VpcId: &e.v.vpc})
+		}},
+		{"CreateRouteTable", func(ctx context.Context, e env) (any, error) {
+			return e.c.CreateRouteTable(ctx, &ec2.CreateRouteTableInput{VpcId: &e.v.vpc, ClientToken: aws.String("tok")})
+		}},
+		{"DeleteRouteTable", func(ctx context.Context, e env) (any, error) {
+			e.c.DisassociateRouteTable(ctx, &ec2.DisassociateRouteTableInput{AssociationId: &e.v.assoc})
+			return e.c.DeleteRouteTable(ctx, &ec2.DeleteRouteTableInput{RouteTableId: &e.v.rt})
+		}},
+		{"CreateRoute", func(ctx context.Context, e env) (any, error) {
+			return e.c.CreateRoute(ctx, &ec2.CreateRouteInput{RouteTableId: &e.v.mainRT, DestinationIpv6CidrBlock: aws.String("::/0"), GatewayId: &e.v.igw})
+		}},
+		{"ReplaceRoute", func(ctx context.Context, e env) (any, error) {
+			return e.c.ReplaceRoute(ctx, &ec2.ReplaceRouteInput{RouteTableId: &e.v.rt, DestinationCidrBlock: aws.String("0.0.0.0/0"), InstanceId: aws.String(e.v.inst)})
+		}},
+		{"DeleteRoute", func(ctx context.Context, e env) (any, error) {
+			return e.c.DeleteRoute(ctx, &ec2.DeleteRouteInput{RouteTableId: &e.v.rt, DestinationCidrBlock: aws.String("0.0.0.0/0")})
+		}},
+		{"AssociateRouteTable", func(ctx context.Context, e env) (any, error) {
+			return e.c.AssociateRouteTable(ctx, &ec2.AssociateRouteTableInput{RouteTableId: &e.v.rt, GatewayId: &e.v.igw})
+		}},
+		{"DisassociateRouteTable", func(ctx context.Context, e env) (any, error) {
+			return e.c.DisassociateRouteTable(ctx, &ec2.DisassociateRouteTableInput{AssociationId: &e.v.assoc})
+		}},
+		{"ReplaceRouteTableAssociation", func(ctx context.Context, e env) (any, error) {
+			return e.c.ReplaceRouteTableAssociation(ctx, &ec2.ReplaceRouteTableAssociationInput{AssociationId: &e.v.mainAssoc, RouteTableId: &e.v.rt})
+		}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -561,6 +662,9 @@ func TestEachWriteSurvivesRestart(t *testing.T) {
 				t.Fatal(err)
 			}
 			e.group, e.rule, e.key = aws.ToString(g.GroupId), aws.ToString(r.SecurityGroupRules[0].SecurityGroupRuleId), "old"
+			e.v = newVPCEnv(t, st.c)
+			e.v.inst = aws.ToString(run(t, st.c, &ec2.RunInstancesInput{SubnetId: &e.v.subnet}).Instances[0].InstanceId)
+			testutil.WaitStates(t, st.c, time.Minute, "running", e.v.inst)
 			if _, err := st.c.CreateKeyPair(ctx, &ec2.CreateKeyPairInput{KeyName: aws.String(e.key)}); err != nil {
 				t.Fatal(err)
 			}
@@ -597,10 +701,13 @@ func TestEachTagSurvivesRestart(t *testing.T) {
 	}
 	all := describeAll(t, st.c)
 	var doc struct {
-		Volumes []types.Volume
-		Vpcs    []types.Vpc
-		Subnets []types.Subnet
-		Rules   []types.SecurityGroupRule
+		Volumes  []types.Volume
+		Vpcs     []types.Vpc
+		Subnets  []types.Subnet
+		Rules    []types.SecurityGroupRule
+		Gateways []types.InternetGateway
+		Tables   []types.RouteTable
+		Acls     []types.NetworkAcl
 	}
 	if err := json.Unmarshal([]byte(all), &doc); err != nil {
 		t.Fatal(err)
@@ -609,6 +716,8 @@ func TestEachTagSurvivesRestart(t *testing.T) {
 		"instance": inst, "image": ubuntuAMI, "volume": aws.ToString(doc.Volumes[0].VolumeId), "vpc": aws.ToString(doc.Vpcs[0].VpcId),
 		"subnet": aws.ToString(doc.Subnets[0].SubnetId), "security-group": aws.ToString(g.GroupId),
 		"security-group-rule": aws.ToString(doc.Rules[0].SecurityGroupRuleId), "key-pair": aws.ToString(kp.KeyPairId),
+		"internet-gateway": aws.ToString(doc.Gateways[0].InternetGatewayId), "route-table": aws.ToString(doc.Tables[0].RouteTableId),
+		"network-acl": aws.ToString(doc.Acls[0].NetworkAclId),
 	} {
 		t.Run(kind, func(t *testing.T) {
 			if _, err := st.c.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{id},
@@ -681,5 +790,58 @@ func TestCrashConsistency(t *testing.T) {
 	t.Logf("%d rounds: %d writes acknowledged, %d failed as they must, %d cut off by the kill", rounds, acked, failed, cut)
 	if acked == 0 || cut == 0 {
 		t.Errorf("the workload did not exercise the kill: %d acknowledged, %d cut off", acked, cut)
+	}
+}
+
+// TestNetworkRecordBeforeVPCs: a state directory written before the VPC
+// actions (its network record has no gateways, route tables, ACLs or VPC
+// and subnet attributes) loads with the defaults AWS gives a default VPC:
+// the same answers as before.
+func TestNetworkRecordBeforeVPCs(t *testing.T) {
+	st := newStateful(t, mock.New(mock.WithDelay(time.Millisecond)))
+	ctx := ctxT(t)
+	v := defaultVPC(t, st.c)
+	// A tag makes the Server write the network record.
+	must(st.c.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{aws.ToString(v.VpcId)}, Tags: []types.Tag{{Key: aws.String("k"), Value: aws.String("v")}}}))
+	before := describeAll(t, st.c)
+	st.stop(false)
+
+	db, err := statestore.Open(st.dir, statestore.Schema{Version: 1, Buckets: []string{"instances", "keypairs", "groups", "networks", "imagetags", "images"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ops []statestore.Op
+	if err := db.ForEach("networks", func(k, v []byte) error {
+		var rec map[string]any
+		if err := json.Unmarshal(v, &rec); err != nil {
+			return err
+		}
+		delete(rec, "gateways")
+		delete(rec, "routeTables")
+		delete(rec, "acls")
+		for _, list := range []string{"vpcs", "subnets"} {
+			for _, x := range rec[list].([]any) {
+				m := x.(map[string]any)
+				for _, f := range []string{"Tenancy", "DNSSupport", "DNSHostnames", "NAUMetrics", "MapPublicIP", "DNS64", "HostnameType", "DNSA", "DNSAAAA"} {
+					delete(m, f)
+				}
+			}
+		}
+		b, _ := json.Marshal(rec)
+		ops = append(ops, statestore.Op{Bucket: "networks", Key: append([]byte(nil), k...), Value: b})
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(ops) != 1 {
+		t.Fatalf("%d network records, want 1", len(ops))
+	}
+	if err := db.Apply(ops); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	st.start()
+	if diff := gocmp.Diff(before, describeAll(t, st.c)); diff != "" {
+		t.Errorf("after loading the old record (-before +after):\n%s", diff)
 	}
 }

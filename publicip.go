@@ -160,7 +160,7 @@ func wantsPublicIP(req *xmlproto.RunInstancesRequest, sn *subnet) bool {
 	if len(req.NetworkInterfaces) > 0 && req.NetworkInterfaces[0].AssociatePublicIPAddress != nil {
 		return *req.NetworkInterfaces[0].AssociatePublicIPAddress
 	}
-	return sn.defaultForAz
+	return sn.mapPublicIP
 }
 
 // syncAccess gives inst a public address or takes it back to match its

@@ -145,6 +145,9 @@ func (n *network) findGroup(id, name string) (*securityGroup, error) {
 		return nil, apiErr(ErrMissingParameter, "The request must contain the parameter groupName or groupId")
 	}
 	dv := n.defaultVPC()
+	if dv == nil {
+		return nil, apiErr(ErrVPCIDNotSpecified, "No default VPC for this user. GroupName is only supported for EC2-Classic and default VPC.")
+	}
 	if g := n.groupByName(dv.id, name); g != nil {
 		return g, nil
 	}
@@ -217,6 +220,8 @@ func (s *Server) createSecurityGroup(ctx context.Context, c *call, req *xmlproto
 		if v = z.net.vpc(req.VpcID); v == nil {
 			return nil, apiErr(ErrInvalidVpcIDNotFound, "The vpc ID '%s' does not exist", req.VpcID)
 		}
+	} else if v == nil {
+		return nil, apiErr(ErrVPCIDNotSpecified, "No default VPC for this user")
 	}
 	if z.net.groupByName(v.id, name) != nil {
 		return nil, apiErr(ErrInvalidGroupDuplicate, "The security group '%s' already exists for VPC '%s'", name, v.id)

@@ -300,6 +300,9 @@ func TestSDKRoundTrip(t *testing.T) {
 	for _, c := range networkGoldenCases() {
 		covered[c.name] = true // round-tripped by TestSDKRoundTripNetwork
 	}
+	for _, c := range vpcGoldenCases() {
+		covered[c.name] = true // round-tripped by TestSDKRoundTripVPC
+	}
 	for _, tt := range tests {
 		covered[tt.name] = true
 		t.Run(tt.name, func(t *testing.T) {
@@ -534,6 +537,11 @@ func TestBotocore(t *testing.T) {
 	for name, cs := range attrBotocoreChecks {
 		for _, c := range cs {
 			checks[name] = append(checks[name], check{c.path, c.want})
+		}
+	}
+	for name, cs := range vpcBotocoreChecks() {
+		for _, ch := range cs {
+			checks[name] = append(checks[name], check(ch))
 		}
 	}
 	for name, cs := range networkBotocoreChecks() {
