@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -45,12 +47,20 @@ func serve(s *Server, form url.Values) (int, int) {
 }
 
 // formRequest is form as an SDK posts it, signed for us-east-1.
-func formRequest(form url.Values) *http.Request {
+func formRequest(form url.Values) *http.Request { return formRequestAs(form, "test") }
+
+// formRequestAs is formRequest with access key akid: a 12-digit one is the
+// account the request acts in.
+func formRequestAs(form url.Values, akid string) *http.Request {
 	r, _ := http.NewRequest(http.MethodPost, "/", strings.NewReader(form.Encode()))
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	r.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=test/20261127/us-east-1/ec2/aws4_request, SignedHeaders=host, Signature=0")
+	r.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential="+akid+"/20261127/us-east-1/ec2/aws4_request, SignedHeaders=host, Signature=0")
 	return r
 }
+
+// launchAccount spreads benchmark launches over accounts, 4,000 each, so
+// that no default subnet (4,091 addresses) fills up.
+func launchAccount(n int64) string { return strconv.FormatInt(100000000000+n/4000, 10) }
 
 // benchServer returns a Server over a delay-free mock holding n running
 // instances, with tags on each so tag filters have work to do.
@@ -114,9 +124,12 @@ func BenchmarkRunInstances(b *testing.B) {
 	b.Cleanup(func() { s.Close() })
 	form := url.Values{"Action": {"RunInstances"}, "ImageId": {mock.DefaultImages[0].ID}, "MinCount": {"1"}, "MaxCount": {"1"}}
 	b.ReportAllocs()
+	var n int64
 	for b.Loop() {
-		if status, _ := serve(s, form); status != http.StatusOK {
-			b.Fatalf("HTTP %d", status)
+		w := &discard{h: http.Header{}, status: http.StatusOK}
+		s.ServeHTTP(w, formRequestAs(form, launchAccount(n)))
+		if n++; w.status != http.StatusOK {
+			b.Fatalf("HTTP %d", w.status)
 		}
 	}
 }
@@ -132,10 +145,13 @@ func BenchmarkRunInstancesStore(b *testing.B) {
 			form := url.Values{"Action": {"RunInstances"}, "ImageId": {mock.DefaultImages[0].ID}, "MinCount": {"1"}, "MaxCount": {"1"}}
 			b.SetParallelism(2) // 4 goroutines on 2 cores
 			b.ReportAllocs()
+			var n atomic.Int64
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
-					if status, _ := serve(s, form); status != http.StatusOK {
-						b.Errorf("HTTP %d", status)
+					w := &discard{h: http.Header{}, status: http.StatusOK}
+					s.ServeHTTP(w, formRequestAs(form, launchAccount(n.Add(1))))
+					if w.status != http.StatusOK {
+						b.Errorf("HTTP %d", w.status)
 						return
 					}
 				}

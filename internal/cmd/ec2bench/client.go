@@ -8,6 +8,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -174,4 +177,30 @@ func countInstances(ctx context.Context, c *ec2.Client) (int, error) {
 		n += len(r.Instances)
 	}
 	return n, nil
+}
+
+// launchAccounts spreads launches over accounts, a new one every 1,000
+// calls, so that no account's default subnet (4,091 addresses) fills up
+// however fast the Server is.
+type launchAccounts struct {
+	base    int64
+	n       atomic.Int64
+	clients sync.Map // account → *ec2.Client
+}
+
+func (a *launchAccounts) next() string { return strconv.FormatInt(a.base+a.n.Add(1)/1000, 10) }
+
+// client returns the SDK client of the next call's account for url.
+func (a *launchAccounts) client(url, region string) *ec2.Client {
+	acct := a.next()
+	if c, ok := a.clients.Load(url + " " + acct); ok {
+		return c.(*ec2.Client)
+	}
+	c, _ := a.clients.LoadOrStore(url+" "+acct, newClient(url, acct, region))
+	return c.(*ec2.Client)
+}
+
+// raw returns a raw-HTTP call posting form in the next call's account.
+func (a *launchAccounts) raw(url, region, form string) func(ctx context.Context) error {
+	return func(ctx context.Context) error { return rawPost(url, a.next(), region, form)(ctx) }
 }

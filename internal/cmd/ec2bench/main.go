@@ -86,6 +86,9 @@ func run(ctx context.Context, o options, t *table) error {
 		if err := benchStore(ctx, o, t); err != nil {
 			return fmt.Errorf("store: %w", err)
 		}
+		if err := benchRestart(ctx, t); err != nil {
+			return fmt.Errorf("store restart: %w", err)
+		}
 	}
 	if o.doMemory {
 		if err := benchMemory(ctx, o, t); err != nil {

@@ -78,8 +78,9 @@ func benchMock(ctx context.Context, o options, t *table) error {
 		}
 	}
 
-	// RunInstances of one instance. Each round acts in a fresh account, so a
-	// round's cost does not depend on how many instances earlier rounds left.
+	// RunInstances of one instance, a fresh account every 1,000 calls
+	// (launchAccounts), so a call's cost does not depend on how many
+	// instances earlier ones left, and no default subnet fills up.
 	var acct atomic.Int64
 	nextAccount := func() string { return strconv.FormatInt(200000000000+acct.Add(1), 10) }
 	form := "Action=RunInstances&ImageId=" + mockAMI + "&MaxCount=1&MinCount=1&Version=2016-11-15"
@@ -96,12 +97,11 @@ func benchMock(ctx context.Context, o options, t *table) error {
 		return err
 	}
 	defer stopCanned()
+	accts := &launchAccounts{base: 400000000000}
 	for _, conc := range []int{1, 4} {
-		var client atomic.Pointer[ec2.Client]
-		next := func() { client.Store(newClient(url, nextAccount(), "eu-west-1")) }
 		cc := newClient(canned, "111111111111", "eu-west-1")
-		rs, err := interleaved(ctx, conc, o.rounds, o.roundTime, []func(){next},
-			func(ctx context.Context) error { return run(ctx, client.Load()) },
+		rs, err := interleaved(ctx, conc, o.rounds, o.roundTime, nil,
+			func(ctx context.Context) error { return run(ctx, accts.client(url, "eu-west-1")) },
 			func(ctx context.Context) error { return run(ctx, cc) })
 		if err != nil {
 			return err
@@ -114,12 +114,7 @@ func benchMock(ctx context.Context, o options, t *table) error {
 		}
 		t.add(rw)
 	}
-	var rawOp atomic.Pointer[func(context.Context) error]
-	next := func() {
-		op := rawPost(url, nextAccount(), "eu-west-1", form)
-		rawOp.Store(&op)
-	}
-	r, err := throughputWith(ctx, 4, o.rounds, o.roundTime, next, func(ctx context.Context) error { return (*rawOp.Load())(ctx) })
+	r, err := throughputWith(ctx, 4, o.rounds, o.roundTime, nil, accts.raw(url, "eu-west-1", form))
 	if err != nil {
 		return err
 	}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"strconv"
-	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -43,25 +41,28 @@ func benchStore(ctx context.Context, o options, t *table) error {
 	}
 	defer stopDisk()
 
-	// RunInstances, each round in a fresh account on both servers.
-	var acct atomic.Int64
-	var memC, diskC atomic.Pointer[ec2.Client]
-	next := func() {
-		a := strconv.FormatInt(300000000000+acct.Add(1), 10)
-		memC.Store(newClient(memURL, a, "eu-west-1"))
-		diskC.Store(newClient(diskURL, a, "eu-west-1"))
-	}
-	run := func(c *atomic.Pointer[ec2.Client]) func(ctx context.Context) error {
+	// RunInstances, spread over accounts (launchAccounts) on both servers.
+	accts := &launchAccounts{base: 300000000000}
+	run := func(u string) func(ctx context.Context) error {
 		return func(ctx context.Context) error {
-			_, err := c.Load().RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String(mockAMI), MinCount: aws.Int32(1), MaxCount: aws.Int32(1)})
+			_, err := accts.client(u, "eu-west-1").RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String(mockAMI), MinCount: aws.Int32(1), MaxCount: aws.Int32(1)})
 			return err
 		}
 	}
-	rs, err := interleaved(ctx, 4, o.rounds, o.roundTime, []func(){next}, run(&diskC), run(&memC))
+	rs, err := interleaved(ctx, 4, o.rounds, o.roundTime, nil, run(diskURL), run(memURL))
 	if err != nil {
 		return err
 	}
 	t.add(row{name: "RunInstances (1 instance), mock, state store on, SDK, concurrency 4", figure: rs[0].String(),
+		baseline: "store off " + num(rs[1].rps) + " req/s", ratio: fmt.Sprintf("%.2f×", rs[0].rps/rs[1].rps),
+		target: "≥ 2,000 req/s", met: atLeast(rs[0].rps, 2000)})
+	// The same without the SDK's cost on the shared cores: the Server's own.
+	form := "Action=RunInstances&ImageId=" + mockAMI + "&MaxCount=1&MinCount=1&Version=2016-11-15"
+	rs, err = interleaved(ctx, 4, o.rounds, o.roundTime, nil, accts.raw(diskURL, "eu-west-1", form), accts.raw(memURL, "eu-west-1", form))
+	if err != nil {
+		return err
+	}
+	t.add(row{name: "RunInstances (1 instance), mock, state store on, raw HTTP (Server only), concurrency 4", figure: rs[0].String(),
 		baseline: "store off " + num(rs[1].rps) + " req/s", ratio: fmt.Sprintf("%.2f×", rs[0].rps/rs[1].rps),
 		target: "≥ 2,000 req/s", met: atLeast(rs[0].rps, 2000)})
 
@@ -92,10 +93,11 @@ func benchStore(ctx context.Context, o options, t *table) error {
 		baseline: "store off " + num(rs[1].rps) + " req/s", ratio: fmt.Sprintf("%.2f×", ratio),
 		target: "unchanged (≥ 0.95× store off)", met: atLeast(ratio, 0.95)})
 
-	return benchRestart(ctx, t)
+	return nil
 }
 
-// benchRestart fills a state directory with 10,000 mock instances and 1,000
+// benchRestart (run with no other Server of the process holding public
+// addresses: a pool nearly taken makes each allocation a long search) fills a state directory with 10,000 mock instances and 1,000
 // key pairs and security groups, closes the Server, and times a new one's
 // start until it is ready, over the same backend (the engine outlives the
 // emulator), as the median of three.
@@ -115,10 +117,12 @@ func benchRestart(ctx context.Context, t *table) error {
 		return err
 	}
 	c := newClient(u, "111111111111", "us-east-1")
+	// The instances go to three accounts: a default subnet holds 4,091.
+	accounts := []string{"111111111111", "222222222222", "333333333333"}
 	logf("state store: filling with %d instances, %d key pairs and %d groups", instances, objects, objects)
 	fill := func() error {
 		for n := 0; n < instances; n += 500 {
-			if _, err := runInstances(ctx, c, mockAMI, 500); err != nil {
+			if _, err := runInstances(ctx, newClient(u, accounts[n/500%3], "us-east-1"), mockAMI, 500); err != nil {
 				return err
 			}
 		}
@@ -137,7 +141,12 @@ func benchRestart(ctx context.Context, t *table) error {
 				return err
 			}
 		}
-		return waitNonePending(ctx, c, 5*time.Minute)
+		for _, a := range accounts {
+			if err := waitNonePending(ctx, newClient(u, a, "us-east-1"), 5*time.Minute); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 	err = fill()
 	stop()
@@ -156,12 +165,18 @@ func benchRestart(ctx context.Context, t *table) error {
 			srv.Close()
 			return err
 		}
-		n, err := countInstances(ctx, newClient(u, "111111111111", "us-east-1"))
+		n := 0
+		for _, a := range accounts {
+			got, err := countInstances(ctx, newClient(u, a, "us-east-1"))
+			if err != nil {
+				stop()
+				srv.Close()
+				return err
+			}
+			n += got
+		}
 		stop()
 		srv.Close()
-		if err != nil {
-			return err
-		}
 		if n != instances {
 			return fmt.Errorf("after the restart DescribeInstances shows %d instances, want %d", n, instances)
 		}
