@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"regexp"
 	"sync"
 	"time"
@@ -335,40 +334,17 @@ func (b *Backend) hold(id, name string, me lockholder.Holder) *nsLock {
 // holder's unless another server took it over meanwhile.
 func (l *nsLock) renew(ctx context.Context) {
 	defer close(l.done)
-	cfg := l.b.lockCfg
-	t := time.NewTicker(cfg.renew)
-	defer t.Stop()
-	renewed := time.Now()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		rctx, cancel := context.WithTimeout(ctx, cfg.renew)
-		_, err := l.b.cli.ContainerUpdate(rctx, l.id, container.UpdateConfig{RestartPolicy: container.RestartPolicy{Name: container.RestartPolicyDisabled}})
-		cancel()
-		switch {
-		case ctx.Err() != nil:
-			return
-		case err == nil:
-			renewed = time.Now()
-			continue
-		case cerrdefs.IsNotFound(err):
-			l.b.log.Error("docker: the namespace lock container is gone: another server has taken the namespace over", "namespace", l.b.ns, "container", l.name)
-		default:
-			// The engine does not answer (or we cannot reach it). The
-			// lock is lost only when the engine says so: after an outage
-			// the marker is still ours unless someone took it over.
-			level := slog.LevelWarn
-			if time.Since(renewed) >= cfg.lease {
-				level = slog.LevelError // another host may now take the namespace over
-			}
-			l.b.log.Log(ctx, level, "docker: cannot renew the namespace lease", "namespace", l.b.ns, "since", renewed, "err", err)
-			continue
-		}
+	r := lockholder.Renewal{
+		Every: l.b.lockCfg.renew, Lease: l.b.lockCfg.lease,
+		Renew: func(ctx context.Context, _ int) error {
+			_, err := l.b.cli.ContainerUpdate(ctx, l.id, container.UpdateConfig{RestartPolicy: container.RestartPolicy{Name: container.RestartPolicyDisabled}})
+			return err
+		},
+		Gone: cerrdefs.IsNotFound,
+		Log:  l.b.log, What: "docker: the namespace lock container", Attr: []any{"namespace", l.b.ns, "container", l.name},
+	}
+	if r.Run(ctx) {
 		close(l.lost)
-		return
 	}
 }
 

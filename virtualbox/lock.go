@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"regexp"
 	"strconv"
 	"strings"
@@ -235,47 +234,23 @@ func (b *Backend) hold(uuid, name string, me lockholder.Holder) *nsLock {
 // loses nothing by itself.
 func (l *nsLock) renew(ctx context.Context) {
 	defer close(l.done)
-	cfg := l.b.lockCfg
-	t := time.NewTicker(cfg.renew)
-	defer t.Stop()
-	renewed := time.Now()
-	for n := 1; ; n++ {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		rctx, cancel := context.WithTimeout(ctx, cfg.renew)
-		ed, err := l.b.vb.extraData(rctx, l.uuid)
-		if err == nil {
+	r := lockholder.Renewal{
+		Every: l.b.lockCfg.renew, Lease: l.b.lockCfg.lease,
+		Renew: func(ctx context.Context, n int) error {
+			ed, err := l.b.vb.extraData(ctx, l.uuid)
+			if err != nil {
+				return err
+			}
 			if h, _ := decodeHolder(ed[keyLockHolder]); h.Nonce != l.me.Nonce {
-				err = fmt.Errorf("the lock VM names another holder: %w", errVMNotFound)
-			} else {
-				err = l.b.vb.setExtraData(rctx, l.uuid, keyLockRenewal, strconv.Itoa(n))
+				return fmt.Errorf("the lock VM names another holder: %w", errVMNotFound)
 			}
-		}
-		cancel()
-		switch {
-		case ctx.Err() != nil:
-			return
-		case err == nil:
-			renewed = time.Now()
-			continue
-		case errors.Is(err, errVMNotFound):
-			l.b.log.Error("virtualbox: the namespace lock VM is gone: another server has taken the namespace over", "namespace", l.b.ns, "vm", l.name)
-		default:
-			// The engine does not answer (or we cannot reach it). The
-			// lock is lost only when the engine says so: after an outage
-			// the marker is still ours unless someone took it over.
-			level := slog.LevelWarn
-			if time.Since(renewed) >= cfg.lease {
-				level = slog.LevelError // another host may now take the namespace over
-			}
-			l.b.log.Log(ctx, level, "virtualbox: cannot renew the namespace lease", "namespace", l.b.ns, "since", renewed, "err", err)
-			continue
-		}
+			return l.b.vb.setExtraData(ctx, l.uuid, keyLockRenewal, strconv.Itoa(n))
+		},
+		Gone: func(err error) bool { return errors.Is(err, errVMNotFound) },
+		Log:  l.b.log, What: "virtualbox: the namespace lock VM", Attr: []any{"namespace", l.b.ns, "vm", l.name},
+	}
+	if r.Run(ctx) {
 		close(l.lost)
-		return
 	}
 }
 
