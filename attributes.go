@@ -541,17 +541,27 @@ func modifyForms(req *xmlproto.ModifyInstanceAttributeRequest) ([]attrChange, er
 			out = append(out, attrChange{name: req.Attribute, str: req.Value})
 		}
 	}
-	switch len(out) {
-	case 0:
-		return nil, apiErr(ErrInvalidParameterCombination, "No attributes specified.")
-	case 1:
-		return out, nil
-	}
 	names := make([]string, len(out))
 	for i, c := range out {
 		names[i] = c.name
 	}
-	return nil, apiErr(ErrInvalidParameterCombination, "Fields for multiple attribute types specified: %s", strings.Join(names, ", "))
+	if err := oneAttribute(names, apiErr(ErrInvalidParameterCombination, "No attributes specified.")); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// oneAttribute is EC2's rule for the Modify*Attribute actions that change
+// one attribute per call: names are those the request sets; none is the
+// action's own error, more than one InvalidParameterCombination.
+func oneAttribute(names []string, none error) error {
+	switch len(names) {
+	case 0:
+		return none
+	case 1:
+		return nil
+	}
+	return apiErr(ErrInvalidParameterCombination, "Fields for multiple attribute types specified: %s", strings.Join(names, ", "))
 }
 
 func (s *Server) modifyInstanceAttribute(ctx context.Context, c *call, req *xmlproto.ModifyInstanceAttributeRequest) (any, error) {

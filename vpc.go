@@ -235,12 +235,9 @@ func (s *Server) modifyVpcAttribute(ctx context.Context, c *call, req *xmlproto.
 			names = append(names, a.name)
 		}
 	}
-	switch {
-	case len(names) == 0:
-		return nil, apiErr(ErrMissingParameter, "The request must contain one of the parameters enableDnsSupport, enableDnsHostnames or enableNetworkAddressUsageMetrics")
-	case len(names) > 1:
-		// One attribute per call, as AWS requires.
-		return nil, apiErr(ErrInvalidParameterCombination, "Fields for multiple attribute types specified: %s", strings.Join(names, ", "))
+	if err := oneAttribute(names, apiErr(ErrMissingParameter,
+		"The request must contain one of the parameters enableDnsSupport, enableDnsHostnames or enableNetworkAddressUsageMetrics")); err != nil {
+		return nil, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -380,11 +377,8 @@ func (s *Server) modifySubnetAttribute(ctx context.Context, c *call, req *xmlpro
 			names = append(names, a.name)
 		}
 	}
-	switch {
-	case len(names) == 0:
-		return nil, apiErr(ErrMissingParameter, "The request must contain an attribute to modify")
-	case len(names) > 1:
-		return nil, apiErr(ErrInvalidParameterCombination, "Fields for multiple attribute types specified: %s", strings.Join(names, ", "))
+	if err := oneAttribute(names, apiErr(ErrMissingParameter, "The request must contain an attribute to modify")); err != nil {
+		return nil, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
