@@ -280,37 +280,19 @@ func (m *Model) Check(ctx context.Context, c *ec2.Client, machines func(context.
 	for what, e := range m.errs {
 		bad = append(bad, fmt.Sprintf("%s: unexpected answer: %s", what, e))
 	}
-	kps, err := c.DescribeKeyPairs(ctx, &ec2.DescribeKeyPairsInput{})
+	v, err := observe(ctx, c)
 	if err != nil {
-		return append(bad, "DescribeKeyPairs: "+err.Error())
+		return append(bad, err.Error())
 	}
-	have := map[string]bool{}
-	for _, k := range kps.KeyPairs {
-		have[aws.ToString(k.KeyName)] = true
-	}
-	bad = append(bad, compare("key pair", m.keyPairs, have)...)
-
-	sgs, err := c.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{})
-	if err != nil {
-		return append(bad, "DescribeSecurityGroups: "+err.Error())
-	}
-	groups, rules, tags := map[string]bool{}, map[string]bool{}, map[string]bool{}
-	for _, g := range sgs.SecurityGroups {
-		name := aws.ToString(g.GroupName)
-		groups[name] = true
-		for _, p := range g.IpPermissions {
-			rules[name+"/"+strconv.Itoa(int(aws.ToInt32(p.FromPort)))] = true
-		}
-		for _, t := range g.Tags {
-			tags[name+"/"+aws.ToString(t.Key)] = true
-		}
+	for name := range v.groups {
 		if m.bad[name] {
 			bad = append(bad, "group "+name+" exists though its create failed")
 		}
 	}
-	bad = append(bad, compare("group", m.groups, groups)...)
-	bad = append(bad, compare("rule", m.rules, rules)...)
-	bad = append(bad, compare("tag", m.tags, tags)...)
+	bad = append(bad, compare("key pair", m.keyPairs, v.keyPairs)...)
+	bad = append(bad, compare("group", m.groups, v.groups)...)
+	bad = append(bad, compare("rule", m.rules, v.rules)...)
+	bad = append(bad, compare("tag", m.tags, v.tags)...)
 
 	// Instances: each acknowledged token has exactly one instance, in a
 	// state its acknowledged stop or terminate allows; each machine
@@ -419,34 +401,45 @@ func compare(kind string, want map[string]fate, have map[string]bool) []string {
 func (m *Model) Settle(ctx context.Context, c *ec2.Client) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	v, err := observe(ctx, c)
+	if err != nil {
+		return err
+	}
+	settle(m.keyPairs, v.keyPairs)
+	settle(m.groups, v.groups)
+	settle(m.rules, v.rules)
+	settle(m.tags, v.tags)
+	return nil
+}
+
+// seen is what the server shows of the objects the clients write, by the
+// keys the model uses.
+type seen struct{ keyPairs, groups, rules, tags map[string]bool }
+
+func observe(ctx context.Context, c *ec2.Client) (seen, error) {
+	v := seen{keyPairs: map[string]bool{}, groups: map[string]bool{}, rules: map[string]bool{}, tags: map[string]bool{}}
 	kps, err := c.DescribeKeyPairs(ctx, &ec2.DescribeKeyPairsInput{})
 	if err != nil {
-		return err
+		return v, fmt.Errorf("DescribeKeyPairs: %w", err)
 	}
-	have := map[string]bool{}
 	for _, k := range kps.KeyPairs {
-		have[aws.ToString(k.KeyName)] = true
+		v.keyPairs[aws.ToString(k.KeyName)] = true
 	}
-	settle(m.keyPairs, have)
 	sgs, err := c.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{})
 	if err != nil {
-		return err
+		return v, fmt.Errorf("DescribeSecurityGroups: %w", err)
 	}
-	groups, rules, tags := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	for _, g := range sgs.SecurityGroups {
 		name := aws.ToString(g.GroupName)
-		groups[name] = true
+		v.groups[name] = true
 		for _, p := range g.IpPermissions {
-			rules[name+"/"+strconv.Itoa(int(aws.ToInt32(p.FromPort)))] = true
+			v.rules[name+"/"+strconv.Itoa(int(aws.ToInt32(p.FromPort)))] = true
 		}
 		for _, t := range g.Tags {
-			tags[name+"/"+aws.ToString(t.Key)] = true
+			v.tags[name+"/"+aws.ToString(t.Key)] = true
 		}
 	}
-	settle(m.groups, groups)
-	settle(m.rules, rules)
-	settle(m.tags, tags)
-	return nil
+	return v, nil
 }
 
 func settle(model map[string]fate, have map[string]bool) {
