@@ -112,6 +112,16 @@ const (
 	ErrInvalidVolumeNotFound                   ErrorCode = "InvalidVolume.NotFound"
 )
 
+// Codes of the launch-template actions (all 400).
+const (
+	ErrInvalidLaunchTemplateIDMalformed       ErrorCode = "InvalidLaunchTemplateId.Malformed"
+	ErrInvalidLaunchTemplateIDNotFound        ErrorCode = "InvalidLaunchTemplateId.NotFound"
+	ErrInvalidLaunchTemplateIDVersionNotFound ErrorCode = "InvalidLaunchTemplateId.VersionNotFound"
+	ErrInvalidLaunchTemplateNameAlreadyExists ErrorCode = "InvalidLaunchTemplateName.AlreadyExistsException"
+	ErrInvalidLaunchTemplateNameMalformed     ErrorCode = "InvalidLaunchTemplateName.MalformedException"
+	ErrInvalidLaunchTemplateNameNotFound      ErrorCode = "InvalidLaunchTemplateName.NotFoundException"
+)
+
 // errorStatus is the one table of code → HTTP status. Codes not listed are
 // client faults (400).
 var errorStatus = map[ErrorCode]int{

@@ -37,6 +37,10 @@ const (
 const maxUserData = 16 * 1024 // EC2's limit on user data, before base64
 
 func (s *Server) runInstances(ctx context.Context, c *call, req *xmlproto.RunInstancesRequest) (any, error) {
+	ltTags, err := s.applyLaunchTemplate(c, req) // launchtemplates.go: merges the template into req
+	if err != nil {
+		return nil, err
+	}
 	if req.MinCount == nil {
 		return nil, apiErr(ErrMissingParameter, "The request must contain the parameter MinCount")
 	}
@@ -95,6 +99,7 @@ func (s *Server) runInstances(ctx context.Context, c *call, req *xmlproto.RunIns
 			return nil, err
 		}
 	}
+	instTags = append(instTags, ltTags...) // reserved aws: keys, so after validateTags
 	attrs, err := s.launchAttributes(c, req, instanceType)
 	if err != nil {
 		return nil, err

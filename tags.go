@@ -55,6 +55,8 @@ func (s *Server) touchTagged(z *tenant, targets []*taggable) {
 			parts |= partImageTags
 		case r.kind == "key-pair":
 			parts |= partKeyPairs
+		case r.kind == "launch-template":
+			parts |= partLaunchTemplates
 		case r.kind == "security-group" || r.kind == "security-group-rule":
 			parts |= partGroups
 		default: // vpc, subnet
@@ -97,6 +99,8 @@ func (s *Server) resource(z *tenant, id string, imgs map[string]bool) (*taggable
 			}}, nil
 	case strings.HasPrefix(id, "vol-"):
 		return s.volumeTaggable(z, id)
+	case strings.HasPrefix(id, "lt-"):
+		return ltTaggable(z, id)
 	case strings.HasPrefix(id, "key-"):
 		for _, kp := range z.keyPairs {
 			if kp.id == id {
@@ -262,6 +266,9 @@ var describeTagsSpec = describeSpec[*xmlproto.TagDescription]{
 			}
 			for _, kp := range z.keyPairs {
 				add(kp.id, "key-pair", kp.tags)
+			}
+			for _, lt := range z.launchTemplates {
+				add(lt.id, "launch-template", lt.tags)
 			}
 			for _, v := range s.zoneVolumes(z, now) {
 				add(v.id, "volume", v.vol.Tags)
