@@ -136,7 +136,7 @@ func (s *Server) runInstances(ctx context.Context, c *call, req *xmlproto.RunIns
 	if err != nil {
 		return nil, err
 	}
-	requestHash := hashParams(c.req.Params)
+	requestHash := hashParams(c.ownParams())
 
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -793,12 +793,7 @@ func (s *Server) applyLaunchTemplate(c *call, req *xmlproto.RunInstancesRequest)
 		T []xmlproto.TagSpecification          `ec2:"TagSpecification"`
 		B []xmlproto.BlockDeviceMappingRequest `ec2:"BlockDeviceMapping"`
 	}{tags, bdms})
-	for k, vals := range c.req.Params {
-		if topMember(k) == "LaunchTemplate" {
-			merged[k] = vals // kept for the ClientToken fingerprint
-		}
-	}
-	c.req.Params = merged
+	c.own, c.req.Params = c.req.Params, merged
 	*req = xmlproto.RunInstancesRequest{}
 	if err := c.decode(req); err != nil {
 		return nil, err

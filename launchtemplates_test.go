@@ -341,4 +341,18 @@ func TestLaunchTemplateErrors(t *testing.T) {
 	if aws.ToString(a.LaunchTemplate.LaunchTemplateId) != aws.ToString(b.LaunchTemplate.LaunchTemplateId) {
 		t.Errorf("ClientToken retry made a second template")
 	}
+	// A RunInstances retry answers its first reservation, even once the
+	// template's default version has changed: the token fingerprints the
+	// request as sent, not the merged parameters.
+	in := func() *ec2.RunInstancesInput {
+		return &ec2.RunInstancesInput{MinCount: aws.Int32(1), MaxCount: aws.Int32(1), ClientToken: aws.String("run-1"),
+			LaunchTemplate: &types.LaunchTemplateSpecification{LaunchTemplateName: aws.String("base")}}
+	}
+	first := must(c.RunInstances(ctx, in()))
+	must(c.CreateLaunchTemplateVersion(ctx, &ec2.CreateLaunchTemplateVersionInput{LaunchTemplateId: &id, SourceVersion: aws.String("1"), LaunchTemplateData: data}))
+	must(c.ModifyLaunchTemplate(ctx, &ec2.ModifyLaunchTemplateInput{LaunchTemplateId: &id, DefaultVersion: aws.String("2")}))
+	again := must(c.RunInstances(ctx, in()))
+	if aws.ToString(again.ReservationId) != aws.ToString(first.ReservationId) {
+		t.Errorf("ClientToken retry after a new default version: reservation %s, want %s", aws.ToString(again.ReservationId), aws.ToString(first.ReservationId))
+	}
 }
