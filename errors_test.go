@@ -168,6 +168,22 @@ func TestErrorCodes(t *testing.T) {
 			_, err := c.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{"foo-123"}, Tags: []types.Tag{{Key: aws.String("a"), Value: aws.String("b")}}})
 			return err
 		}, "InvalidID", 400},
+		{"tag a malformed instance ID", func() error {
+			_, err := c.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{"i-123 i-456"}, Tags: []types.Tag{{Key: aws.String("a"), Value: aws.String("b")}}})
+			return err
+		}, "InvalidID", 400},
+		{"tag a malformed AMI ID", func() error {
+			_, err := c.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{"ami-xyz"}, Tags: []types.Tag{{Key: aws.String("a"), Value: aws.String("b")}}})
+			return err
+		}, "InvalidID", 400},
+		{"tag a malformed volume ID", func() error {
+			_, err := c.DeleteTags(ctx, &ec2.DeleteTagsInput{Resources: []string{"vol-1"}})
+			return err
+		}, "InvalidID", 400},
+		{"tag an empty ID", func() error {
+			_, err := c.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{""}, Tags: []types.Tag{{Key: aws.String("a"), Value: aws.String("b")}}})
+			return err
+		}, "InvalidID", 400},
 		{"tag an unknown instance", func() error {
 			_, err := c.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{"i-0000000000000dead"}, Tags: []types.Tag{{Key: aws.String("a"), Value: aws.String("b")}}})
 			return err

@@ -74,7 +74,7 @@ func (s *Server) resource(z *tenant, id string, imgs map[string]bool) (*taggable
 	switch {
 	case strings.HasPrefix(id, "i-"):
 		if !instanceIDRe.MatchString(id) {
-			return nil, apiErr(ErrInvalidInstanceIDMalformed, "Invalid id: \"%s\"", id)
+			return nil, malformedTagID(id)
 		}
 		inst := s.instances[id]
 		if inst == nil || inst.tenant != z || !s.visible(inst, now) {
@@ -84,7 +84,7 @@ func (s *Server) resource(z *tenant, id string, imgs map[string]bool) (*taggable
 			set: func(t []xmlproto.Tag) { inst.tags = t }, inst: inst}, nil
 	case strings.HasPrefix(id, "ami-"):
 		if !backend.ValidImageID(id) {
-			return nil, apiErr(ErrInvalidAMIIDMalformed, "Invalid id: \"%s\" (expecting \"ami-...\")", id)
+			return nil, malformedTagID(id)
 		}
 		if !imgs[id] {
 			return nil, apiErr(ErrInvalidAMIIDNotFound, "The image id '[%s]' does not exist", id)
@@ -98,8 +98,14 @@ func (s *Server) resource(z *tenant, id string, imgs map[string]bool) (*taggable
 				}
 			}}, nil
 	case strings.HasPrefix(id, "vol-"):
+		if !volumeIDRe.MatchString(id) {
+			return nil, malformedTagID(id)
+		}
 		return s.volumeTaggable(z, id)
 	case strings.HasPrefix(id, "lt-"):
+		if !ltIDRe.MatchString(id) {
+			return nil, malformedTagID(id)
+		}
 		return ltTaggable(z, id)
 	case strings.HasPrefix(id, "key-"):
 		for _, kp := range z.keyPairs {
@@ -113,7 +119,14 @@ func (s *Server) resource(z *tenant, id string, imgs map[string]bool) (*taggable
 	if t, ok, err := netResource(z, id); ok {
 		return t, err
 	}
-	return nil, apiErr(ErrInvalidID, "The ID '%s' is not valid", id)
+	return nil, malformedTagID(id)
+}
+
+// malformedTagID is CreateTags' and DeleteTags' answer for an ID they
+// cannot read: InvalidID whatever the kind its prefix names, as AWS
+// answers (the Describe actions' answer is the kind's .Malformed code).
+func malformedTagID(id string) error {
+	return apiErr(ErrInvalidID, "The ID '%s' is not valid", id)
 }
 
 // resources resolves every id, failing on the first that is not found, so
