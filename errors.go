@@ -73,6 +73,7 @@ const (
 	ErrInvalidSubnetIDNotFound             ErrorCode = "InvalidSubnetID.NotFound"
 	ErrInvalidVpcIDMalformed               ErrorCode = "InvalidVpcID.Malformed"
 	ErrInvalidVpcIDNotFound                ErrorCode = "InvalidVpcID.NotFound"
+	ErrRulesPerSecurityGroupLimitExceeded  ErrorCode = "RulesPerSecurityGroupLimitExceeded"
 )
 
 // Codes of the VPC control plane: VPCs, subnets, internet gateways, route
