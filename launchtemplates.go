@@ -672,7 +672,11 @@ func (s *Server) instanceLTData(inst *instance) xmlproto.LaunchTemplateData {
 	d := xmlproto.LaunchTemplateData{
 		ImageID: inst.imageID, InstanceType: inst.instanceType, KeyName: inst.keyName,
 		EbsOptimized: b(a.EbsOptimized), Monitoring: &xmlproto.LaunchTemplateEnabled{Enabled: b(a.Monitoring)},
-		Placement:                         &xmlproto.LaunchTemplatePlacement{AvailabilityZone: inst.az, Tenancy: "default"},
+		Placement: &xmlproto.LaunchTemplatePlacement{AvailabilityZone: inst.az, Tenancy: cmpOr(a.Placement.Tenancy, "default"),
+			HostID: a.Placement.HostID, Affinity: a.Placement.Affinity, GroupName: a.Placement.GroupName,
+			HostResourceGroupArn: a.Placement.HostResourceGroupArn},
+		HibernationOptions:                &xmlproto.LaunchTemplateHibernationOptions{Configured: b(a.Hibernation)},
+		EnclaveOptions:                    &xmlproto.LaunchTemplateEnabled{Enabled: b(a.Enclave)},
 		DisableAPITermination:             b(a.DisableAPITermination),
 		DisableAPIStop:                    b(a.DisableAPIStop),
 		InstanceInitiatedShutdownBehavior: cmpOr(a.ShutdownBehavior, "stop"),
@@ -682,6 +686,18 @@ func (s *Server) instanceLTData(inst *instance) xmlproto.LaunchTemplateData {
 	}
 	if a.CPUCredits != "" {
 		d.CreditSpecification = &xmlproto.CreditSpecificationRequest{CPUCredits: a.CPUCredits}
+	}
+	if n := a.Placement.PartitionNumber; n > 0 {
+		d.Placement.PartitionNumber = &n
+	}
+	if a.CoreCount > 0 || a.ThreadsPerCore > 0 {
+		d.CPUOptions = &xmlproto.LaunchTemplateCPUOptions{}
+		if a.CoreCount > 0 {
+			d.CPUOptions.CoreCount = &a.CoreCount
+		}
+		if a.ThreadsPerCore > 0 {
+			d.CPUOptions.ThreadsPerCore = &a.ThreadsPerCore
+		}
 	}
 	if a.AutoRecovery != "" {
 		d.MaintenanceOptions = &xmlproto.LaunchTemplateMaintenanceOptions{AutoRecovery: a.AutoRecovery}
