@@ -468,6 +468,19 @@ func attachmentState(inst *instance) string {
 }
 
 var attrInstanceFields = map[string]func(*instance) []string{
+	// Placement and hibernation as RunInstances gave them (replacing
+	// instanceFields' fixed tenancy and empty placement group).
+	"tenancy":                        func(i *instance) []string { return one(cmpOr(i.attrs.Placement.Tenancy, "default")) },
+	"host-id":                        func(i *instance) []string { return one(i.attrs.Placement.HostID) },
+	"affinity":                       func(i *instance) []string { return one(i.attrs.Placement.Affinity) },
+	"placement-group-name":           func(i *instance) []string { return one(i.attrs.Placement.GroupName) },
+	"hibernation-options.configured": func(i *instance) []string { return one(strconv.FormatBool(i.attrs.Hibernation)) },
+	"placement-partition-number": func(i *instance) []string {
+		if n := i.attrs.Placement.PartitionNumber; n > 0 {
+			return one(strconv.Itoa(n))
+		}
+		return nil
+	},
 	"monitoring-state": func(i *instance) []string {
 		if i.attrs.Monitoring {
 			return one("enabled")

@@ -386,29 +386,20 @@ var instanceFields = query.Fields[*instance]{
 			}
 			return one(privateDNSName(i.privateIP, i.tenant.region))
 		},
-		"launch-time":                    func(i *instance) []string { return one(i.launchTime.UTC().Format(xmlproto.TimeFormat)) },
-		"client-token":                   func(i *instance) []string { return one(i.clientToken) },
-		"launch-index":                   func(i *instance) []string { return one(strconv.Itoa(i.launchIndex)) },
-		"ami-launch-index":               func(i *instance) []string { return one(strconv.Itoa(i.launchIndex)) },
-		"owner-id":                       func(i *instance) []string { return one(i.res.owner) },
-		"architecture":                   func(i *instance) []string { return one(i.architecture) },
-		"root-device-type":               func(i *instance) []string { return one("ebs") },
-		"root-device-name":               func(i *instance) []string { return one("/dev/xvda") },
-		"tenancy":                        func(i *instance) []string { return one(cmpOr(i.attrs.Placement.Tenancy, "default")) },
-		"host-id":                        func(i *instance) []string { return one(i.attrs.Placement.HostID) },
-		"affinity":                       func(i *instance) []string { return one(i.attrs.Placement.Affinity) },
-		"hibernation-options.configured": func(i *instance) []string { return one(strconv.FormatBool(i.attrs.Hibernation)) },
-		"hypervisor":                     func(i *instance) []string { return one("xen") },
-		"virtualization-type":            func(i *instance) []string { return one("hvm") },
-		"monitoring-state":               func(i *instance) []string { return one("disabled") },
-		"placement-group-name":           func(i *instance) []string { return one(i.attrs.Placement.GroupName) },
-		"placement-partition-number": func(i *instance) []string {
-			if n := i.attrs.Placement.PartitionNumber; n > 0 {
-				return one(strconv.Itoa(n))
-			}
-			return nil
-		},
-		"platform-details": func(i *instance) []string { return one("Linux/UNIX") },
+		"launch-time":          func(i *instance) []string { return one(i.launchTime.UTC().Format(xmlproto.TimeFormat)) },
+		"client-token":         func(i *instance) []string { return one(i.clientToken) },
+		"launch-index":         func(i *instance) []string { return one(strconv.Itoa(i.launchIndex)) },
+		"ami-launch-index":     func(i *instance) []string { return one(strconv.Itoa(i.launchIndex)) },
+		"owner-id":             func(i *instance) []string { return one(i.res.owner) },
+		"architecture":         func(i *instance) []string { return one(i.architecture) },
+		"root-device-type":     func(i *instance) []string { return one("ebs") },
+		"root-device-name":     func(i *instance) []string { return one("/dev/xvda") },
+		"tenancy":              func(i *instance) []string { return one("default") },
+		"hypervisor":           func(i *instance) []string { return one("xen") },
+		"virtualization-type":  func(i *instance) []string { return one("hvm") },
+		"monitoring-state":     func(i *instance) []string { return one("disabled") },
+		"placement-group-name": func(i *instance) []string { return nil },
+		"platform-details":     func(i *instance) []string { return one("Linux/UNIX") },
 		"state-reason-code": func(i *instance) []string {
 			if i.stateReason == nil {
 				return nil
