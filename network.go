@@ -35,6 +35,8 @@ type network struct {
 	igws        []*igw
 	routeTables []*routeTable
 	acls        []*networkACL
+	enis        []*eni               // interfaces made by CreateNetworkInterface (interfaces.go)
+	books       map[string]*addrBook // subnet ID → who holds its addresses (privateip.go)
 }
 
 type vpc struct {
@@ -570,6 +572,11 @@ func subnetUsed(z *tenant, sn *subnet) int {
 			used++
 		}
 	}
+	for _, e := range z.net.enis {
+		if e.subnetID == sn.id {
+			used++
+		}
+	}
 	return used
 }
 
@@ -581,6 +588,9 @@ func subnetsUsed(z *tenant) map[string]int {
 		if n := liveNIC(inst); n != nil {
 			used[n.subnetID]++
 		}
+	}
+	for _, e := range z.net.enis {
+		used[e.subnetID]++
 	}
 	return used
 }
