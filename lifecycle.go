@@ -127,6 +127,7 @@ func (s *Server) launch(inst *instance, spec backend.LaunchSpec) {
 // hold s.mu (write).
 func (s *Server) terminate(inst *instance) {
 	inst.state, inst.reason, inst.stateReason = stateShuttingDown, s.userReason(), userShutdown
+	s.detachOnTermination(inst)
 	s.background(inst, "terminate", func(ctx context.Context) error {
 		// A terminate was accepted: it must happen, so an engine that is
 		// down is waited for (within the backend timeout), not given up on.

@@ -13,14 +13,16 @@ type CreateNetworkInterfaceRequest struct {
 		PrivateIPAddress string `ec2:"PrivateIpAddress"`
 		Primary          *bool  `ec2:"Primary"`
 	} `ec2:"PrivateIpAddresses"`
-	SecondaryPrivateIPAddressCount *int               `ec2:"SecondaryPrivateIpAddressCount"`
-	Ipv6AddressCount               *int               `ec2:"Ipv6AddressCount"`
-	Ipv6Addresses                  []struct{}         `ec2:"Ipv6Addresses"`
-	Ipv4PrefixCount                *int               `ec2:"Ipv4PrefixCount"`
-	Ipv6PrefixCount                *int               `ec2:"Ipv6PrefixCount"`
-	InterfaceType                  string             `ec2:"InterfaceType"`
-	TagSpecifications              []TagSpecification `ec2:"TagSpecification"`
-	ClientToken                    string             `ec2:"ClientToken"`
+	SecondaryPrivateIPAddressCount *int `ec2:"SecondaryPrivateIpAddressCount"`
+	Ipv6AddressCount               *int `ec2:"Ipv6AddressCount"`
+	Ipv6Addresses                  []struct {
+		Ipv6Address string `ec2:"Ipv6Address"`
+	} `ec2:"Ipv6Addresses"`
+	Ipv4PrefixCount   *int               `ec2:"Ipv4PrefixCount"`
+	Ipv6PrefixCount   *int               `ec2:"Ipv6PrefixCount"`
+	InterfaceType     string             `ec2:"InterfaceType"`
+	TagSpecifications []TagSpecification `ec2:"TagSpecification"`
+	ClientToken       string             `ec2:"ClientToken"`
 }
 
 // NetworkInterfaceAssociation is a network interface's `association`.
