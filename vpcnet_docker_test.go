@@ -140,3 +140,51 @@ func TestVPCNetworksOverDocker(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestVPCNetworkWhoseRangeIsTaken: a VPC whose range the engine already
+// has gets a network of the engine's choosing, and its instance shows the
+// address it really has, not one it lacks.
+func TestVPCNetworkWhoseRangeIsTaken(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: needs Docker")
+	}
+	cli := dockertest.Require(t)
+	ami, _ := dockertest.UniqueAMI(t, cli)
+	ns := dockertest.Namespace(t)
+	dockertest.RemoveContainersOnCleanup(t, cli, docker.LabelNamespace, ns)
+	taken := randomVPCRange()
+	other, err := cli.NetworkCreate(ctxT(t), "ec2emu-test-taken."+ns, network.CreateOptions{Driver: "bridge",
+		IPAM: &network.IPAM{Config: []network.IPAMConfig{{Subnet: taken.String()}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cli.NetworkRemove(ctxT(t), other.ID) })
+	b, err := docker.New(ctxT(t), docker.WithClient(cli), docker.WithNamespace(ns))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	srv := ec2emutest.NewServer(t, b)
+	c, ctx := srv.Client, ctxT(t)
+	_, subnet := newSubnet(t, c, taken.String(), taken.String())
+	out := must(c.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: &ami, MinCount: aws.Int32(1), MaxCount: aws.Int32(1), SubnetId: &subnet}))
+	if ip := out.Instances[0].PrivateIpAddress; ip != nil {
+		t.Errorf("RunInstances answered %q for a VPC whose range the engine has elsewhere", *ip)
+	}
+	waitRunning(t, c, out)
+	id := aws.ToString(out.Instances[0].InstanceId)
+	d := must(c.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}}))
+	info, err := cli.ContainerInspect(ctx, "localstack-ec2."+id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ep := info.NetworkSettings.Networks["ec2emu-vpc."+ns+"."+aws.ToString(d.Reservations[0].Instances[0].VpcId)]
+	if ep == nil || ep.IPAddress == "" || ep.IPAddress != aws.ToString(d.Reservations[0].Instances[0].PrivateIpAddress) {
+		t.Errorf("instance shows %q; its container's endpoint on the VPC network is %+v", aws.ToString(d.Reservations[0].Instances[0].PrivateIpAddress), ep)
+	}
+	_, err = c.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: &ami, MinCount: aws.Int32(1), MaxCount: aws.Int32(1), SubnetId: &subnet,
+		PrivateIpAddress: aws.String(taken.Addr().Next().Next().Next().Next().String())})
+	wantAPIError(t, err, "UnsupportedOperation", 400)
+	must(c.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{id}}))
+	waitTerminated(t, c, id)
+}
