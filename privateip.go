@@ -85,11 +85,12 @@ func (s *Server) held(z *tenant, b *addrBook, a netip.Addr) bool {
 	if !ok {
 		return false
 	}
+	same := func(ip string) bool { p, err := netip.ParseAddr(ip); return err == nil && p == a }
 	if strings.HasPrefix(id, "eni-") {
-		if e := z.net.eni(id); e != nil && e.privateIP == a.String() {
+		if e := z.net.eni(id); e != nil && same(e.privateIP) {
 			return true
 		}
-	} else if inst := s.instances[id]; inst != nil && liveNIC(inst) != nil && inst.privateIP == a.String() {
+	} else if inst := s.instances[id]; inst != nil && liveNIC(inst) != nil && same(inst.privateIP) {
 		return true
 	}
 	delete(b.holder, a)
@@ -160,14 +161,10 @@ func checkPrivate(sn *subnet, want string) (netip.Addr, error) {
 	return a, nil
 }
 
-// freeAddresses is how many addresses of sn are free now. Callers hold
-// s.mu (write).
+// freeAddresses is how many addresses of sn are free now: each live
+// instance and interface in it holds one. Callers hold s.mu.
 func (s *Server) freeAddresses(z *tenant, sn *subnet) int {
-	b := s.book(z, sn)
-	for a := range b.holder {
-		s.held(z, b, a) // drops the stale
-	}
-	return max(subnetAddresses(sn.cidr)-max(len(b.holder), subnetUsed(z, sn)), 0)
+	return max(subnetAddresses(sn.cidr)-subnetUsed(z, sn), 0)
 }
 
 // vpcNet is what the backend said of a VPC's network.

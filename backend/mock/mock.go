@@ -100,6 +100,7 @@ type Backend struct {
 	taken     []netip.Prefix          // WithTakenRanges
 	networks  map[string]bool         // VPC ID → takes the Server's addresses
 	netRanges map[string]netip.Prefix // VPC ID → its range
+	held      map[string]string       // "vpc-id/address" → the machine given it, while it lives
 	launched  chan struct{}           // closed and replaced whenever Launch adds a machine
 }
 
@@ -112,7 +113,7 @@ type machine struct {
 // New returns an empty mock backend holding DefaultImages.
 func New(opts ...Option) *Backend {
 	b := &Backend{delay: 50 * time.Millisecond, now: time.Now, machines: map[string]*machine{}, watchers: map[int]func(backend.Event){},
-		launched: make(chan struct{}), networks: map[string]bool{}, netRanges: map[string]netip.Prefix{}}
+		launched: make(chan struct{}), networks: map[string]bool{}, netRanges: map[string]netip.Prefix{}, held: map[string]string{}}
 	WithImages(DefaultImages...)(b)
 	for _, o := range opts {
 		o(b)

@@ -89,10 +89,12 @@ func (b *Backend) addressFor(spec backend.LaunchSpec) (string, error) {
 		n := b.nextIP
 		return fmt.Sprintf("172.31.%d.%d", 16+n/250%200, 4+n%250), nil
 	}
-	for _, m := range b.machines {
-		if m.spec.Network.ID == spec.Network.ID && m.PrivateIP == spec.PrivateIP && m.State != backend.StateTerminated {
-			return "", fmt.Errorf("mock: address %s of network %s is held by %s: %w", spec.PrivateIP, spec.Network.ID, m.ID, backend.ErrInvalidState)
+	key := spec.Network.ID + "/" + spec.PrivateIP
+	if id, ok := b.held[key]; ok {
+		if m := b.machines[id]; m != nil && m.PrivateIP == spec.PrivateIP && m.spec.Network.ID == spec.Network.ID {
+			return "", fmt.Errorf("mock: address %s of network %s is held by %s: %w", spec.PrivateIP, spec.Network.ID, id, backend.ErrInvalidState)
 		}
 	}
+	b.held[key] = spec.InstanceID
 	return spec.PrivateIP, nil
 }
