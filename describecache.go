@@ -36,6 +36,7 @@ type viewKey struct {
 	nic                     *nic
 	flags                   attrFlags
 	publicIP                string
+	enis                    int // inst.enis: interfaces attached or changed
 }
 
 // sliceID is a slice's identity: its array and length.
@@ -51,7 +52,7 @@ func keyOf(inst *instance) viewKey {
 		state: inst.state, reason: inst.reason, stateReason: inst.stateReason,
 		privateIP: inst.privateIP, instanceType: inst.instanceType,
 		tags: idOf(inst.tags), volumes: idOf(inst.attrs.Volumes),
-		nic: inst.nic, flags: inst.attrs.attrFlags, publicIP: inst.access.publicIP,
+		nic: inst.nic, flags: inst.attrs.attrFlags, publicIP: inst.access.publicIP, enis: inst.enis,
 	}
 	if inst.nic != nil {
 		k.groups = idOf(inst.nic.groups)

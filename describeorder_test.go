@@ -40,6 +40,7 @@ var describeIDs = map[string][3]string{
 	"DescribeInternetGateways":             {"InternetGatewayId.1", "gw-1", "igw-0123456789abcdef0"},
 	"DescribeRouteTables":                  {"RouteTableId.1", "table-1", "rtb-0123456789abcdef0"},
 	"DescribeNetworkAcls":                  {"NetworkAclId.1", "a-1", "acl-0123456789abcdef0"},
+	"DescribeNetworkInterfaces":            {"NetworkInterfaceId.1", "ni-1", "eni-0123456789abcdef0"},
 	"DescribeInstanceTypes":                {"InstanceType.1", "", "t9.huge"},
 	"DescribeRegions":                      {"RegionName.1", "", "xx-none-1"},
 	"DescribeAvailabilityZones":            {"ZoneName.1", "", "us-east-1z"},

@@ -184,3 +184,13 @@ func notFoundIDs(kind string, ids []string) string {
 	}
 	return fmt.Sprintf("The %s IDs '%s' do not exist", kind, strings.Join(ids, ", "))
 }
+
+// Codes of private addresses and network interfaces (all 400).
+const (
+	ErrInvalidIPAddressInUse               ErrorCode = "InvalidIPAddress.InUse"
+	ErrInvalidNetworkInterfaceIDMalformed  ErrorCode = "InvalidNetworkInterfaceID.Malformed"
+	ErrInvalidNetworkInterfaceInUse        ErrorCode = "InvalidNetworkInterface.InUse"
+	ErrInvalidAttachmentIDNotFound         ErrorCode = "InvalidAttachmentID.NotFound"
+	ErrInvalidNetworkInterfaceAttachmentID ErrorCode = "InvalidNetworkInterfaceAttachmentId.Malformed"
+	ErrAttachmentLimitExceeded             ErrorCode = "AttachmentLimitExceeded"
+)

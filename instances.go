@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"net/netip"
 	"slices"
 	"strconv"
 	"time"
@@ -137,6 +138,19 @@ func (s *Server) runInstances(ctx context.Context, c *call, req *xmlproto.RunIns
 		return nil, err
 	}
 	requestHash := hashParams(c.ownParams())
+	placementAZ := az
+	if (req.Placement == nil || req.Placement.AvailabilityZone == "") && (!zonesRestricted || capZone == "") {
+		placementAZ = "" // with zones restricted and no subnet named, the default subnet of the first offered zone
+	}
+	wantIP, err := launchPrivateIP(req, minN, maxN)
+	if err != nil {
+		return nil, err
+	}
+	// Whether the VPC's network takes our addresses is the backend's to
+	// say, once per VPC, before the lock.
+	if err := s.prepareLaunchNetwork(ctx, c.scope, req, placementAZ); err != nil {
+		return nil, err
+	}
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -163,10 +177,6 @@ func (s *Server) runInstances(ctx context.Context, c *call, req *xmlproto.RunIns
 	if maxN, err = s.fit(z, instanceType, minN, maxN, backendFree); err != nil {
 		return nil, err
 	}
-	placementAZ := az
-	if (req.Placement == nil || req.Placement.AvailabilityZone == "") && (!zonesRestricted || capZone == "") {
-		placementAZ = "" // with zones restricted and no subnet named, the default subnet of the first offered zone
-	}
 	profileArn, err := c.instanceProfile()
 	if err != nil {
 		return nil, err
@@ -178,10 +188,22 @@ func (s *Server) runInstances(ctx context.Context, c *call, req *xmlproto.RunIns
 	az = sn.az
 	// Each instance takes an address of its subnet: no more than it has
 	// free.
-	if free := subnetAddresses(sn.cidr) - subnetUsed(z, sn); sn.cidr != "" && free < minN {
+	if free := s.freeAddresses(z, sn); sn.cidr != "" && free < minN {
 		return nil, apiErr(ErrInsufficientFreeAddressesInSubnet, "There are not enough free addresses in subnet '%s' to satisfy the requested number of instances.", sn.id)
 	} else if sn.cidr != "" {
 		maxN = min(maxN, free)
+	}
+	netSpec, exact := s.launchNetSpec(z, sn)
+	if wantIP != "" {
+		if !exact {
+			return nil, apiErr(ErrUnsupportedOperation, "A private IP address cannot be chosen in %s: its instances get addresses the backend picks (see the networking document).", sn.vpcID)
+		}
+		if _, err := checkPrivate(sn, wantIP); err != nil {
+			return nil, err
+		}
+		if a, _ := netip.ParseAddr(wantIP); s.held(z, s.book(z, sn), a) {
+			return nil, apiErr(ErrInvalidIPAddressInUse, "Address %s is in use.", a)
+		}
 	}
 	if req.DryRun {
 		return nil, errDryRun
@@ -202,6 +224,19 @@ func (s *Server) runInstances(ctx context.Context, c *call, req *xmlproto.RunIns
 			clientToken: req.ClientToken, userData: userData, tags: slices.Clone(instTags), state: statePending,
 			attrs: attrs.clone(), nic: newNIC(sn, groups, ""),
 		}
+		spec := backend.LaunchSpec{
+			InstanceID: inst.id, ImageID: img.id, InstanceType: instanceType, UserData: userData,
+			KeyName: req.KeyName, PublicKey: publicKey, Network: netSpec,
+		}
+		if exact {
+			var a netip.Addr
+			if wantIP != "" {
+				a, _ = s.claimPrivate(z, sn, wantIP, inst.id) // checked above, under the same lock
+			} else if a, _ = s.allocPrivate(z, sn, inst.id); !a.IsValid() {
+				break // cannot happen: the free count was checked under this lock
+			}
+			inst.privateIP, spec.PrivateIP = a.String(), a.String()
+		}
 		md := map[string]string{
 			mdAccount: c.account, mdRegion: c.region, mdReservation: r.id,
 			mdLaunchIndex: strconv.Itoa(i), mdType: instanceType, mdKeyName: req.KeyName,
@@ -219,10 +254,8 @@ func (s *Server) runInstances(ctx context.Context, c *call, req *xmlproto.RunIns
 		z.order = append(z.order, inst)
 		s.instances[inst.id] = inst
 		s.touch(inst)
-		s.launch(inst, backend.LaunchSpec{
-			InstanceID: inst.id, ImageID: img.id, InstanceType: instanceType, UserData: userData,
-			KeyName: req.KeyName, PublicKey: publicKey, Metadata: md,
-		})
+		spec.Metadata = md
+		s.launch(inst, spec)
 	}
 	z.reservations[r.id] = r
 	if req.ClientToken != "" {

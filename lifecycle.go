@@ -111,6 +111,11 @@ func (s *Server) launch(inst *instance, spec backend.LaunchSpec) {
 			inst.stateReason = &xmlproto.StateReason{Code: "Server.InternalError", Message: "Server.InternalError: Internal error on launch: " + err.Error()}
 			return
 		}
+		if inst.privateIP != "" && m.PrivateIP != inst.privateIP {
+			// The backend said it takes our addresses: a different one is
+			// its bug, and the real address is what we report.
+			s.log.Error("the backend gave the machine another address than the one allocated", "instance", inst.id, "allocated", inst.privateIP, "got", m.PrivateIP)
+		}
 		inst.privateIP = m.PrivateIP
 		if inst.state == statePending {
 			inst.state = stateRunning
@@ -122,6 +127,7 @@ func (s *Server) launch(inst *instance, spec backend.LaunchSpec) {
 // hold s.mu (write).
 func (s *Server) terminate(inst *instance) {
 	inst.state, inst.reason, inst.stateReason = stateShuttingDown, s.userReason(), userShutdown
+	s.detachOnTermination(inst)
 	s.background(inst, "terminate", func(ctx context.Context) error {
 		// A terminate was accepted: it must happen, so an engine that is
 		// down is waited for (within the backend timeout), not given up on.

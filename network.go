@@ -35,6 +35,8 @@ type network struct {
 	igws        []*igw
 	routeTables []*routeTable
 	acls        []*networkACL
+	enis        []*eni               // interfaces made by CreateNetworkInterface (interfaces.go)
+	books       map[string]*addrBook // subnet ID → who holds its addresses (privateip.go)
 }
 
 type vpc struct {
@@ -315,7 +317,10 @@ func launchNetwork(z *tenant, req *xmlproto.RunInstancesRequest, placementAZ str
 			return nil, nil, apiErr(ErrUnsupportedOperation, "This emulator supports one network interface per instance (DeviceIndex 0).")
 		}
 		if ni.NetworkInterfaceID != "" {
-			return nil, nil, apiErr(ErrInvalidNetworkInterfaceIDNotFound, "The networkInterface ID '%s' does not exist", ni.NetworkInterfaceID)
+			if z.net.eni(ni.NetworkInterfaceID) != nil {
+				return nil, nil, apiErr(ErrUnsupportedOperation, "Launching with an existing network interface is not supported by ec2emu; launch into its subnet and attach it at device index 1 (AttachNetworkInterface).")
+			}
+			return nil, nil, eniNotFound(ni.NetworkInterfaceID)
 		}
 		subnetID, groupIDs = ni.SubnetID, ni.SecurityGroupIDs
 	}
@@ -416,6 +421,19 @@ func (s *Server) viewNetwork(inst *instance, v *xmlproto.Instance) {
 		}}
 	}
 	v.NetworkInterfaces = []xmlproto.InstanceNetworkInterface{eni}
+	for _, e := range inst.tenant.net.enis {
+		if a := e.attach; a != nil && a.instanceID == inst.id {
+			dns := privateDNSName(e.privateIP, inst.tenant.region)
+			v.NetworkInterfaces = append(v.NetworkInterfaces, xmlproto.InstanceNetworkInterface{
+				NetworkInterfaceID: e.id, SubnetID: e.subnetID, VpcID: e.vpcID, Description: e.description, OwnerID: e.owner,
+				Status: "in-use", MacAddress: e.mac, PrivateIPAddress: e.privateIP, PrivateDNSName: dns,
+				SourceDestCheck: !e.noSourceDestCheck, Groups: slices.Clone(e.groups), InterfaceType: "interface",
+				Attachment: xmlproto.NetworkInterfaceAttachment{AttachmentID: a.id, DeviceIndex: a.deviceIndex, Status: "attached",
+					AttachTime: a.at, DeleteOnTermination: a.deleteOnTermination},
+				PrivateIPAddresses: []xmlproto.InstancePrivateIPAddress{{PrivateIPAddress: e.privateIP, PrivateDNSName: dns, Primary: true}},
+			})
+		}
+	}
 }
 
 // liveNIC is inst's interface while the instance holds one.
@@ -570,6 +588,11 @@ func subnetUsed(z *tenant, sn *subnet) int {
 			used++
 		}
 	}
+	for _, e := range z.net.enis {
+		if e.subnetID == sn.id {
+			used++
+		}
+	}
 	return used
 }
 
@@ -581,6 +604,9 @@ func subnetsUsed(z *tenant) map[string]int {
 		if n := liveNIC(inst); n != nil {
 			used[n.subnetID]++
 		}
+	}
+	for _, e := range z.net.enis {
+		used[e.subnetID]++
 	}
 	return used
 }
@@ -713,6 +739,16 @@ func netResource(z *tenant, id string) (t *taggable, ok bool, err error) {
 		}
 		return &taggable{id: id, kind: "network-acl", get: func() []xmlproto.Tag { return a.tags },
 			set: func(t []xmlproto.Tag) { a.tags = t }}, true, nil
+	case strings.HasPrefix(id, "eni-"):
+		e := z.net.eni(id)
+		if e == nil {
+			if z.primaryOf(id) != nil {
+				return nil, true, apiErr(ErrUnsupportedOperation, "Tags on an instance's primary network interface ('%s') are not supported by ec2emu.", id)
+			}
+			return nil, true, eniNotFound(id)
+		}
+		return &taggable{id: id, kind: "network-interface", get: func() []xmlproto.Tag { return e.tags },
+			set: func(t []xmlproto.Tag) { e.tags = t }}, true, nil
 	case strings.HasPrefix(id, "sgr-"):
 		_, r := z.net.rule(id)
 		if r == nil {
@@ -741,6 +777,9 @@ func (n *network) eachTagged(add func(id, kind string, tags []xmlproto.Tag)) {
 	}
 	for _, a := range n.acls {
 		add(a.id, "network-acl", a.tags)
+	}
+	for _, e := range n.enis {
+		add(e.id, "network-interface", e.tags)
 	}
 	for _, g := range n.groups {
 		add(g.id, "security-group", g.tags)

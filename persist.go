@@ -456,6 +456,21 @@ type (
 		Gateways    []igwRec        `json:"gateways,omitempty"`
 		RouteTables []routeTableRec `json:"routeTables,omitempty"`
 		Acls        []aclRec        `json:"acls,omitempty"`
+		ENIs        []eniRec        `json:"enis,omitempty"`
+	}
+	eniRec struct {
+		ID, Owner, VpcID, SubnetID, AZ, AZID, PrivateIP, MAC string
+		Description                                          string                     `json:",omitempty"`
+		Groups                                               []xmlproto.GroupIdentifier `json:",omitempty"`
+		NoSourceDestCheck                                    bool                       `json:",omitempty"`
+		Attach                                               *eniAttachRec              `json:",omitempty"`
+		Tags                                                 []xmlproto.Tag             `json:",omitempty"`
+	}
+	eniAttachRec struct {
+		ID, InstanceID      string
+		DeviceIndex         int
+		DeleteOnTermination bool `json:",omitempty"`
+		At                  time.Time
 	}
 	vpcRec struct {
 		ID, Owner, CIDR, DHCPOptionsID, AssocID string
@@ -576,13 +591,29 @@ func networkRecOf(n *network) networkRec {
 	for _, a := range n.acls {
 		r.Acls = append(r.Acls, aclRec{ID: a.id, Owner: a.owner, VpcID: a.vpcID, Tags: a.tags})
 	}
+	for _, e := range n.enis {
+		x := eniRec{ID: e.id, Owner: e.owner, VpcID: e.vpcID, SubnetID: e.subnetID, AZ: e.az, AZID: e.azID, PrivateIP: e.privateIP,
+			MAC: e.mac, Description: e.description, Groups: e.groups, NoSourceDestCheck: e.noSourceDestCheck, Tags: e.tags}
+		if a := e.attach; a != nil {
+			x.Attach = &eniAttachRec{ID: a.id, InstanceID: a.instanceID, DeviceIndex: a.deviceIndex, DeleteOnTermination: a.deleteOnTermination, At: a.at}
+		}
+		r.ENIs = append(r.ENIs, x)
+	}
 	return r
 }
 
 // loadNetwork replaces n's VPCs, subnets, gateways, route tables and ACLs
 // by r's.
 func loadNetwork(sc scope, n *network, r networkRec) {
-	n.vpcs, n.subnets, n.igws, n.routeTables, n.acls = nil, nil, nil, nil, nil
+	n.vpcs, n.subnets, n.igws, n.routeTables, n.acls, n.enis, n.books = nil, nil, nil, nil, nil, nil, nil
+	for _, x := range r.ENIs {
+		e := &eni{id: x.ID, owner: x.Owner, vpcID: x.VpcID, subnetID: x.SubnetID, az: x.AZ, azID: x.AZID, privateIP: x.PrivateIP,
+			mac: x.MAC, description: x.Description, groups: x.Groups, noSourceDestCheck: x.NoSourceDestCheck, tags: x.Tags}
+		if a := x.Attach; a != nil {
+			e.attach = &eniAttachment{id: a.ID, instanceID: a.InstanceID, deviceIndex: a.DeviceIndex, deleteOnTermination: a.DeleteOnTermination, at: a.At}
+		}
+		n.enis = append(n.enis, e)
+	}
 	for _, x := range r.Vpcs {
 		v := &vpc{id: x.ID, owner: x.Owner, cidr: x.CIDR, dhcpOptionsID: x.DHCPOptionsID, assocID: x.AssocID,
 			isDefault: x.IsDefault, tags: x.Tags, tenancy: cmp.Or(x.Tenancy, "default"), dnsSupport: true,

@@ -261,6 +261,7 @@ func describeAll(t *testing.T, c *ec2.Client) string {
 		Account    []types.AccountAttribute
 		LTs        []types.LaunchTemplate
 		LTVersions [][]types.LaunchTemplateVersion
+		Interfaces []types.NetworkInterface
 	}
 	collect := func(err error) {
 		t.Helper()
@@ -306,6 +307,9 @@ func describeAll(t *testing.T, c *ec2.Client) string {
 	rt, err := c.DescribeRouteTables(ctx, &ec2.DescribeRouteTablesInput{})
 	collect(err)
 	doc.Tables = rt.RouteTables
+	ni, err := c.DescribeNetworkInterfaces(ctx, &ec2.DescribeNetworkInterfacesInput{})
+	collect(err)
+	doc.Interfaces = ni.NetworkInterfaces
 	na, err := c.DescribeNetworkAcls(ctx, &ec2.DescribeNetworkAclsInput{})
 	collect(err)
 	doc.Acls = na.NetworkAcls
@@ -510,6 +514,7 @@ func TestEachWriteSurvivesRestart(t *testing.T) {
 		group, rule, key string
 		v                *vpcEnv // a VPC with a subnet, gateway, route table
 		lt               string  // a launch template with versions 1 and 2
+		eni, attachment  string  // an available interface; one attached to v.inst
 	}
 	perm := func(port int32) []types.IpPermission {
 		return []types.IpPermission{{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(port), ToPort: aws.Int32(port),
@@ -673,6 +678,30 @@ func TestEachWriteSurvivesRestart(t *testing.T) {
 			return e.c.RunInstances(ctx, &ec2.RunInstancesInput{MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
 				LaunchTemplate: &types.LaunchTemplateSpecification{LaunchTemplateId: &e.lt, Version: aws.String("$Latest")}})
 		}},
+		{"CreateNetworkInterface", func(ctx context.Context, e env) (any, error) {
+			return e.c.CreateNetworkInterface(ctx, &ec2.CreateNetworkInterfaceInput{SubnetId: &e.v.subnet, PrivateIpAddress: aws.String("10.0.1.200")})
+		}},
+		{"DeleteNetworkInterface", func(ctx context.Context, e env) (any, error) {
+			return e.c.DeleteNetworkInterface(ctx, &ec2.DeleteNetworkInterfaceInput{NetworkInterfaceId: &e.eni})
+		}},
+		{"AttachNetworkInterface", func(ctx context.Context, e env) (any, error) {
+			return e.c.AttachNetworkInterface(ctx, &ec2.AttachNetworkInterfaceInput{NetworkInterfaceId: &e.eni, InstanceId: &e.v.inst, DeviceIndex: aws.Int32(2)})
+		}},
+		{"DetachNetworkInterface", func(ctx context.Context, e env) (any, error) {
+			return e.c.DetachNetworkInterface(ctx, &ec2.DetachNetworkInterfaceInput{AttachmentId: &e.attachment})
+		}},
+		{"ModifyNetworkInterfaceAttribute", func(ctx context.Context, e env) (any, error) {
+			return e.c.ModifyNetworkInterfaceAttribute(ctx, &ec2.ModifyNetworkInterfaceAttributeInput{NetworkInterfaceId: &e.eni,
+				SourceDestCheck: &types.AttributeBooleanValue{Value: aws.Bool(false)}})
+		}},
+		{"ModifyNetworkInterfaceAttribute/primary", func(ctx context.Context, e env) (any, error) {
+			d, err := e.c.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{e.v.inst}})
+			if err != nil {
+				return nil, err
+			}
+			return e.c.ModifyNetworkInterfaceAttribute(ctx, &ec2.ModifyNetworkInterfaceAttributeInput{
+				NetworkInterfaceId: d.Reservations[0].Instances[0].NetworkInterfaces[0].NetworkInterfaceId, Groups: []string{e.v.sg}})
+		}},
 		{"ReplaceRouteTableAssociation", func(ctx context.Context, e env) (any, error) {
 			return e.c.ReplaceRouteTableAssociation(ctx, &ec2.ReplaceRouteTableAssociationInput{AssociationId: &e.v.mainAssoc, RouteTableId: &e.v.rt})
 		}},
@@ -701,6 +730,10 @@ func TestEachWriteSurvivesRestart(t *testing.T) {
 			e.v = newVPCEnv(t, st.c)
 			e.v.inst = aws.ToString(run(t, st.c, &ec2.RunInstancesInput{SubnetId: &e.v.subnet}).Instances[0].InstanceId)
 			testutil.WaitStates(t, st.c, time.Minute, "running", e.v.inst)
+			e.eni = aws.ToString(must(st.c.CreateNetworkInterface(ctx, &ec2.CreateNetworkInterfaceInput{SubnetId: &e.v.subnet})).NetworkInterface.NetworkInterfaceId)
+			other := must(st.c.CreateNetworkInterface(ctx, &ec2.CreateNetworkInterfaceInput{SubnetId: &e.v.subnet})).NetworkInterface.NetworkInterfaceId
+			e.attachment = aws.ToString(must(st.c.AttachNetworkInterface(ctx, &ec2.AttachNetworkInterfaceInput{NetworkInterfaceId: other,
+				InstanceId: &e.v.inst, DeviceIndex: aws.Int32(1)})).AttachmentId)
 			if _, err := st.c.CreateKeyPair(ctx, &ec2.CreateKeyPairInput{KeyName: aws.String(e.key)}); err != nil {
 				t.Fatal(err)
 			}

@@ -79,6 +79,7 @@ type instance struct {
 	launchIndex  int
 	az           string
 	privateIP    string
+	enis         int // counts changes to the interfaces attached at device index 1 and up, which its view shows
 	architecture string
 	clientToken  string
 	userData     []byte

@@ -253,6 +253,11 @@ func (s *Server) deleteSecurityGroup(ctx context.Context, c *call, req *xmlproto
 			return nil, apiErr(ErrDependencyViolation, "resource %s has a dependent object", g.id)
 		}
 	}
+	for _, e := range z.net.enis {
+		if slices.ContainsFunc(e.groups, func(x xmlproto.GroupIdentifier) bool { return x.GroupID == g.id }) {
+			return nil, apiErr(ErrDependencyViolation, "resource %s has a dependent object", g.id)
+		}
+	}
 	for _, o := range z.net.groups {
 		if o != g && slices.ContainsFunc(o.rules, func(r *sgRule) bool { return r.refGroup == g.id }) {
 			return nil, apiErr(ErrDependencyViolation, "resource %s has a dependent object", g.id)

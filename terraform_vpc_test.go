@@ -69,10 +69,6 @@ package ec2emu_test
 //	              AuthorizeSecurityGroupIngress; Read: DescribeSecurityGroups.
 //	              Delete: DescribeNetworkInterfaces group-id, DeleteSecurityGroup,
 //	              DescribeSecurityGroups until NotFound.
-//
-// DescribeNetworkInterfaces is the next networking step (issue 17, part
-// 2): until then the replay leaves out the two calls the subnet and group
-// deletes make.
 
 import (
 	"context"
@@ -263,8 +259,21 @@ func (r *tfNet) readSubnet() {
 		"private_dns_hostname_type_on_launch": string(s.PrivateDnsNameOptionsOnLaunch.HostnameType)}
 }
 
+// lingeringENIs is the provider's look for interfaces left in a subnet or
+// group before it deletes them: none must be left.
+func (r *tfNet) lingeringENIs(name, value string) {
+	out, err := r.c.DescribeNetworkInterfaces(ctxT(r.t), &ec2.DescribeNetworkInterfacesInput{Filters: []types.Filter{filter(name, value)}})
+	if err != nil {
+		r.t.Fatalf("DescribeNetworkInterfaces: %v", err)
+	}
+	if len(out.NetworkInterfaces) != 0 {
+		r.t.Errorf("interfaces with %s=%s left before the delete: %d", name, value, len(out.NetworkInterfaces))
+	}
+}
+
 func (r *tfNet) deleteSubnet() {
 	ctx, id := ctxT(r.t), r.subnetID()
+	r.lingeringENIs("subnet-id", id)
 	if _, err := r.c.DeleteSubnet(ctx, &ec2.DeleteSubnetInput{SubnetId: &id}); err != nil {
 		r.t.Fatalf("DeleteSubnet: %v", err)
 	}
@@ -515,6 +524,7 @@ func (r *tfNet) readSG() {
 
 func (r *tfNet) deleteSG() {
 	ctx, id := ctxT(r.t), r.sgID()
+	r.lingeringENIs("group-id", id)
 	if _, err := r.c.DeleteSecurityGroup(ctx, &ec2.DeleteSecurityGroupInput{GroupId: &id}); err != nil {
 		r.t.Fatalf("DeleteSecurityGroup: %v", err)
 	}
@@ -618,8 +628,8 @@ func TestTerraformVPCReplay(t *testing.T) {
 			r.deleteSubnet()
 			r.deleteIGW()
 		})
-		want := []string{"DisassociateRouteTable", "DescribeRouteTables", "DeleteSecurityGroup", "DescribeSecurityGroups",
-			"DeleteRouteTable", "DescribeRouteTables", "DeleteVpc", "DeleteSubnet", "DescribeSubnets",
+		want := []string{"DisassociateRouteTable", "DescribeRouteTables", "DescribeNetworkInterfaces", "DeleteSecurityGroup", "DescribeSecurityGroups",
+			"DeleteRouteTable", "DescribeRouteTables", "DeleteVpc", "DescribeNetworkInterfaces", "DeleteSubnet", "DescribeSubnets",
 			"DetachInternetGateway", "DescribeInternetGateways", "DeleteInternetGateway", "DescribeInternetGateways",
 			"DeleteVpc", "DescribeVpcs"}
 		if diff := cmp.Diff(want, log.sequence()); diff != "" {

@@ -172,6 +172,7 @@ func (s *Server) deleteVpc(ctx context.Context, c *call, req *xmlproto.VpcIDRequ
 	n.routeTables = slices.DeleteFunc(n.routeTables, func(x *routeTable) bool { return x.vpcID == v.id })
 	n.acls = slices.DeleteFunc(n.acls, func(x *networkACL) bool { return x.vpcID == v.id })
 	n.groups = slices.DeleteFunc(n.groups, func(x *securityGroup) bool { return x.vpcID == v.id })
+	s.forgetVPCNetwork(v.id)
 	s.touchTenant(z, partNetwork|partGroups)
 	return &xmlproto.Return{Return: true}, nil
 }
@@ -347,6 +348,7 @@ func (s *Server) deleteSubnet(ctx context.Context, c *call, req *xmlproto.Subnet
 		return nil, errDryRun
 	}
 	z.net.subnets = slices.DeleteFunc(z.net.subnets, func(x *subnet) bool { return x == sn })
+	delete(z.net.books, sn.id)
 	for _, rt := range z.net.routeTables {
 		rt.assocs = slices.DeleteFunc(rt.assocs, func(a *rtAssoc) bool { return a.subnetID == sn.id })
 	}

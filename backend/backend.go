@@ -124,6 +124,13 @@ type LaunchSpec struct {
 	// public key, in OpenSSH authorized_keys form, is installed for root.
 	KeyName   string
 	PublicKey string
+	// Network is the VPC the machine joins, for a backend that is a
+	// VPCNetworker; zero otherwise.
+	Network NetworkSpec
+	// PrivateIP is the address the Server allocated from the machine's
+	// subnet, set only when PrepareNetwork said the VPC's network takes
+	// the Server's addresses: the machine must get exactly this address.
+	PrivateIP string
 	// Metadata is opaque to the backend: it stores it with the machine
 	// (labels, extradata) and returns it in Machine.Metadata. Keys and
 	// values are short printable strings.

@@ -68,7 +68,7 @@
 //
 //	EC2_REMOVE_CONTAINERS    "0" or "false" keeps terminated containers, stopped (default: remove them)
 //	EC2_MOUNT_DOCKER_SOCKET  "0" or "false" does not mount the Docker socket into instances (default: mount it)
-//	EC2_DOCKER_NETWORK       the Docker network instances join (default: the engine's default bridge)
+//	EC2_DOCKER_NETWORK       one Docker network all instances join, with the engine's addresses (default: a network per VPC)
 //
 // and the Docker client's own variables above.
 package docker

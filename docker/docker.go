@@ -137,8 +137,9 @@ func WithDockerSocket(mount bool) Option { return func(b *Backend) { b.mountSock
 // instances. Default: the client's unix socket, or /var/run/docker.sock.
 func WithDockerSocketPath(path string) Option { return func(b *Backend) { b.socketPath = path } }
 
-// WithNetwork makes instances join the named Docker network instead of the
-// engine's default bridge. Their private IP is their address on it.
+// WithNetwork makes every instance join the named Docker network instead of
+// a network per VPC (vpcnet.go). Their private IP is the address the engine
+// gives them on it.
 func WithNetwork(name string) Option { return func(b *Backend) { b.network = name } }
 
 // Backend runs EC2 instances as Docker containers. It implements
@@ -154,9 +155,10 @@ type Backend struct {
 	mountSocket bool
 	socketPath  string
 	network     string
-	mdNet       string     // metadata network (imdsnet.go); "" for none
-	mdNetMu     sync.Mutex // serialises creating it
-	mdNetDone   sync.Once  // Close gives up its use of it once
+	mdNet       string       // metadata network (imdsnet.go); "" for none
+	mdNetMu     sync.Mutex   // serialises creating it
+	mdNetDone   sync.Once    // Close gives up its use of it once
+	vpcMu       sync.RWMutex // held for writing to make or remove a VPC network, for reading by a launch joining one (vpcnet.go)
 
 	mu      sync.Mutex
 	cids    map[string]ctr    // instance ID → its container
@@ -274,6 +276,7 @@ func (b *Backend) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	b.releaseLocks(ctx)
 	b.mdNetDone.Do(func() { b.removeMetadataNetwork(ctx) })
+	b.pruneVPCNetworks(ctx)
 	cancel()
 	if b.ownClient {
 		return b.cli.Close()

@@ -84,6 +84,12 @@ func (b *Backend) ensureMetadataNetwork(ctx context.Context, nc networkClient) e
 			Driver: "bridge",
 			IPAM:   &network.IPAM{Config: []network.IPAMConfig{{Subnet: metadataSubnet, Gateway: MetadataAddress}}},
 			Labels: map[string]string{"ec2emu.role": "metadata"},
+			// Every instance joins it: internal, so it is never a
+			// container's default route, and without inter-container
+			// traffic, so it is no path between VPCs. The host's side,
+			// the metadata address, stays reachable.
+			Internal: true,
+			Options:  map[string]string{"com.docker.network.bridge.enable_icc": "false"},
 		})
 		if err == nil {
 			return nil

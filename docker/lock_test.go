@@ -22,8 +22,8 @@ import (
 )
 
 func TestLockLabelsAgree(t *testing.T) {
-	got := []string{docker.LabelNamespace, docker.LabelLock}
-	if diff := cmp.Diff([]string{dockertest.NamespaceLabel, dockertest.LockLabel}, got); diff != "" {
+	got := []string{docker.LabelNamespace, docker.LabelLock, docker.LabelVPC}
+	if diff := cmp.Diff([]string{dockertest.NamespaceLabel, dockertest.LockLabel, dockertest.VPCLabel}, got); diff != "" {
 		t.Errorf("labels dockertest spells (-dockertest +docker):\n%s", diff)
 	}
 }

@@ -59,6 +59,14 @@ func (b *Backend) Launch(ctx context.Context, spec backend.LaunchSpec) (backend.
 	if b.network != "" {
 		hc.NetworkMode = container.NetworkMode(b.network)
 	}
+	b.vpcMu.RLock()
+	defer b.vpcMu.RUnlock()
+	if vpcNet, cfg, err := b.joinVPC(ctx, spec); err != nil {
+		return backend.Machine{}, err
+	} else if vpcNet != "" {
+		hc.NetworkMode, nc = container.NetworkMode(vpcNet), cfg
+		labels[LabelVPC] = spec.Network.ID
+	}
 
 	name := containerName(spec.InstanceID)
 	created, err := b.cli.ContainerCreate(ctx, cfg, hc, nc, nil, name)
@@ -310,6 +318,7 @@ func (b *Backend) Terminate(ctx context.Context, id string) error {
 		if imageID != "" {
 			b.dropDeregistered(ctx, imageID)
 		}
+		b.pruneVPCNetworks(ctx)
 	}
 	return err
 }

@@ -64,8 +64,12 @@ type NetworkInterfaceRequest struct {
 	SecurityGroupIDs         []string `ec2:"SecurityGroupId"`
 	AssociatePublicIPAddress *bool    `ec2:"AssociatePublicIpAddress"`
 	PrivateIPAddress         string   `ec2:"PrivateIpAddress"`
-	DeleteOnTermination      *bool    `ec2:"DeleteOnTermination"`
-	Description              string   `ec2:"Description"`
+	PrivateIPAddresses       []struct {
+		PrivateIPAddress string `ec2:"PrivateIpAddress"`
+		Primary          *bool  `ec2:"Primary"`
+	} `ec2:"PrivateIpAddresses"`
+	DeleteOnTermination *bool  `ec2:"DeleteOnTermination"`
+	Description         string `ec2:"Description"`
 }
 
 // RunInstancesRequest is RunInstances' input.

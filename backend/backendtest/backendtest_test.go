@@ -114,6 +114,15 @@ func (l leakyLaunch) Launch(ctx context.Context, spec backend.LaunchSpec) (backe
 	return m, err
 }
 
+// addressless gives machines an address of its own even on a network that
+// takes the Server's.
+type addressless struct{ *mock.Backend }
+
+func (a addressless) Launch(ctx context.Context, spec backend.LaunchSpec) (backend.Machine, error) {
+	spec.PrivateIP = ""
+	return a.Backend.Launch(ctx, spec)
+}
+
 // lockless claims every namespace lock, contended or not.
 type lockless struct{ *mock.Backend }
 
@@ -139,6 +148,7 @@ func TestSuiteCatchesBrokenBackends(t *testing.T) {
 			return staleLooker{b, &sync.Mutex{}, map[string]backend.Image{}}
 		}, []string{"CreateImage", "ImageLookup"}},
 		{"namespace lock never contended", func(b *mock.Backend) backend.Backend { return lockless{b} }, []string{"NamespaceLock"}},
+		{"allocated address not taken", func(b *mock.Backend) backend.Backend { return addressless{b} }, []string{"VPCNetwork"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -20,6 +20,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"net/netip"
 	"slices"
 	"strings"
 	"sync"
@@ -90,13 +91,17 @@ type Backend struct {
 	capacity int    // 0: no bound
 	ns       string // "" for a private backend (lock.go)
 
-	mu       sync.Mutex
-	machines map[string]*machine
-	images   map[string]backend.Image
-	watchers map[int]func(backend.Event)
-	nextW    int
-	nextIP   int
-	launched chan struct{} // closed and replaced whenever Launch adds a machine
+	mu        sync.Mutex
+	machines  map[string]*machine
+	images    map[string]backend.Image
+	watchers  map[int]func(backend.Event)
+	nextW     int
+	nextIP    int
+	taken     []netip.Prefix          // WithTakenRanges
+	networks  map[string]bool         // VPC ID → takes the Server's addresses
+	netRanges map[string]netip.Prefix // VPC ID → its range
+	held      map[string]string       // "vpc-id/address" → the machine given it, while it lives
+	launched  chan struct{}           // closed and replaced whenever Launch adds a machine
 }
 
 type machine struct {
@@ -108,7 +113,7 @@ type machine struct {
 // New returns an empty mock backend holding DefaultImages.
 func New(opts ...Option) *Backend {
 	b := &Backend{delay: 50 * time.Millisecond, now: time.Now, machines: map[string]*machine{}, watchers: map[int]func(backend.Event){},
-		launched: make(chan struct{})}
+		launched: make(chan struct{}), networks: map[string]bool{}, netRanges: map[string]netip.Prefix{}, held: map[string]string{}}
 	WithImages(DefaultImages...)(b)
 	for _, o := range opts {
 		o(b)
@@ -150,11 +155,25 @@ func (b *Backend) Launch(ctx context.Context, spec backend.LaunchSpec) (backend.
 		b.mu.Unlock()
 		return backend.Machine{}, fmt.Errorf("all %d machines in use: %w", b.capacity, backend.ErrCapacity)
 	}
-	b.nextIP++
-	n := b.nextIP
+	if spec.Network.ID != "" {
+		if _, ok := b.networks[spec.Network.ID]; !ok {
+			// A launch resumed by a restarted Server: the network comes back
+			// as an engine's would still be there.
+			b.mu.Unlock()
+			if _, err := b.PrepareNetwork(ctx, spec.Network); err != nil {
+				return backend.Machine{}, err
+			}
+			b.mu.Lock()
+		}
+	}
+	ip, err := b.addressFor(spec)
+	if err != nil {
+		b.mu.Unlock()
+		return backend.Machine{}, err
+	}
 	m := &machine{spec: spec, Machine: backend.Machine{
 		ID: spec.InstanceID, ImageID: spec.ImageID, State: backend.StatePending,
-		PrivateIP: fmt.Sprintf("172.31.%d.%d", 16+n/250%200, 4+n%250), LaunchTime: b.now(), Metadata: maps.Clone(spec.Metadata),
+		PrivateIP: ip, LaunchTime: b.now(), Metadata: maps.Clone(spec.Metadata),
 	}}
 	b.machines[spec.InstanceID] = m
 	close(b.launched)

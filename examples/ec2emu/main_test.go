@@ -198,8 +198,11 @@ func TestAWSCLIAgainstDocker(t *testing.T) {
 		t.Fatalf("no container for %s: %v", id, err)
 	}
 	desc := aws("describe-instances", "--instance-ids", id)
-	if got, want := path(t, desc, "Reservations", 0, "Instances", 0, "PrivateIpAddress"), info.NetworkSettings.IPAddress; got != want {
-		t.Errorf("PrivateIpAddress %v, want the container's %s", got, want)
+	vpcNet := "ec2emu-vpc." + ns + "." + path(t, desc, "Reservations", 0, "Instances", 0, "VpcId").(string)
+	if ep := info.NetworkSettings.Networks[vpcNet]; ep == nil {
+		t.Errorf("container not on its VPC's network %s: %v", vpcNet, info.NetworkSettings.Networks)
+	} else if got := path(t, desc, "Reservations", 0, "Instances", 0, "PrivateIpAddress"); got != ep.IPAddress {
+		t.Errorf("PrivateIpAddress %v, want the container's %s", got, ep.IPAddress)
 	}
 	aws("stop-instances", "--instance-ids", id)
 	aws("wait", "instance-stopped", "--instance-ids", id)

@@ -27,6 +27,7 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/client"
 	"github.com/docker/docker/pkg/jsonmessage"
 )
@@ -223,6 +224,7 @@ func RemoveContainersOnCleanup(t testing.TB, cli *client.Client, key, value stri
 const (
 	NamespaceLabel = "ec2emu.namespace"
 	LockLabel      = "ec2emu.lock"
+	VPCLabel       = "ec2emu.vpc-id"
 )
 
 // RemoveContainers force-removes every container whose label key has value.
@@ -243,6 +245,17 @@ func RemoveContainers(ctx context.Context, cli *client.Client, key, value string
 	for _, c := range list {
 		if err := cli.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true}); err != nil && !cerrdefs.IsNotFound(err) {
 			return fmt.Errorf("remove container %s: %w", c.ID, err)
+		}
+	}
+	// The networks the backend made for the namespace's VPCs go with
+	// their containers.
+	nets, err := cli.NetworkList(ctx, network.ListOptions{Filters: filters.NewArgs(filters.Arg("label", key+"="+value), filters.Arg("label", VPCLabel))})
+	if err != nil {
+		return fmt.Errorf("list networks %s=%s: %w", key, value, err)
+	}
+	for _, n := range nets {
+		if err := cli.NetworkRemove(ctx, n.ID); err != nil && !cerrdefs.IsNotFound(err) {
+			return fmt.Errorf("remove network %s: %w", n.Name, err)
 		}
 	}
 	return nil
