@@ -54,6 +54,25 @@ type attrFlags struct {
 	Metadata              metadataOpts `json:"metadataOptions"`
 	AutoRecovery          string       `json:"autoRecovery,omitempty"`
 	RebootMigration       string       `json:"rebootMigration,omitempty"`
+	// What RunInstances accepted and DescribeInstances shows back, with
+	// no effect on the machine (hibernation, CPU options, placement on a
+	// host or in a group).
+	Hibernation    bool          `json:"hibernation,omitempty"`
+	Enclave        bool          `json:"enclave,omitempty"`
+	CoreCount      int           `json:"coreCount,omitempty"`
+	ThreadsPerCore int           `json:"threadsPerCore,omitempty"`
+	Placement      placementOpts `json:"placement,omitzero"`
+}
+
+// placementOpts are the members of RunInstances' Placement besides the
+// zone.
+type placementOpts struct {
+	Tenancy              string `json:"tenancy,omitempty"` // "" is default
+	GroupName            string `json:"groupName,omitempty"`
+	PartitionNumber      int    `json:"partitionNumber,omitempty"`
+	HostID               string `json:"hostId,omitempty"`
+	Affinity             string `json:"affinity,omitempty"`
+	HostResourceGroupArn string `json:"hostResourceGroupArn,omitempty"`
 }
 
 // metadataOpts are the instance metadata service options.
@@ -187,6 +206,9 @@ func (s *Server) launchAttributes(c *call, req *xmlproto.RunInstancesRequest, in
 		}
 		a.AutoRecovery = mo.AutoRecovery
 	}
+	if err := a.applyLaunchOptions(req, &extra); err != nil {
+		return a, err
+	}
 	if err := a.applyBlockDevices(req.BlockDeviceMappings); err != nil {
 		return a, err
 	}
@@ -198,6 +220,48 @@ func (s *Server) launchAttributes(c *call, req *xmlproto.RunInstancesRequest, in
 		}
 	}
 	return a, nil
+}
+
+// applyLaunchOptions keeps RunInstances' hibernation, CPU, enclave and
+// placement options, which DescribeInstances shows as given.
+func (a *instanceAttrs) applyLaunchOptions(req *xmlproto.RunInstancesRequest, extra *xmlproto.RunInstancesAttributes) error {
+	if h := extra.HibernationOptions; h != nil && h.Configured != nil {
+		a.Hibernation = *h.Configured
+	}
+	if e := extra.EnclaveOptions; e != nil && e.Enabled != nil {
+		a.Enclave = *e.Enabled
+	}
+	if a.Hibernation && a.Enclave {
+		return apiErr(ErrInvalidParameterCombination, "You can't enable hibernation and Nitro Enclaves on the same instance.")
+	}
+	if c := extra.CPUOptions; c != nil {
+		if c.CoreCount != nil {
+			if *c.CoreCount < 1 {
+				return apiErr(ErrInvalidParameterValue, "Value (%d) for parameter coreCount is invalid. Expecting a value greater than 0.", *c.CoreCount)
+			}
+			a.CoreCount = *c.CoreCount
+		}
+		if c.ThreadsPerCore != nil {
+			if *c.ThreadsPerCore != 1 && *c.ThreadsPerCore != 2 {
+				return apiErr(ErrInvalidParameterValue, "Value (%d) for parameter threadsPerCore is invalid. Valid values are 1 and 2.", *c.ThreadsPerCore)
+			}
+			a.ThreadsPerCore = *c.ThreadsPerCore
+		}
+	}
+	if p := req.Placement; p != nil {
+		a.Placement = placementOpts{Tenancy: p.Tenancy, GroupName: p.GroupName, HostID: p.HostID, Affinity: p.Affinity,
+			HostResourceGroupArn: p.HostResourceGroupArn}
+		if p.PartitionNumber != nil {
+			a.Placement.PartitionNumber = *p.PartitionNumber
+		}
+		if p.HostID != "" && p.Tenancy == "" {
+			a.Placement.Tenancy = "host" // a host ID places the instance on a Dedicated Host
+		}
+		if p.HostID != "" && p.Tenancy != "" && p.Tenancy != "host" {
+			return apiErr(ErrInvalidParameterCombination, "Placement.HostId can only be given with tenancy host, not %s.", p.Tenancy)
+		}
+	}
+	return nil
 }
 
 // apply validates and sets the metadata options given (empty and nil keep
@@ -360,6 +424,24 @@ func (s *Server) viewAttrs(inst *instance, v *xmlproto.Instance) {
 		InstanceMetadataTags: a.Metadata.InstanceMetadataTags,
 	}
 	v.MaintenanceOptions = &xmlproto.InstanceMaintenanceOptions{AutoRecovery: a.AutoRecovery, RebootMigration: a.RebootMigration}
+	v.HibernationOptions = &xmlproto.HibernationOptions{Configured: &a.Hibernation}
+	v.EnclaveOptions = &xmlproto.EnclaveOptions{Enabled: a.Enclave}
+	if a.CoreCount > 0 || a.ThreadsPerCore > 0 {
+		v.CPUOptions = &xmlproto.CPUOptions{}
+		if a.CoreCount > 0 {
+			v.CPUOptions.CoreCount = &a.CoreCount
+		}
+		if a.ThreadsPerCore > 0 {
+			v.CPUOptions.ThreadsPerCore = &a.ThreadsPerCore
+		}
+	}
+	p := a.Placement
+	v.Placement.Tenancy = cmpOr(p.Tenancy, "default")
+	v.Placement.GroupName, v.Placement.HostID, v.Placement.Affinity = p.GroupName, p.HostID, p.Affinity
+	v.Placement.HostResourceGroupArn = p.HostResourceGroupArn
+	if p.PartitionNumber > 0 {
+		v.Placement.PartitionNumber = &p.PartitionNumber
+	}
 	v.BlockDeviceMappings = nil
 	// EC2 lists the volumes once they are attached, and drops them when the
 	// instance is terminated.
@@ -386,6 +468,19 @@ func attachmentState(inst *instance) string {
 }
 
 var attrInstanceFields = map[string]func(*instance) []string{
+	// Placement and hibernation as RunInstances gave them (replacing
+	// instanceFields' fixed tenancy and empty placement group).
+	"tenancy":                        func(i *instance) []string { return one(cmpOr(i.attrs.Placement.Tenancy, "default")) },
+	"host-id":                        func(i *instance) []string { return one(i.attrs.Placement.HostID) },
+	"affinity":                       func(i *instance) []string { return one(i.attrs.Placement.Affinity) },
+	"placement-group-name":           func(i *instance) []string { return one(i.attrs.Placement.GroupName) },
+	"hibernation-options.configured": func(i *instance) []string { return one(strconv.FormatBool(i.attrs.Hibernation)) },
+	"placement-partition-number": func(i *instance) []string {
+		if n := i.attrs.Placement.PartitionNumber; n > 0 {
+			return one(strconv.Itoa(n))
+		}
+		return nil
+	},
 	"monitoring-state": func(i *instance) []string {
 		if i.attrs.Monitoring {
 			return one("enabled")
@@ -869,7 +964,9 @@ var attributeTable = map[string]instanceAttr{
 		modifiable: true, needsStopped: true,
 	},
 	"enclaveOptions": {
-		describe:   fixed(func(out *xmlproto.InstanceAttribute) { out.EnclaveOptions = &xmlproto.EnclaveOptions{} }),
+		describe: func(s *Server, inst *instance, out *xmlproto.InstanceAttribute) {
+			out.EnclaveOptions = &xmlproto.EnclaveOptions{Enabled: inst.attrs.Enclave}
+		},
 		modifiable: true,
 	},
 	"nvmeSupport": {modifiable: true},

@@ -3,7 +3,11 @@ package ec2emu_test
 import (
 	"encoding/base64"
 	"errors"
+	"fmt"
+	"io"
+	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -780,4 +784,95 @@ func TestGroupSetAttribute(t *testing.T) {
 	// The groups are now in use: deleting one is refused.
 	_, err = c.DeleteSecurityGroup(ctx, &ec2.DeleteSecurityGroupInput{GroupId: aws.String(ids[0])})
 	wantAPIError(t, err, "DependencyViolation", 400)
+}
+
+// TestLaunchOptionsShown: RunInstances' hibernation, CPU, enclave and
+// placement options are kept and shown where DescribeInstances shows
+// them, on the raw wire too, and survive a restart of the Server.
+func TestLaunchOptionsShown(t *testing.T) {
+	b := mock.New(mock.WithDelay(10 * time.Millisecond))
+	t.Cleanup(func() { b.Close() })
+	start := func() (*ec2emu.Server, string, *ec2.Client) {
+		srv := ec2emu.New(b)
+		hs := httptest.NewServer(srv)
+		t.Cleanup(hs.Close)
+		t.Cleanup(func() { srv.Close() })
+		<-srv.Ready()
+		return srv, hs.URL, ec2emutest.Client(hs.URL, "us-east-1")
+	}
+	first, endpoint, c := start()
+	id := runOne(t, c, &ec2.RunInstancesInput{
+		HibernationOptions: &types.HibernationOptionsRequest{Configured: aws.Bool(true)},
+		CpuOptions:         &types.CpuOptionsRequest{CoreCount: aws.Int32(2), ThreadsPerCore: aws.Int32(1)},
+		Placement: &types.Placement{HostId: aws.String("h-0123456789abcdef0"), Affinity: aws.String("host"),
+			GroupName: aws.String("pg"), PartitionNumber: aws.Int32(3)},
+	})
+	plain := runOne(t, c, &ec2.RunInstancesInput{})
+	view := func(c *ec2.Client, id string) string {
+		i := describeOne(t, c, id)
+		cpu := "none"
+		if i.CpuOptions != nil {
+			cpu = fmt.Sprintf("%d/%d", aws.ToInt32(i.CpuOptions.CoreCount), aws.ToInt32(i.CpuOptions.ThreadsPerCore))
+		}
+		p := i.Placement
+		return fmt.Sprintf("hibernation=%t enclave=%t cpu=%s tenancy=%s host=%s affinity=%s group=%s partition=%d",
+			aws.ToBool(i.HibernationOptions.Configured), aws.ToBool(i.EnclaveOptions.Enabled), cpu, p.Tenancy,
+			aws.ToString(p.HostId), aws.ToString(p.Affinity), aws.ToString(p.GroupName), aws.ToInt32(p.PartitionNumber))
+	}
+	want := "hibernation=true enclave=false cpu=2/1 tenancy=host host=h-0123456789abcdef0 affinity=host group=pg partition=3"
+	if diff := cmp.Diff(want, view(c, id)); diff != "" {
+		t.Errorf("launch options (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff("hibernation=false enclave=false cpu=none tenancy=default host= affinity= group= partition=0", view(c, plain)); diff != "" {
+		t.Errorf("an instance launched without them (-want +got):\n%s", diff)
+	}
+	// The raw wire: element names the SDK would forgive.
+	resp, err := http.Get(endpoint + "/?" + url.Values{"Action": {"DescribeInstances"}, "InstanceId.1": {id}}.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, el := range []string{"<hibernationOptions>", "<configured>true</configured>", "<hostId>h-0123456789abcdef0</hostId>",
+		"<tenancy>host</tenancy>", "<partitionNumber>3</partitionNumber>", "<cpuOptions>", "<coreCount>2</coreCount>",
+		"<threadsPerCore>1</threadsPerCore>", "<enclaveOptions>"} {
+		if !strings.Contains(string(raw), el) {
+			t.Errorf("DescribeInstances lacks %s", el)
+		}
+	}
+	// Filters by them.
+	out := must(c.DescribeInstances(ctxT(t), &ec2.DescribeInstancesInput{Filters: []types.Filter{
+		{Name: aws.String("host-id"), Values: []string{"h-0123456789abcdef0"}}, {Name: aws.String("hibernation-options.configured"), Values: []string{"true"}}}}))
+	if len(out.Reservations) != 1 || aws.ToString(out.Reservations[0].Instances[0].InstanceId) != id {
+		t.Errorf("filter host-id and hibernation-options.configured: %d reservations", len(out.Reservations))
+	}
+	// Refused combinations change nothing.
+	for _, tt := range []struct {
+		name string
+		in   ec2.RunInstancesInput
+		code string
+	}{
+		{"hibernation and enclaves", ec2.RunInstancesInput{HibernationOptions: &types.HibernationOptionsRequest{Configured: aws.Bool(true)},
+			EnclaveOptions: &types.EnclaveOptionsRequest{Enabled: aws.Bool(true)}}, "InvalidParameterCombination"},
+		{"three threads per core", ec2.RunInstancesInput{CpuOptions: &types.CpuOptionsRequest{ThreadsPerCore: aws.Int32(3)}}, "InvalidParameterValue"},
+		{"host ID with dedicated tenancy", ec2.RunInstancesInput{Placement: &types.Placement{HostId: aws.String("h-0123456789abcdef0"),
+			Tenancy: types.TenancyDedicated}}, "InvalidParameterCombination"},
+	} {
+		in := tt.in
+		in.ImageId, in.MinCount, in.MaxCount = aws.String(ubuntuAMI), aws.Int32(1), aws.Int32(1)
+		_, err := c.RunInstances(ctxT(t), &in)
+		if apiCode(err) != tt.code {
+			t.Errorf("%s: %v, want %s", tt.name, err, tt.code)
+		}
+	}
+	if n := len(must(c.DescribeInstances(ctxT(t), &ec2.DescribeInstancesInput{})).Reservations); n != 2 {
+		t.Errorf("%d reservations after refused launches, want 2", n)
+	}
+	before := view(c, id)
+	first.Close()
+	_, _, c2 := start()
+	testutil.WaitStates(t, c2, time.Minute, "running", id)
+	if diff := cmp.Diff(before, view(c2, id)); diff != "" {
+		t.Errorf("after restart (-before +after):\n%s", diff)
+	}
 }

@@ -45,6 +45,8 @@ var describeIDs = map[string][3]string{
 	"DescribeRegions":                      {"RegionName.1", "", "xx-none-1"},
 	"DescribeAvailabilityZones":            {"ZoneName.1", "", "us-east-1z"},
 	"DescribeTags":                         {},
+	"DescribeLaunchTemplates":              {"LaunchTemplateId.1", "template-1", "lt-0123456789abcdef0"},
+	"DescribeLaunchTemplateVersions":       {},
 	"DescribeInstanceTypeOfferings":        {},
 }
 

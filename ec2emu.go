@@ -232,6 +232,18 @@ type call struct {
 	requestID string
 	req       xmlproto.Request
 	log       *slog.Logger
+	// own, when set, holds the request's parameters before RunInstances
+	// merged a launch template into req.Params (launchtemplates.go): the
+	// ClientToken fingerprint is of what the caller sent.
+	own url.Values
+}
+
+// ownParams are the parameters the caller sent.
+func (c *call) ownParams() url.Values {
+	if c.own != nil {
+		return c.own
+	}
+	return c.req.Params
 }
 
 // ServeHTTP answers one EC2 Query request.

@@ -73,6 +73,7 @@ const (
 	ErrInvalidSubnetIDNotFound             ErrorCode = "InvalidSubnetID.NotFound"
 	ErrInvalidVpcIDMalformed               ErrorCode = "InvalidVpcID.Malformed"
 	ErrInvalidVpcIDNotFound                ErrorCode = "InvalidVpcID.NotFound"
+	ErrRulesPerSecurityGroupLimitExceeded  ErrorCode = "RulesPerSecurityGroupLimitExceeded"
 )
 
 // Codes of the VPC control plane: VPCs, subnets, internet gateways, route
@@ -110,6 +111,16 @@ const (
 	ErrInvalidBlockDeviceMapping               ErrorCode = "InvalidBlockDeviceMapping"
 	ErrInvalidVolumeIDMalformed                ErrorCode = "InvalidVolumeID.Malformed"
 	ErrInvalidVolumeNotFound                   ErrorCode = "InvalidVolume.NotFound"
+)
+
+// Codes of the launch-template actions (all 400).
+const (
+	ErrInvalidLaunchTemplateIDMalformed       ErrorCode = "InvalidLaunchTemplateId.Malformed"
+	ErrInvalidLaunchTemplateIDNotFound        ErrorCode = "InvalidLaunchTemplateId.NotFound"
+	ErrInvalidLaunchTemplateIDVersionNotFound ErrorCode = "InvalidLaunchTemplateId.VersionNotFound"
+	ErrInvalidLaunchTemplateNameAlreadyExists ErrorCode = "InvalidLaunchTemplateName.AlreadyExistsException"
+	ErrInvalidLaunchTemplateNameMalformed     ErrorCode = "InvalidLaunchTemplateName.MalformedException"
+	ErrInvalidLaunchTemplateNameNotFound      ErrorCode = "InvalidLaunchTemplateName.NotFoundException"
 )
 
 // errorStatus is the one table of code → HTTP status. Codes not listed are

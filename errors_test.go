@@ -1,6 +1,9 @@
 package ec2emu_test
 
 import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
 	"encoding/base64"
 	"fmt"
 	"io"
@@ -14,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/google/go-cmp/cmp"
+	"golang.org/x/crypto/ssh"
 
 	"github.com/ec2emu/ec2emu"
 	"github.com/ec2emu/ec2emu/backend/mock"
@@ -162,6 +166,22 @@ func TestErrorCodes(t *testing.T) {
 		}, "InvalidKey.Format", 400},
 		{"tag an unknown resource kind", func() error {
 			_, err := c.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{"foo-123"}, Tags: []types.Tag{{Key: aws.String("a"), Value: aws.String("b")}}})
+			return err
+		}, "InvalidID", 400},
+		{"tag a malformed instance ID", func() error {
+			_, err := c.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{"i-123 i-456"}, Tags: []types.Tag{{Key: aws.String("a"), Value: aws.String("b")}}})
+			return err
+		}, "InvalidID", 400},
+		{"tag a malformed AMI ID", func() error {
+			_, err := c.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{"ami-xyz"}, Tags: []types.Tag{{Key: aws.String("a"), Value: aws.String("b")}}})
+			return err
+		}, "InvalidID", 400},
+		{"tag a malformed volume ID", func() error {
+			_, err := c.DeleteTags(ctx, &ec2.DeleteTagsInput{Resources: []string{"vol-1"}})
+			return err
+		}, "InvalidID", 400},
+		{"tag an empty ID", func() error {
+			_, err := c.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{""}, Tags: []types.Tag{{Key: aws.String("a"), Value: aws.String("b")}}})
 			return err
 		}, "InvalidID", 400},
 		{"tag an unknown instance", func() error {
@@ -522,5 +542,57 @@ func TestImportedKeyCommentReachesInstance(t *testing.T) {
 				t.Errorf("public key given to the backend (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// ImportKeyPair takes the formats AWS documents: OpenSSH, the SSH2 public
+// key file of RFC 4716, and base64 DER; the same key in each has the same
+// fingerprint and reaches instances as the same authorized_keys line.
+func TestImportKeyPairFormats(t *testing.T) {
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp, err := ssh.NewPublicKey(&rsaKey.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	openssh := strings.TrimSpace(string(ssh.MarshalAuthorizedKey(sp)))
+	der, err := x509.MarshalPKIXPublicKey(&rsaKey.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b64 := base64.StdEncoding.EncodeToString(sp.Marshal())
+	var wrapped strings.Builder // RFC 4716 wraps the blob at 70 characters
+	for i := 0; i < len(b64); i += 70 {
+		wrapped.WriteString(b64[i:min(i+70, len(b64))] + "\n")
+	}
+	rfc4716 := "---- BEGIN SSH2 PUBLIC KEY ----\nComment: \"2048-bit RSA, converted by me@host \\\nfrom OpenSSH\"\nx-private: 1\n" +
+		wrapped.String() + "---- END SSH2 PUBLIC KEY ----\n"
+	srv, b := newServer(t)
+	c, ctx := srv.Client, ctxT(t)
+	type got struct{ Fingerprint, Authorized string }
+	var fps []got
+	for i, material := range []string{openssh, rfc4716, base64.StdEncoding.EncodeToString(der), string(der)} {
+		name := fmt.Sprintf("fmt%d", i)
+		out, err := c.ImportKeyPair(ctx, &ec2.ImportKeyPairInput{KeyName: aws.String(name), PublicKeyMaterial: []byte(material)})
+		if err != nil {
+			t.Fatalf("format %d: %v", i, err)
+		}
+		id := *run(t, c, &ec2.RunInstancesInput{KeyName: aws.String(name)}).Instances[0].InstanceId
+		spec, err := b.WaitSpec(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fps = append(fps, got{aws.ToString(out.KeyFingerprint), spec.PublicKey})
+	}
+	want := []got{{fps[0].Fingerprint, openssh}, {fps[0].Fingerprint, openssh + " 2048-bit RSA, converted by me@host from OpenSSH"},
+		{fps[0].Fingerprint, openssh}, {fps[0].Fingerprint, openssh}}
+	if diff := cmp.Diff(want, fps); diff != "" {
+		t.Errorf("the key in each format (-want +got):\n%s", diff)
+	}
+	for _, bad := range []string{"---- BEGIN SSH2 PUBLIC KEY ----\nAAAA\n", "---- BEGIN SSH2 PUBLIC KEY ----\n!!!\n---- END SSH2 PUBLIC KEY ----", base64.StdEncoding.EncodeToString([]byte("not DER"))} {
+		_, err := c.ImportKeyPair(ctx, &ec2.ImportKeyPairInput{KeyName: aws.String("bad"), PublicKeyMaterial: []byte(bad)})
+		wantAPIError(t, err, "InvalidKey.Format", http.StatusBadRequest)
 	}
 }

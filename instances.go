@@ -38,6 +38,10 @@ const (
 const maxUserData = 16 * 1024 // EC2's limit on user data, before base64
 
 func (s *Server) runInstances(ctx context.Context, c *call, req *xmlproto.RunInstancesRequest) (any, error) {
+	ltTags, err := s.applyLaunchTemplate(c, req) // launchtemplates.go: merges the template into req
+	if err != nil {
+		return nil, err
+	}
 	if req.MinCount == nil {
 		return nil, apiErr(ErrMissingParameter, "The request must contain the parameter MinCount")
 	}
@@ -96,6 +100,7 @@ func (s *Server) runInstances(ctx context.Context, c *call, req *xmlproto.RunIns
 			return nil, err
 		}
 	}
+	instTags = append(instTags, ltTags...) // reserved aws: keys, so after validateTags
 	attrs, err := s.launchAttributes(c, req, instanceType)
 	if err != nil {
 		return nil, err
@@ -132,7 +137,7 @@ func (s *Server) runInstances(ctx context.Context, c *call, req *xmlproto.RunIns
 	if err != nil {
 		return nil, err
 	}
-	requestHash := hashParams(c.req.Params)
+	requestHash := hashParams(c.ownParams())
 	placementAZ := az
 	if (req.Placement == nil || req.Placement.AvailabilityZone == "") && (!zonesRestricted || capZone == "") {
 		placementAZ = "" // with zones restricted and no subnet named, the default subnet of the first offered zone

@@ -13,6 +13,7 @@ import (
 	"encoding/binary"
 	"encoding/pem"
 	"fmt"
+	"golang.org/x/crypto/ssh"
 	"iter"
 	"math/big"
 	"slices"
@@ -123,7 +124,8 @@ func (s *Server) importKeyPair(ctx context.Context, c *call, req *xmlproto.KeyPa
 	if err != nil {
 		raw = []byte(*req.PublicKeyMaterial) // some clients send the line itself
 	}
-	keyType, pub, fp, err := parseOpenSSHPublicKey(strings.TrimSpace(string(raw)))
+	line := importedKeyLine(string(raw))
+	keyType, pub, fp, err := parseOpenSSHPublicKey(line)
 	if err != nil {
 		return nil, apiErr(ErrInvalidKeyFormat, "Key is not in valid OpenSSH public key format")
 	}
@@ -144,7 +146,7 @@ func (s *Server) importKeyPair(ctx context.Context, c *call, req *xmlproto.KeyPa
 		return nil, apiErr(ErrInvalidKeyPairDuplicate, "The keypair '%s' already exists.", name)
 	}
 	kp := &keyPair{id: newID("key-"), name: name, keyType: keyType, fingerprint: fp, publicKey: pub,
-		authorized: withComment(pub, string(raw)), created: s.cfg.now().UTC(), tags: tags}
+		authorized: withComment(pub, line), created: s.cfg.now().UTC(), tags: tags}
 	z.keyPairs[name] = kp
 	s.touchTenant(z, partKeyPairs)
 	return &xmlproto.KeyPair{KeyPairID: kp.id, KeyName: name, KeyFingerprint: fp, Tags: tags}, nil
@@ -327,6 +329,90 @@ func readSSHString(b []byte) (string, []byte, bool) {
 		return "", nil, false
 	}
 	return string(b[4 : 4+n]), b[4+n:], true
+}
+
+// importedKeyLine turns the public key formats ImportKeyPair accepts, as
+// AWS documents them, into an authorized_keys line: the OpenSSH format as
+// it is, the SSH2 public key file of RFC 4716 (its Comment header kept as
+// the comment), and base64 DER (a SubjectPublicKeyInfo, RSA or ED25519;
+// also taken unencoded). Anything else is returned trimmed, for
+// parseOpenSSHPublicKey to refuse.
+func importedKeyLine(raw string) string {
+	s := strings.TrimSpace(raw)
+	if strings.HasPrefix(s, "---- BEGIN SSH2 PUBLIC KEY ----") {
+		if line, ok := rfc4716Line(s); ok {
+			return line
+		}
+		return s
+	}
+	if der, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(s), "")); err == nil {
+		if line, ok := derLine(der); ok {
+			return line
+		}
+	}
+	if line, ok := derLine([]byte(raw)); ok {
+		return line
+	}
+	return s
+}
+
+// rfc4716Line reads an SSH2 public key file (RFC 4716 section 3): the
+// begin and end markers, headers "Tag: value" (a line ending in a
+// backslash continues on the next), then the base64 key blob.
+func rfc4716Line(s string) (string, bool) {
+	lines := strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n")
+	if len(lines) < 3 || strings.TrimSpace(lines[len(lines)-1]) != "---- END SSH2 PUBLIC KEY ----" {
+		return "", false
+	}
+	var comment, body strings.Builder
+	inHeader, continued, header := true, false, ""
+	for _, l := range lines[1 : len(lines)-1] {
+		l = strings.TrimSpace(l)
+		if inHeader && (continued || strings.Contains(l, ":")) {
+			continued = strings.HasSuffix(l, "\\")
+			header += strings.TrimSuffix(l, "\\")
+			if !continued {
+				if tag, v, ok := strings.Cut(header, ":"); ok && strings.EqualFold(strings.TrimSpace(tag), "Comment") {
+					comment.WriteString(strings.Trim(strings.TrimSpace(v), `"`))
+				}
+				header = ""
+			}
+			continue
+		}
+		inHeader = false
+		body.WriteString(l)
+	}
+	blob, err := base64.StdEncoding.DecodeString(body.String())
+	if err != nil {
+		return "", false
+	}
+	algo, _, ok := readSSHString(blob)
+	if !ok {
+		return "", false
+	}
+	line := algo + " " + base64.StdEncoding.EncodeToString(blob)
+	if c := comment.String(); c != "" {
+		line += " " + c
+	}
+	return line, true
+}
+
+// derLine reads a DER SubjectPublicKeyInfo holding an RSA or ED25519 key.
+func derLine(der []byte) (string, bool) {
+	pk, err := x509.ParsePKIXPublicKey(der)
+	if err != nil {
+		return "", false
+	}
+	switch pk.(type) {
+	case *rsa.PublicKey, ed25519.PublicKey:
+	default:
+		return "", false
+	}
+	sp, err := ssh.NewPublicKey(pk)
+	if err != nil {
+		return "", false
+	}
+	return strings.TrimSpace(string(ssh.MarshalAuthorizedKey(sp))), true
 }
 
 // parseOpenSSHPublicKey reads an authorized_keys line and returns the key

@@ -2,6 +2,7 @@ package ec2emu_test
 
 import (
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -913,5 +914,54 @@ func TestInstanceTypes(t *testing.T) {
 	}
 	for _, tt := range errTests {
 		t.Run(tt.name, func(t *testing.T) { wantAPIError(t, tt.call(), tt.code, 400) })
+	}
+}
+
+// TestSecurityGroupRuleQuota: 60 inbound and 60 outbound rules per group,
+// IPv4 and IPv6 counted apart, a rule naming a group counted in both;
+// the request that would go over adds nothing.
+func TestSecurityGroupRuleQuota(t *testing.T) {
+	srv, _ := newServer(t)
+	c, ctx := srv.Client, ctxT(t)
+	g := must(c.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{GroupName: aws.String("many"), Description: aws.String("d")}))
+	cidrs := func(from, n int) []types.IpRange {
+		var out []types.IpRange
+		for i := from; i < from+n; i++ {
+			out = append(out, types.IpRange{CidrIp: aws.String(fmt.Sprintf("10.0.%d.0/24", i))})
+		}
+		return out
+	}
+	perm := func(r []types.IpRange, v6 []types.Ipv6Range, groups []types.UserIdGroupPair) []types.IpPermission {
+		return []types.IpPermission{{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(22), ToPort: aws.Int32(22), IpRanges: r, Ipv6Ranges: v6, UserIdGroupPairs: groups}}
+	}
+	ingress := func(p []types.IpPermission) error {
+		return second(c.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: g.GroupId, IpPermissions: p}))
+	}
+	count := func() int {
+		out := must(c.DescribeSecurityGroupRules(ctx, &ec2.DescribeSecurityGroupRulesInput{Filters: []types.Filter{{Name: aws.String("group-id"), Values: []string{*g.GroupId}}}}))
+		return len(out.SecurityGroupRules)
+	}
+	if err := ingress(perm(cidrs(0, 59), nil, nil)); err != nil {
+		t.Fatal(err)
+	}
+	base := count()
+	// Two more would make 61: refused whole.
+	wantAPIError(t, ingress(perm(cidrs(100, 2), nil, nil)), "RulesPerSecurityGroupLimitExceeded", http.StatusBadRequest)
+	if n := count(); n != base {
+		t.Errorf("a refused authorize left %d rules, want %d", n, base)
+	}
+	if err := ingress(perm(cidrs(100, 1), nil, nil)); err != nil {
+		t.Fatalf("the 60th IPv4 rule: %v", err)
+	}
+	// IPv6 rules have a quota of their own.
+	if err := ingress(perm(nil, []types.Ipv6Range{{CidrIpv6: aws.String("2001:db8::/32")}}, nil)); err != nil {
+		t.Fatalf("an IPv6 rule beside 60 IPv4 ones: %v", err)
+	}
+	// A rule naming a group counts as IPv4 too.
+	wantAPIError(t, ingress(perm(nil, nil, []types.UserIdGroupPair{{GroupId: g.GroupId}})), "RulesPerSecurityGroupLimitExceeded", http.StatusBadRequest)
+	// Outbound rules are counted apart.
+	egress := []types.IpPermission{{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(443), ToPort: aws.Int32(443), IpRanges: cidrs(0, 50)}}
+	if err := second(c.AuthorizeSecurityGroupEgress(ctx, &ec2.AuthorizeSecurityGroupEgressInput{GroupId: g.GroupId, IpPermissions: egress})); err != nil {
+		t.Fatalf("outbound rules beside 60 inbound ones: %v", err)
 	}
 }

@@ -36,13 +36,14 @@ const (
 	bucketNetworks  = "networks"
 	bucketImageTags = "imagetags"
 	bucketImages    = "images"
+	bucketLTs       = "launchtemplates"
 )
 
 // stateSchema is the store's layout. Bump Version and add a Migration
 // when a record changes shape in a way older code could not read.
 var stateSchema = statestore.Schema{
 	Version: 1,
-	Buckets: []string{bucketInstances, bucketKeyPairs, bucketGroups, bucketNetworks, bucketImageTags, bucketImages},
+	Buckets: []string{bucketInstances, bucketKeyPairs, bucketGroups, bucketNetworks, bucketImageTags, bucketImages, bucketLTs},
 }
 
 // tenantPart is one kind of a tenant's control-plane records.
@@ -53,6 +54,7 @@ const (
 	partGroups
 	partNetwork
 	partImageTags
+	partLaunchTemplates
 )
 
 // dirtySet is what changed since the committer last took it. Guarded by
@@ -323,6 +325,12 @@ func (p *persister) diffTenant(z *tenant, parts tenantPart) []statestore.Op {
 		buckets = append(buckets, bucketImageTags)
 		for id, tags := range z.imageTags {
 			add(bucketImageTags, tenantKey(z.scope, id), tags)
+		}
+	}
+	if parts&partLaunchTemplates != 0 {
+		buckets = append(buckets, bucketLTs)
+		for i, lt := range z.launchTemplates {
+			add(bucketLTs, tenantKey(z.scope, lt.id), ltRecOf(i, lt))
 		}
 	}
 	prefix := tenantKey(z.scope, "")
@@ -757,6 +765,31 @@ func (s *Server) load(p *persister) error {
 		return nil
 	}); err != nil {
 		return err
+	}
+	lts := map[scope][]launchTemplateRec{}
+	if err := each(bucketLTs, func(k, v []byte) error {
+		sc, _, err := splitTenantKey(k)
+		if err != nil {
+			return err
+		}
+		var r launchTemplateRec
+		if err := json.Unmarshal(v, &r); err != nil {
+			return err
+		}
+		if len(r.Versions) == 0 {
+			return errors.New("launch template record without versions")
+		}
+		lts[sc] = append(lts[sc], r)
+		return nil
+	}); err != nil {
+		return err
+	}
+	for sc, rs := range lts {
+		slices.SortFunc(rs, func(a, b launchTemplateRec) int { return cmp.Compare(a.Order, b.Order) })
+		z := s.tenant(sc)
+		for _, r := range rs {
+			z.launchTemplates = append(z.launchTemplates, ltFromRec(r))
+		}
 	}
 	if err := each(bucketImages, func(k, v []byte) error {
 		var r imageRec

@@ -259,6 +259,8 @@ func describeAll(t *testing.T, c *ec2.Client) string {
 		Acls       []types.NetworkAcl
 		VpcAttrs   map[string][3]bool // enableDnsSupport, enableDnsHostnames, enableNetworkAddressUsageMetrics
 		Account    []types.AccountAttribute
+		LTs        []types.LaunchTemplate
+		LTVersions [][]types.LaunchTemplateVersion
 		Interfaces []types.NetworkInterface
 	}
 	collect := func(err error) {
@@ -266,6 +268,14 @@ func describeAll(t *testing.T, c *ec2.Client) string {
 		if err != nil {
 			t.Fatal(err)
 		}
+	}
+	lts, err := c.DescribeLaunchTemplates(ctx, &ec2.DescribeLaunchTemplatesInput{})
+	collect(err)
+	doc.LTs = lts.LaunchTemplates
+	for _, lt := range lts.LaunchTemplates {
+		vs, err := c.DescribeLaunchTemplateVersions(ctx, &ec2.DescribeLaunchTemplateVersionsInput{LaunchTemplateId: lt.LaunchTemplateId})
+		collect(err)
+		doc.LTVersions = append(doc.LTVersions, vs.LaunchTemplateVersions)
 	}
 	kp, err := c.DescribeKeyPairs(ctx, &ec2.DescribeKeyPairsInput{IncludePublicKey: aws.Bool(true)})
 	collect(err)
@@ -503,6 +513,7 @@ func TestEachWriteSurvivesRestart(t *testing.T) {
 		running, stopped string // instance IDs
 		group, rule, key string
 		v                *vpcEnv // a VPC with a subnet, gateway, route table
+		lt               string  // a launch template with versions 1 and 2
 		eni, attachment  string  // an available interface; one attached to v.inst
 	}
 	perm := func(port int32) []types.IpPermission {
@@ -642,6 +653,31 @@ func TestEachWriteSurvivesRestart(t *testing.T) {
 		{"DisassociateRouteTable", func(ctx context.Context, e env) (any, error) {
 			return e.c.DisassociateRouteTable(ctx, &ec2.DisassociateRouteTableInput{AssociationId: &e.v.assoc})
 		}},
+		{"CreateLaunchTemplate", func(ctx context.Context, e env) (any, error) {
+			return e.c.CreateLaunchTemplate(ctx, &ec2.CreateLaunchTemplateInput{LaunchTemplateName: aws.String("new"), ClientToken: aws.String("t"),
+				TagSpecifications:  tagSpec(types.ResourceTypeLaunchTemplate, "a", "b"),
+				LaunchTemplateData: &types.RequestLaunchTemplateData{ImageId: aws.String(ubuntuAMI), SecurityGroupIds: []string{e.group}}})
+		}},
+		{"CreateLaunchTemplateVersion", func(ctx context.Context, e env) (any, error) {
+			return e.c.CreateLaunchTemplateVersion(ctx, &ec2.CreateLaunchTemplateVersionInput{LaunchTemplateId: &e.lt, SourceVersion: aws.String("1"),
+				VersionDescription: aws.String("three"), LaunchTemplateData: &types.RequestLaunchTemplateData{InstanceType: types.InstanceTypeM5Large}})
+		}},
+		{"ModifyLaunchTemplate", func(ctx context.Context, e env) (any, error) {
+			return e.c.ModifyLaunchTemplate(ctx, &ec2.ModifyLaunchTemplateInput{LaunchTemplateId: &e.lt, DefaultVersion: aws.String("2")})
+		}},
+		{"DeleteLaunchTemplateVersions", func(ctx context.Context, e env) (any, error) {
+			return e.c.DeleteLaunchTemplateVersions(ctx, &ec2.DeleteLaunchTemplateVersionsInput{LaunchTemplateId: &e.lt, Versions: []string{"2"}})
+		}},
+		{"DeleteLaunchTemplate", func(ctx context.Context, e env) (any, error) {
+			return e.c.DeleteLaunchTemplate(ctx, &ec2.DeleteLaunchTemplateInput{LaunchTemplateId: &e.lt})
+		}},
+		{"CreateTags/launch-template", func(ctx context.Context, e env) (any, error) {
+			return e.c.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{e.lt}, Tags: []types.Tag{{Key: aws.String("k"), Value: aws.String("v")}}})
+		}},
+		{"RunInstances/launch-template", func(ctx context.Context, e env) (any, error) {
+			return e.c.RunInstances(ctx, &ec2.RunInstancesInput{MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
+				LaunchTemplate: &types.LaunchTemplateSpecification{LaunchTemplateId: &e.lt, Version: aws.String("$Latest")}})
+		}},
 		{"CreateNetworkInterface", func(ctx context.Context, e env) (any, error) {
 			return e.c.CreateNetworkInterface(ctx, &ec2.CreateNetworkInterfaceInput{SubnetId: &e.v.subnet, PrivateIpAddress: aws.String("10.0.1.200")})
 		}},
@@ -701,6 +737,12 @@ func TestEachWriteSurvivesRestart(t *testing.T) {
 			if _, err := st.c.CreateKeyPair(ctx, &ec2.CreateKeyPairInput{KeyName: aws.String(e.key)}); err != nil {
 				t.Fatal(err)
 			}
+			lt := must(st.c.CreateLaunchTemplate(ctx, &ec2.CreateLaunchTemplateInput{LaunchTemplateName: aws.String("base"),
+				LaunchTemplateData: &types.RequestLaunchTemplateData{ImageId: aws.String(ubuntuAMI), InstanceType: types.InstanceTypeT3Micro,
+					MetadataOptions: &types.LaunchTemplateInstanceMetadataOptionsRequest{HttpTokens: types.LaunchTemplateHttpTokensStateRequired}}}))
+			e.lt = aws.ToString(lt.LaunchTemplate.LaunchTemplateId)
+			must(st.c.CreateLaunchTemplateVersion(ctx, &ec2.CreateLaunchTemplateVersionInput{LaunchTemplateId: &e.lt, SourceVersion: aws.String("$Latest"),
+				LaunchTemplateData: &types.RequestLaunchTemplateData{InstanceType: types.InstanceTypeT3Small}}))
 			base := describeAll(t, st.c)
 			if _, err := tt.op(ctx, e); err != nil {
 				t.Fatal(err)

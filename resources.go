@@ -38,6 +38,8 @@ type tenant struct {
 	tokens       map[string]*reservation // ClientToken → its reservation
 	imageTags    map[string][]xmlproto.Tag
 	net          *network // default VPC, subnets, security groups (network.go)
+	// launchTemplates in creation order (launchtemplates.go).
+	launchTemplates []*launchTemplate
 }
 
 // tenant returns sc's state, creating it on first use. Callers hold s.mu.

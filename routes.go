@@ -32,7 +32,9 @@ func op[R any](h func(ctx context.Context, c *call, req *R) (any, error)) handle
 // alsoDecoded names, per action, the request types a handler decodes from
 // the same parameters besides its own, so their keys are not logged as
 // unused.
-var alsoDecoded = map[string][]any{"RunInstances": {&xmlproto.RunInstancesAttributes{}}}
+var alsoDecoded = map[string][]any{"RunInstances": {&xmlproto.RunInstancesAttributes{}, &struct {
+	LT *xmlproto.LaunchTemplateSpecification `ec2:"LaunchTemplate"`
+}{}}}
 
 func (s *Server) routes() map[string]handler {
 	return map[string]handler{
@@ -111,6 +113,16 @@ func (s *Server) routes() map[string]handler {
 		"ModifyInstanceMaintenanceOptions":     op(s.modifyInstanceMaintenanceOptions),
 		"ModifyInstanceMetadataOptions":        op(s.modifyInstanceMetadataOptions),
 		"DescribeVolumes":                      op(s.describeVolumes),
+
+		// Launch templates (launchtemplates.go).
+		"CreateLaunchTemplate":           op(s.createLaunchTemplate),
+		"CreateLaunchTemplateVersion":    op(s.createLaunchTemplateVersion),
+		"DescribeLaunchTemplates":        op(s.describeLaunchTemplates),
+		"DescribeLaunchTemplateVersions": op(s.describeLaunchTemplateVersions),
+		"ModifyLaunchTemplate":           op(s.modifyLaunchTemplate),
+		"DeleteLaunchTemplate":           op(s.deleteLaunchTemplate),
+		"DeleteLaunchTemplateVersions":   op(s.deleteLaunchTemplateVersions),
+		"GetLaunchTemplateData":          op(s.getLaunchTemplateData),
 	}
 }
 

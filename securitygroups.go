@@ -486,6 +486,9 @@ func (s *Server) authorize(c *call, egress bool) (any, error) {
 			return nil, apiErr(ErrInvalidPermissionDuplicate, "the specified rule \"%s\" already exists", r)
 		}
 	}
+	if overRuleQuota(g, rules, egress) {
+		return nil, apiErr(ErrRulesPerSecurityGroupLimitExceeded, "The maximum number of rules per security group has been reached.")
+	}
 	if req.DryRun {
 		return nil, errDryRun
 	}
@@ -498,6 +501,35 @@ func (s *Server) authorize(c *call, egress bool) (any, error) {
 	s.touchTenant(z, partGroups)
 	s.accessChanged() // the rule may open a port on running instances
 	return out, nil
+}
+
+// maxRulesPerGroup is AWS's default quota of inbound (and, apart, of
+// outbound) rules per security group. AWS counts IPv4 and IPv6 rules
+// apart, and a rule naming a group or a prefix list as one of each.
+const maxRulesPerGroup = 60
+
+// overRuleQuota reports whether adding rules to g's rules of that
+// direction goes over the quota.
+func overRuleQuota(g *securityGroup, rules []*sgRule, egress bool) bool {
+	v4, v6 := 0, 0
+	count := func(r *sgRule) {
+		if r.egress != egress {
+			return
+		}
+		if r.cidr6 == "" {
+			v4++
+		}
+		if r.cidr4 == "" {
+			v6++
+		}
+	}
+	for _, r := range g.rules {
+		count(r)
+	}
+	for _, r := range rules {
+		count(r)
+	}
+	return v4 > maxRulesPerGroup || v6 > maxRulesPerGroup
 }
 
 func (s *Server) revokeIngress(ctx context.Context, c *call) (any, error) {

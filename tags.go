@@ -55,6 +55,8 @@ func (s *Server) touchTagged(z *tenant, targets []*taggable) {
 			parts |= partImageTags
 		case r.kind == "key-pair":
 			parts |= partKeyPairs
+		case r.kind == "launch-template":
+			parts |= partLaunchTemplates
 		case r.kind == "security-group" || r.kind == "security-group-rule":
 			parts |= partGroups
 		default: // vpc, subnet
@@ -72,7 +74,7 @@ func (s *Server) resource(z *tenant, id string, imgs map[string]bool) (*taggable
 	switch {
 	case strings.HasPrefix(id, "i-"):
 		if !instanceIDRe.MatchString(id) {
-			return nil, apiErr(ErrInvalidInstanceIDMalformed, "Invalid id: \"%s\"", id)
+			return nil, malformedTagID(id)
 		}
 		inst := s.instances[id]
 		if inst == nil || inst.tenant != z || !s.visible(inst, now) {
@@ -82,7 +84,7 @@ func (s *Server) resource(z *tenant, id string, imgs map[string]bool) (*taggable
 			set: func(t []xmlproto.Tag) { inst.tags = t }, inst: inst}, nil
 	case strings.HasPrefix(id, "ami-"):
 		if !backend.ValidImageID(id) {
-			return nil, apiErr(ErrInvalidAMIIDMalformed, "Invalid id: \"%s\" (expecting \"ami-...\")", id)
+			return nil, malformedTagID(id)
 		}
 		if !imgs[id] {
 			return nil, apiErr(ErrInvalidAMIIDNotFound, "The image id '[%s]' does not exist", id)
@@ -96,7 +98,15 @@ func (s *Server) resource(z *tenant, id string, imgs map[string]bool) (*taggable
 				}
 			}}, nil
 	case strings.HasPrefix(id, "vol-"):
+		if !volumeIDRe.MatchString(id) {
+			return nil, malformedTagID(id)
+		}
 		return s.volumeTaggable(z, id)
+	case strings.HasPrefix(id, "lt-"):
+		if !ltIDRe.MatchString(id) {
+			return nil, malformedTagID(id)
+		}
+		return ltTaggable(z, id)
 	case strings.HasPrefix(id, "key-"):
 		for _, kp := range z.keyPairs {
 			if kp.id == id {
@@ -109,7 +119,14 @@ func (s *Server) resource(z *tenant, id string, imgs map[string]bool) (*taggable
 	if t, ok, err := netResource(z, id); ok {
 		return t, err
 	}
-	return nil, apiErr(ErrInvalidID, "The ID '%s' is not valid", id)
+	return nil, malformedTagID(id)
+}
+
+// malformedTagID is CreateTags' and DeleteTags' answer for an ID they
+// cannot read: InvalidID whatever the kind its prefix names, as AWS
+// answers (the Describe actions' answer is the kind's .Malformed code).
+func malformedTagID(id string) error {
+	return apiErr(ErrInvalidID, "The ID '%s' is not valid", id)
 }
 
 // resources resolves every id, failing on the first that is not found, so
@@ -262,6 +279,9 @@ var describeTagsSpec = describeSpec[*xmlproto.TagDescription]{
 			}
 			for _, kp := range z.keyPairs {
 				add(kp.id, "key-pair", kp.tags)
+			}
+			for _, lt := range z.launchTemplates {
+				add(lt.id, "launch-template", lt.tags)
 			}
 			for _, v := range s.zoneVolumes(z, now) {
 				add(v.id, "volume", v.vol.Tags)

@@ -25,7 +25,8 @@ const TimeFormat = "2006-01-02T15:04:05.000Z"
 //
 // Fields are named by their `xml` tag (`xml:"name"` or `xml:"name,omitempty"`;
 // untagged and `xml:"-"` fields are skipped). Slices become
-// `<name><item>…</item></name>`; nil pointers and zero times are omitted, and
+// `<name><item>…</item></name>` (a field's `xmlmember:"x"` tag names the
+// items x instead); nil pointers and zero times are omitted, and
 // omitempty omits empty strings, zero numbers, false, empty slices and zero
 // structs. Without omitempty an empty string or slice is written as `<name/>`.
 func Encode(buf *bytes.Buffer, action, requestID string, body any) {
@@ -217,7 +218,13 @@ func encPlan(t reflect.Type) []encField {
 			continue
 		}
 		name, opts, _ := strings.Cut(tag, ",")
-		plan = append(plan, newField(i, name, opts == "omitempty", f.Type))
+		nf := newField(i, name, opts == "omitempty", f.Type)
+		if m, ok := f.Tag.Lookup("xmlmember"); ok && nf.kind == kSlice {
+			// The few EC2 lists whose items are not <item> (GroupIdStringList's <groupId>).
+			e := newField(0, m, false, f.Type.Elem())
+			nf.elem = &e
+		}
+		plan = append(plan, nf)
 	}
 	encPlans.Store(t, plan)
 	return plan

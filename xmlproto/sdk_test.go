@@ -303,6 +303,9 @@ func TestSDKRoundTrip(t *testing.T) {
 	for _, c := range vpcGoldenCases() {
 		covered[c.name] = true // round-tripped by TestSDKRoundTripVPC
 	}
+	for _, c := range ltGoldenCases() {
+		covered[c.name] = true // round-tripped by TestSDKRoundTripLaunchTemplates
+	}
 	for _, tt := range tests {
 		covered[tt.name] = true
 		t.Run(tt.name, func(t *testing.T) {
@@ -537,6 +540,11 @@ func TestBotocore(t *testing.T) {
 	for name, cs := range attrBotocoreChecks {
 		for _, c := range cs {
 			checks[name] = append(checks[name], check{c.path, c.want})
+		}
+	}
+	for name, cs := range ltBotocoreChecks() {
+		for _, ch := range cs {
+			checks[name] = append(checks[name], check(ch))
 		}
 	}
 	for name, cs := range vpcBotocoreChecks() {

@@ -27,9 +27,13 @@ type TagSpecification struct {
 
 // Placement is RunInstances' Placement.*.
 type Placement struct {
-	AvailabilityZone string `ec2:"AvailabilityZone" xml:"availabilityZone"`
-	GroupName        string `ec2:"GroupName" xml:"groupName"`
-	Tenancy          string `ec2:"Tenancy" xml:"tenancy"`
+	AvailabilityZone     string `ec2:"AvailabilityZone" xml:"availabilityZone"`
+	Affinity             string `ec2:"Affinity" xml:"affinity,omitempty"`
+	GroupName            string `ec2:"GroupName" xml:"groupName"`
+	PartitionNumber      *int   `ec2:"PartitionNumber" xml:"partitionNumber"`
+	HostID               string `ec2:"HostId" xml:"hostId,omitempty"`
+	Tenancy              string `ec2:"Tenancy" xml:"tenancy"`
+	HostResourceGroupArn string `ec2:"HostResourceGroupArn" xml:"hostResourceGroupArn,omitempty"`
 }
 
 // EbsBlockDevice is BlockDeviceMapping.N.Ebs.* in requests.
@@ -294,6 +298,21 @@ type Instance struct {
 	UsageOperation        string                       `xml:"usageOperation,omitempty"`
 	PrivateDNSNameOptions *PrivateDNSNameOptions       `xml:"privateDnsNameOptions"`
 	IamInstanceProfile    *IamInstanceProfile          `xml:"iamInstanceProfile"`
+	CPUOptions            *CPUOptions                  `xml:"cpuOptions"`
+	HibernationOptions    *HibernationOptions          `xml:"hibernationOptions"`
+	EnclaveOptions        *EnclaveOptions              `xml:"enclaveOptions"`
+}
+
+// CPUOptions is an instance's `cpuOptions` and RunInstances' CpuOptions.
+type CPUOptions struct {
+	CoreCount      *int `ec2:"CoreCount" xml:"coreCount"`
+	ThreadsPerCore *int `ec2:"ThreadsPerCore" xml:"threadsPerCore"`
+}
+
+// HibernationOptions is an instance's `hibernationOptions` and
+// RunInstances' HibernationOptions.
+type HibernationOptions struct {
+	Configured *bool `ec2:"Configured" xml:"configured"`
 }
 
 // MetadataOptions is an instance's `metadataOptions`.

@@ -262,4 +262,9 @@ type RunInstancesAttributes struct {
 	CreditSpecification *CreditSpecificationRequest        `ec2:"CreditSpecification"`
 	MetadataOptions     *InstanceMetadataOptionsRequest    `ec2:"MetadataOptions"`
 	MaintenanceOptions  *InstanceMaintenanceOptionsRequest `ec2:"MaintenanceOptions"`
+	HibernationOptions  *HibernationOptions                `ec2:"HibernationOptions"`
+	CPUOptions          *CPUOptions                        `ec2:"CpuOptions"`
+	EnclaveOptions      *struct {
+		Enabled *bool `ec2:"Enabled"`
+	} `ec2:"EnclaveOptions"`
 }
