@@ -36,6 +36,7 @@ type viewKey struct {
 	nic                     *nic
 	flags                   attrFlags
 	publicIP                string
+	eip                     *address // ipOwnerId differs for an Elastic IP
 }
 
 // sliceID is a slice's identity: its array and length.
@@ -52,6 +53,7 @@ func keyOf(inst *instance) viewKey {
 		privateIP: inst.privateIP, instanceType: inst.instanceType,
 		tags: idOf(inst.tags), volumes: idOf(inst.attrs.Volumes),
 		nic: inst.nic, flags: inst.attrs.attrFlags, publicIP: inst.access.publicIP,
+		eip: inst.access.eip,
 	}
 	if inst.nic != nil {
 		k.groups = idOf(inst.nic.groups)

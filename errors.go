@@ -104,6 +104,19 @@ const (
 	ErrVPCIDNotSpecified                     ErrorCode = "VPCIdNotSpecified"
 )
 
+// Codes of the Elastic IP address actions (400 but
+// InsufficientAddressCapacity, a server error).
+const (
+	ErrAddressLimitExceeded               ErrorCode = "AddressLimitExceeded"
+	ErrInsufficientAddressCapacity        ErrorCode = "InsufficientAddressCapacity"
+	ErrInvalidAddressNotFound             ErrorCode = "InvalidAddress.NotFound"
+	ErrInvalidAllocationIDMalformed       ErrorCode = "InvalidAllocationID.Malformed"
+	ErrInvalidAllocationIDNotFound        ErrorCode = "InvalidAllocationID.NotFound"
+	ErrInvalidIPAddressInUse              ErrorCode = "InvalidIPAddress.InUse"
+	ErrInvalidInstanceID                  ErrorCode = "InvalidInstanceID"
+	ErrInvalidNetworkInterfaceIDMalformed ErrorCode = "InvalidNetworkInterfaceID.Malformed"
+)
+
 // Codes of the instance attribute, credit and volume actions (all 400).
 const (
 	ErrInstanceCreditSpecificationNotSupported ErrorCode = "InstanceCreditSpecification.NotSupported"
@@ -118,6 +131,7 @@ var errorStatus = map[ErrorCode]int{
 	ErrAuthFailure:                  http.StatusUnauthorized,
 	ErrDryRunOperation:              http.StatusPreconditionFailed,
 	ErrInsufficientInstanceCapacity: http.StatusInternalServerError,
+	ErrInsufficientAddressCapacity:  http.StatusInternalServerError,
 	ErrInternalError:                http.StatusInternalServerError,
 	ErrMissingAuthenticationToken:   http.StatusForbidden,
 	ErrRequestEntityTooLarge:        http.StatusRequestEntityTooLarge,

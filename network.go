@@ -35,6 +35,7 @@ type network struct {
 	igws        []*igw
 	routeTables []*routeTable
 	acls        []*networkACL
+	addresses   []*address // Elastic IPs, in allocation order (addresses.go)
 }
 
 type vpc struct {
@@ -713,6 +714,13 @@ func netResource(z *tenant, id string) (t *taggable, ok bool, err error) {
 		}
 		return &taggable{id: id, kind: "network-acl", get: func() []xmlproto.Tag { return a.tags },
 			set: func(t []xmlproto.Tag) { a.tags = t }}, true, nil
+	case strings.HasPrefix(id, "eipalloc-"):
+		a := z.net.address(id)
+		if a == nil {
+			return nil, true, allocNotFound(id)
+		}
+		return &taggable{id: id, kind: "elastic-ip", get: func() []xmlproto.Tag { return a.tags },
+			set: func(t []xmlproto.Tag) { a.tags = t }}, true, nil
 	case strings.HasPrefix(id, "sgr-"):
 		_, r := z.net.rule(id)
 		if r == nil {
@@ -741,6 +749,9 @@ func (n *network) eachTagged(add func(id, kind string, tags []xmlproto.Tag)) {
 	}
 	for _, a := range n.acls {
 		add(a.id, "network-acl", a.tags)
+	}
+	for _, a := range n.addresses {
+		add(a.allocID, "elastic-ip", a.tags)
 	}
 	for _, g := range n.groups {
 		add(g.id, "security-group", g.tags)

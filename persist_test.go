@@ -259,6 +259,7 @@ func describeAll(t *testing.T, c *ec2.Client) string {
 		Acls       []types.NetworkAcl
 		VpcAttrs   map[string][3]bool // enableDnsSupport, enableDnsHostnames, enableNetworkAddressUsageMetrics
 		Account    []types.AccountAttribute
+		Addresses  []types.Address
 	}
 	collect := func(err error) {
 		t.Helper()
@@ -317,6 +318,9 @@ func describeAll(t *testing.T, c *ec2.Client) string {
 	aa, err := c.DescribeAccountAttributes(ctx, &ec2.DescribeAccountAttributesInput{})
 	collect(err)
 	doc.Account = aa.AccountAttributes
+	ad, err := c.DescribeAddresses(ctx, &ec2.DescribeAddressesInput{})
+	collect(err)
+	doc.Addresses = ad.Addresses
 	im, err := c.DescribeImages(ctx, &ec2.DescribeImagesInput{Owners: []string{"self"}})
 	collect(err)
 	doc.Images = im.Images
@@ -499,6 +503,7 @@ func TestEachWriteSurvivesRestart(t *testing.T) {
 		running, stopped string // instance IDs
 		group, rule, key string
 		v                *vpcEnv // a VPC with a subnet, gateway, route table
+		eip, eipAssoc    string  // an Elastic IP, and the association of another with running
 	}
 	perm := func(port int32) []types.IpPermission {
 		return []types.IpPermission{{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(port), ToPort: aws.Int32(port),
@@ -637,6 +642,18 @@ func TestEachWriteSurvivesRestart(t *testing.T) {
 		{"DisassociateRouteTable", func(ctx context.Context, e env) (any, error) {
 			return e.c.DisassociateRouteTable(ctx, &ec2.DisassociateRouteTableInput{AssociationId: &e.v.assoc})
 		}},
+		{"AllocateAddress", func(ctx context.Context, e env) (any, error) {
+			return e.c.AllocateAddress(ctx, &ec2.AllocateAddressInput{TagSpecifications: tagSpec(types.ResourceTypeElasticIp, "a", "b")})
+		}},
+		{"AssociateAddress", func(ctx context.Context, e env) (any, error) {
+			return e.c.AssociateAddress(ctx, &ec2.AssociateAddressInput{AllocationId: &e.eip, InstanceId: &e.v.inst})
+		}},
+		{"DisassociateAddress", func(ctx context.Context, e env) (any, error) {
+			return e.c.DisassociateAddress(ctx, &ec2.DisassociateAddressInput{AssociationId: &e.eipAssoc})
+		}},
+		{"ReleaseAddress", func(ctx context.Context, e env) (any, error) {
+			return e.c.ReleaseAddress(ctx, &ec2.ReleaseAddressInput{AllocationId: &e.eip})
+		}},
 		{"ReplaceRouteTableAssociation", func(ctx context.Context, e env) (any, error) {
 			return e.c.ReplaceRouteTableAssociation(ctx, &ec2.ReplaceRouteTableAssociationInput{AssociationId: &e.v.mainAssoc, RouteTableId: &e.v.rt})
 		}},
@@ -668,6 +685,10 @@ func TestEachWriteSurvivesRestart(t *testing.T) {
 			if _, err := st.c.CreateKeyPair(ctx, &ec2.CreateKeyPairInput{KeyName: aws.String(e.key)}); err != nil {
 				t.Fatal(err)
 			}
+			eip := must(st.c.AllocateAddress(ctx, &ec2.AllocateAddressInput{}))
+			e.eip = aws.ToString(eip.AllocationId)
+			other := must(st.c.AllocateAddress(ctx, &ec2.AllocateAddressInput{}))
+			e.eipAssoc = aws.ToString(must(st.c.AssociateAddress(ctx, &ec2.AssociateAddressInput{AllocationId: other.AllocationId, InstanceId: &e.running})).AssociationId)
 			base := describeAll(t, st.c)
 			if _, err := tt.op(ctx, e); err != nil {
 				t.Fatal(err)
@@ -699,6 +720,7 @@ func TestEachTagSurvivesRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	eip := must(st.c.AllocateAddress(ctx, &ec2.AllocateAddressInput{}))
 	all := describeAll(t, st.c)
 	var doc struct {
 		Volumes  []types.Volume
@@ -717,7 +739,7 @@ func TestEachTagSurvivesRestart(t *testing.T) {
 		"subnet": aws.ToString(doc.Subnets[0].SubnetId), "security-group": aws.ToString(g.GroupId),
 		"security-group-rule": aws.ToString(doc.Rules[0].SecurityGroupRuleId), "key-pair": aws.ToString(kp.KeyPairId),
 		"internet-gateway": aws.ToString(doc.Gateways[0].InternetGatewayId), "route-table": aws.ToString(doc.Tables[0].RouteTableId),
-		"network-acl": aws.ToString(doc.Acls[0].NetworkAclId),
+		"network-acl": aws.ToString(doc.Acls[0].NetworkAclId), "elastic-ip": aws.ToString(eip.AllocationId),
 	} {
 		t.Run(kind, func(t *testing.T) {
 			if _, err := st.c.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{id},
