@@ -2,7 +2,9 @@ package ec2emu_test
 
 import (
 	"encoding/xml"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -446,4 +448,52 @@ func TestElasticIPFiltersAndTags(t *testing.T) {
 	if len(one.Addresses) != 1 || aws.ToString(one.Addresses[0].AllocationId) != e.alloc2 {
 		t.Errorf("by ID: %+v", one.Addresses)
 	}
+}
+
+// listening reports whether something accepts TCP connections at addr.
+func listening(addr string) bool {
+	c, err := net.DialTimeout("tcp4", addr, time.Second)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}
+
+// TestForwardedPortFollowsElasticIP: the listener of an allowed port moves
+// from the auto-assigned address to the Elastic IP on association, and to
+// the new auto-assigned address on disassociation (the mock's private
+// addresses are not routable, so this checks the listeners; the AWS CLI
+// test in examples/ec2emu carries traffic over docker).
+func TestForwardedPortFollowsElasticIP(t *testing.T) {
+	srv := ec2emutest.NewServer(t, mock.New())
+	c, ctx := srv.Client, ctxT(t)
+	id := aws.ToString(run(t, c, &ec2.RunInstancesInput{}).Instances[0].InstanceId)
+	inst := waitInstance(t, c, id, types.InstanceStateNameRunning)
+	must(c.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{
+		GroupId: inst.SecurityGroups[0].GroupId, IpPermissions: []types.IpPermission{tcp(8080, 8080, "0.0.0.0/0")}}))
+	auto := aws.ToString(inst.PublicIpAddress)
+	at := func(ip string) string { return net.JoinHostPort(ip, "8080") }
+	testutil.WaitFor(t, 5*time.Second, "port 8080 on the auto-assigned address", func() (bool, string) {
+		return listening(at(auto)), auto
+	})
+	a := must(c.AllocateAddress(ctx, &ec2.AllocateAddressInput{}))
+	eip := aws.ToString(a.PublicIp)
+	if listening(at(eip)) {
+		t.Fatalf("%s listens before the association", at(eip))
+	}
+	start := time.Now()
+	as := must(c.AssociateAddress(ctx, &ec2.AssociateAddressInput{AllocationId: a.AllocationId, InstanceId: &id}))
+	testutil.WaitFor(t, 5*time.Second, "port 8080 to move to the Elastic IP", func() (bool, string) {
+		return listening(at(eip)) && !listening(at(auto)), fmt.Sprintf("eip %v auto %v", listening(at(eip)), listening(at(auto)))
+	})
+	t.Logf("association → listener on the Elastic IP: %v", time.Since(start))
+	must(c.DisassociateAddress(ctx, &ec2.DisassociateAddressInput{AssociationId: as.AssociationId}))
+	next := aws.ToString(waitInstance(t, c, id, types.InstanceStateNameRunning).PublicIpAddress)
+	if next == "" || next == eip || next == auto {
+		t.Fatalf("public address after disassociation %q (auto was %s, EIP %s)", next, auto, eip)
+	}
+	testutil.WaitFor(t, 5*time.Second, "port 8080 to move to the new address", func() (bool, string) {
+		return listening(at(next)) && !listening(at(eip)), fmt.Sprintf("new %v eip %v", listening(at(next)), listening(at(eip)))
+	})
 }
