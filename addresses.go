@@ -65,9 +65,13 @@ func (n *network) addressByAssoc(assocID string) *address {
 	return nil
 }
 
+// checkAllocID checks an allocation ID's format. EC2 has no
+// InvalidAllocationID.Malformed: an ID that is not eipalloc-… is one that
+// does not exist (AssociateAddress with an address as AllocationId answers
+// InvalidAllocationID.NotFound).
 func checkAllocID(id string) error {
 	if !strings.HasPrefix(id, "eipalloc-") {
-		return apiErr(ErrInvalidAllocationIDMalformed, "Invalid id: \"%s\" (expecting \"eipalloc-...\")", id)
+		return allocNotFound(id)
 	}
 	return nil
 }
@@ -405,7 +409,8 @@ func (s *Server) describeAddresses(ctx context.Context, c *call, req *xmlproto.D
 	}
 	ips := req.PublicIPs
 	spec := describeSpec[*xmlproto.Address]{
-		checkIDs: eachID(checkAllocID),
+		// No format check: an ID without eipalloc- is one that does not
+		// exist (checkAllocID), reported after DryRun like any other.
 		// DescribeAddresses does not page: no MaxResults to check.
 		checkMax: func(*int) error { return nil },
 		fields:   addressFields, tenant: true,
@@ -442,7 +447,6 @@ func (s *Server) describeAddressesAttribute(ctx context.Context, c *call, req *x
 }
 
 var describeAddressesAttributeSpec = describeSpec[*xmlproto.AddressAttribute]{
-	checkIDs: eachID(checkAllocID),
 	// The model's range for this action is 1..1000, not the usual 5..1000.
 	checkMax: func(max *int) error {
 		if max != nil && (*max < 1 || *max > 1000) {

@@ -110,7 +110,6 @@ const (
 	ErrAddressLimitExceeded               ErrorCode = "AddressLimitExceeded"
 	ErrInsufficientAddressCapacity        ErrorCode = "InsufficientAddressCapacity"
 	ErrInvalidAddressNotFound             ErrorCode = "InvalidAddress.NotFound"
-	ErrInvalidAllocationIDMalformed       ErrorCode = "InvalidAllocationID.Malformed"
 	ErrInvalidAllocationIDNotFound        ErrorCode = "InvalidAllocationID.NotFound"
 	ErrInvalidIPAddressInUse              ErrorCode = "InvalidIPAddress.InUse"
 	ErrInvalidInstanceID                  ErrorCode = "InvalidInstanceID"
