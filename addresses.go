@@ -101,11 +101,19 @@ func checkIPv4(param, v string) error {
 	return nil
 }
 
+// checkPublicIP checks the format of an Elastic IP given by address.
+func checkPublicIP(v string) error {
+	if a, err := netip.ParseAddr(v); err != nil || !a.Is4() {
+		return apiErr(ErrInvalidAddressMalformed, "The address '%s' is not a valid IPv4 address.", v)
+	}
+	return nil
+}
+
 // publicIPOnly answers a PublicIp given where EC2 wants the allocation or
 // association ID (every address here is a VPC address): msg when the
 // address is the caller's, AuthFailure when it is not.
 func publicIPOnly(n *network, ip, msg string) error {
-	if err := checkIPv4("publicIp", ip); err != nil {
+	if err := checkPublicIP(ip); err != nil {
 		return err
 	}
 	if n.addressByIP(ip) == nil {
@@ -130,12 +138,12 @@ func (s *Server) allocateAddress(ctx context.Context, c *call, req *xmlproto.All
 	pool := s.cfg.access.publicPool()
 	var want netip.Addr
 	if req.Address != "" {
-		if err := checkIPv4("address", req.Address); err != nil {
+		if err := checkPublicIP(req.Address); err != nil {
 			return nil, err
 		}
 		want = netip.MustParseAddr(req.Address)
 		if pool.IsValid() && !pool.Contains(want) {
-			return nil, apiErr(ErrInvalidParameterValue, "Value (%s) for parameter address is invalid. The address is not in this emulator's public address pool %s.", req.Address, pool)
+			return nil, apiErr(ErrInvalidAddressNotFound, "Address '%s' not found: it is not in this emulator's public address pool %s.", req.Address, pool)
 		}
 	}
 	tags, err := tagsFor(req.TagSpecifications, "elastic-ip")
@@ -157,7 +165,7 @@ func (s *Server) allocateAddress(ctx context.Context, c *call, req *xmlproto.All
 	var ip netip.Addr
 	if want.IsValid() {
 		if !claimPublic(want.String()) {
-			return nil, apiErr(ErrInvalidParameterValue, "Value (%s) for parameter address is invalid. The address is in use.", req.Address)
+			return nil, apiErr(ErrInvalidAddressNotFound, "Address '%s' not found: it is in use.", req.Address)
 		}
 		ip = want
 	} else if ip = allocPublic(pool, ""); !ip.IsValid() {
@@ -258,7 +266,10 @@ func (s *Server) associateAddress(ctx context.Context, c *call, req *xmlproto.As
 	if err != nil {
 		return nil, err
 	}
-	if a.assocID != "" && !req.AllowReassociation {
+	// Reassociation is automatic unless AllowReassociation is false, and
+	// associating with the resource it already maps to is no error (the
+	// API reference calls the action idempotent; it remaps).
+	if a.assocID != "" && a.instanceID != t.inst.id && req.AllowReassociation != nil && !*req.AllowReassociation {
 		return nil, apiErr(ErrResourceAlreadyAssociated, "resource %s is already associated with associate-id %s", a.allocID, a.assocID)
 	}
 	if req.DryRun {
@@ -330,7 +341,8 @@ func (s *Server) releaseAddress(ctx context.Context, c *call, req *xmlproto.Rele
 		}
 	}
 	if req.NetworkBorderGroup != "" && req.NetworkBorderGroup != c.region {
-		return nil, apiErr(ErrInvalidParameterValue, "Value (%s) for parameter NetworkBorderGroup is invalid. The region's only network border group is %s.", req.NetworkBorderGroup, c.region)
+		// As the API reference documents for an incorrect network border group.
+		return nil, apiErr(ErrInvalidAddressNotFound, "Address not found in network border group '%s': the region's only network border group is %s.", req.NetworkBorderGroup, c.region)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -403,7 +415,7 @@ var addressFields = query.Fields[*xmlproto.Address]{
 
 func (s *Server) describeAddresses(ctx context.Context, c *call, req *xmlproto.DescribeAddressesRequest) (any, error) {
 	for _, ip := range req.PublicIPs {
-		if err := checkIPv4("publicIp", ip); err != nil {
+		if err := checkPublicIP(ip); err != nil {
 			return nil, err
 		}
 	}

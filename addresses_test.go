@@ -251,9 +251,9 @@ func TestElasticIPErrors(t *testing.T) {
 		{"allocate customer-owned", form("Action", "AllocateAddress", "CustomerOwnedIpv4Pool", "ipv4pool-coip-1"), 400, "UnsupportedOperation", "Outposts"},
 		{"allocate IPAM", form("Action", "AllocateAddress", "IpamPoolId", "ipam-pool-0123456789abcdef0"), 400, "UnsupportedOperation", "IPAM"},
 		{"allocate border group", form("Action", "AllocateAddress", "NetworkBorderGroup", "us-west-2"), 400, "InvalidParameterValue", "NetworkBorderGroup"},
-		{"allocate bad address", form("Action", "AllocateAddress", "Address", "1.2.3"), 400, "InvalidParameterValue", "Value (1.2.3) for parameter address is invalid"},
-		{"allocate address outside the pool", form("Action", "AllocateAddress", "Address", "203.0.113.7"), 400, "InvalidParameterValue", "not in this emulator's public address pool"},
-		{"allocate address in use", form("Action", "AllocateAddress", "Address", e.ip), 400, "InvalidParameterValue", "in use"},
+		{"allocate bad address", form("Action", "AllocateAddress", "Address", "1.2.3"), 400, "InvalidAddress.Malformed", "The address '1.2.3' is not a valid IPv4 address."},
+		{"allocate address outside the pool", form("Action", "AllocateAddress", "Address", "203.0.113.7"), 400, "InvalidAddress.NotFound", "Address '203.0.113.7' not found: it is not in this emulator's public address pool 127.100.0.0/16."},
+		{"allocate address in use", form("Action", "AllocateAddress", "Address", e.ip), 400, "InvalidAddress.NotFound", "Address '" + e.ip + "' not found: it is in use."},
 		{"allocate bad tag type", form("Action", "AllocateAddress", "TagSpecification.1.ResourceType", "vpc", "TagSpecification.1.Tag.1.Key", "a"), 400, "InvalidParameterValue", "'vpc' is not a valid taggable resource type"},
 		{"allocate dry run", form("Action", "AllocateAddress", "DryRun", "true"), 412, "DryRunOperation", "Request would have succeeded"},
 
@@ -272,7 +272,7 @@ func TestElasticIPErrors(t *testing.T) {
 		{"associate private IP without interface", form("Action", "AssociateAddress", "AllocationId", e.alloc2, "InstanceId", e.defInst, "PrivateIpAddress", "10.0.0.9"), 400, "InvalidParameterCombination", "network interface ID"},
 		{"associate wrong private IP", form("Action", "AssociateAddress", "AllocationId", e.alloc2, "NetworkInterfaceId", aws.ToString(e.instance(t, e.defInst).NetworkInterfaces[0].NetworkInterfaceId), "PrivateIpAddress", "10.9.9.9"), 400, "InvalidParameterValue", "is not assigned to the network interface"},
 		{"associate no gateway", form("Action", "AssociateAddress", "AllocationId", e.alloc2, "InstanceId", e.noIGWInst), 400, "Gateway.NotAttached", "Network " + e.v.otherVPC + " is not attached to any internet gateway"},
-		{"associate already associated", form("Action", "AssociateAddress", "AllocationId", e.alloc, "InstanceId", e.defInst), 400, "Resource.AlreadyAssociated", "resource " + e.alloc + " is already associated with associate-id " + assoc},
+		{"associate already associated", form("Action", "AssociateAddress", "AllocationId", e.alloc, "InstanceId", e.defInst, "AllowReassociation", "false"), 400, "Resource.AlreadyAssociated", "resource " + e.alloc + " is already associated with associate-id " + assoc},
 		{"associate dry run", form("Action", "AssociateAddress", "AllocationId", e.alloc2, "InstanceId", e.defInst, "DryRun", "true"), 412, "DryRunOperation", "Request would have succeeded"},
 
 		{"disassociate nothing", form("Action", "DisassociateAddress"), 400, "MissingParameter", "Either public IP or association id must be specified"},
@@ -286,13 +286,14 @@ func TestElasticIPErrors(t *testing.T) {
 		{"release nothing", form("Action", "ReleaseAddress"), 400, "MissingParameter", "Either public IP or allocation id must be specified"},
 		{"release by public IP", form("Action", "ReleaseAddress", "PublicIp", e.ip2), 400, "InvalidParameterValue", "You must specify an allocation id when releasing a VPC elastic IP address"},
 		{"release someone's", form("Action", "ReleaseAddress", "PublicIp", "198.51.100.1"), 401, "AuthFailure", "does not belong to you"},
-		{"release border group", form("Action", "ReleaseAddress", "AllocationId", e.alloc2, "NetworkBorderGroup", "eu-west-1"), 400, "InvalidParameterValue", "NetworkBorderGroup"},
+		{"release border group", form("Action", "ReleaseAddress", "AllocationId", e.alloc2, "NetworkBorderGroup", "eu-west-1"), 400, "InvalidAddress.NotFound", "network border group 'eu-west-1'"},
+		{"release malformed public IP", form("Action", "ReleaseAddress", "PublicIp", "1.2"), 400, "InvalidAddress.Malformed", "The address '1.2' is not a valid IPv4 address."},
 		{"release dry run", form("Action", "ReleaseAddress", "AllocationId", e.alloc2, "DryRun", "true"), 412, "DryRunOperation", "Request would have succeeded"},
 
 		{"describe malformed", form("Action", "DescribeAddresses", "AllocationId.1", "eip-1"), 400, "InvalidAllocationID.NotFound", "The allocation ID 'eip-1' does not exist"},
 		{"describe unknown", form("Action", "DescribeAddresses", "AllocationId.1", e.alloc, "AllocationId.2", unknownAlloc), 400, "InvalidAllocationID.NotFound", "The allocation ID '" + unknownAlloc + "' does not exist"},
 		{"describe unknown IP", form("Action", "DescribeAddresses", "PublicIp.1", "198.51.100.1"), 400, "InvalidAddress.NotFound", "Address '198.51.100.1' not found."},
-		{"describe bad IP", form("Action", "DescribeAddresses", "PublicIp.1", "300.1.1.1"), 400, "InvalidParameterValue", "300.1.1.1"},
+		{"describe bad IP", form("Action", "DescribeAddresses", "PublicIp.1", "300.1.1.1"), 400, "InvalidAddress.Malformed", "The address '300.1.1.1' is not a valid IPv4 address."},
 		{"describe bad filter", form("Action", "DescribeAddresses", "Filter.1.Name", "state", "Filter.1.Value.1", "x"), 400, "InvalidParameterValue", "state"},
 		{"describe paging", form("Action", "DescribeAddresses", "MaxResults", "5"), 400, "UnknownParameter", "MaxResults"},
 		{"describe dry run", form("Action", "DescribeAddresses", "DryRun", "true"), 412, "DryRunOperation", "Request would have succeeded"},
@@ -329,6 +330,21 @@ func TestElasticIPErrors(t *testing.T) {
 	must(c.ReleaseAddress(ctx, &ec2.ReleaseAddressInput{AllocationId: &e.alloc2, NetworkBorderGroup: aws.String("us-east-1")}))
 	if got := aws.ToString(e.instance(t, e.defInst).PublicIpAddress); got == "" || got == e.ip2 {
 		t.Errorf("after releasing its EIP the default VPC instance shows %q, want a new auto-assigned address", got)
+	}
+
+	// Reassociation is automatic in a VPC: without AllowReassociation the
+	// address moves, and the instance it leaves has no public address
+	// (launched without one).
+	must(c.AssociateAddress(ctx, &ec2.AssociateAddressInput{AllocationId: &e.alloc, InstanceId: &e.defInst}))
+	got := []string{aws.ToString(e.instance(t, e.inst).PublicIpAddress), aws.ToString(e.instance(t, e.defInst).PublicIpAddress)}
+	if diff := cmp.Diff([]string{"", e.ip}, got); diff != "" {
+		t.Errorf("moved without AllowReassociation [old new] (-want +got):\n%s", diff)
+	}
+	// Associating again with the same instance is no error, even with
+	// AllowReassociation=false: the API reference calls it idempotent.
+	again := must(c.AssociateAddress(ctx, &ec2.AssociateAddressInput{AllocationId: &e.alloc, InstanceId: &e.defInst, AllowReassociation: aws.Bool(false)}))
+	if got := []string{aws.ToString(e.address(t, e.alloc).AssociationId), aws.ToString(e.instance(t, e.defInst).PublicIpAddress)}; got[0] != aws.ToString(again.AssociationId) || got[1] != e.ip {
+		t.Errorf("associated again: [association public-ip] = %v, want [%s %s]", got, aws.ToString(again.AssociationId), e.ip)
 	}
 }
 

@@ -109,6 +109,7 @@ const (
 const (
 	ErrAddressLimitExceeded               ErrorCode = "AddressLimitExceeded"
 	ErrInsufficientAddressCapacity        ErrorCode = "InsufficientAddressCapacity"
+	ErrInvalidAddressMalformed            ErrorCode = "InvalidAddress.Malformed"
 	ErrInvalidAddressNotFound             ErrorCode = "InvalidAddress.NotFound"
 	ErrInvalidAllocationIDNotFound        ErrorCode = "InvalidAllocationID.NotFound"
 	ErrInvalidIPAddressInUse              ErrorCode = "InvalidIPAddress.InUse"

@@ -33,7 +33,7 @@ type AssociateAddressRequest struct {
 	PublicIP           string `ec2:"PublicIp"`
 	NetworkInterfaceID string `ec2:"NetworkInterfaceId"`
 	PrivateIPAddress   string `ec2:"PrivateIpAddress"`
-	AllowReassociation bool   `ec2:"AllowReassociation"`
+	AllowReassociation *bool  `ec2:"AllowReassociation"` // absent: true (EC2-VPC)
 }
 
 // AssociateAddressResponse is AssociateAddress's output.
