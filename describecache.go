@@ -36,7 +36,8 @@ type viewKey struct {
 	nic                     *nic
 	flags                   attrFlags
 	publicIP                string
-	enis                    int // inst.enis: interfaces attached or changed
+	enis                    int      // inst.enis: interfaces attached or changed
+	eip                     *address // ipOwnerId differs for an Elastic IP
 }
 
 // sliceID is a slice's identity: its array and length.
@@ -53,6 +54,7 @@ func keyOf(inst *instance) viewKey {
 		privateIP: inst.privateIP, instanceType: inst.instanceType,
 		tags: idOf(inst.tags), volumes: idOf(inst.attrs.Volumes),
 		nic: inst.nic, flags: inst.attrs.attrFlags, publicIP: inst.access.publicIP, enis: inst.enis,
+		eip: inst.access.eip,
 	}
 	if inst.nic != nil {
 		k.groups = idOf(inst.nic.groups)

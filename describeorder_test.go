@@ -44,6 +44,7 @@ var describeIDs = map[string][3]string{
 	"DescribeInstanceTypes":                {"InstanceType.1", "", "t9.huge"},
 	"DescribeRegions":                      {"RegionName.1", "", "xx-none-1"},
 	"DescribeAvailabilityZones":            {"ZoneName.1", "", "us-east-1z"},
+	"DescribeAddresses":                    {"AllocationId.1", "alloc-1", "eipalloc-0123456789abcdef0"},
 	"DescribeTags":                         {},
 	"DescribeLaunchTemplates":              {"LaunchTemplateId.1", "template-1", "lt-0123456789abcdef0"},
 	"DescribeLaunchTemplateVersions":       {},

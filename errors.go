@@ -105,6 +105,19 @@ const (
 	ErrVPCIDNotSpecified                     ErrorCode = "VPCIdNotSpecified"
 )
 
+// Codes of the Elastic IP address actions (400 but
+// InsufficientAddressCapacity, a server error).
+const (
+	ErrAddressLimitExceeded               ErrorCode = "AddressLimitExceeded"
+	ErrInsufficientAddressCapacity        ErrorCode = "InsufficientAddressCapacity"
+	ErrInvalidAddressMalformed            ErrorCode = "InvalidAddress.Malformed"
+	ErrInvalidAddressNotFound             ErrorCode = "InvalidAddress.NotFound"
+	ErrInvalidAllocationIDNotFound        ErrorCode = "InvalidAllocationID.NotFound"
+	ErrInvalidIPAddressInUse              ErrorCode = "InvalidIPAddress.InUse"
+	ErrInvalidInstanceID                  ErrorCode = "InvalidInstanceID"
+	ErrInvalidNetworkInterfaceIDMalformed ErrorCode = "InvalidNetworkInterfaceID.Malformed"
+)
+
 // Codes of the instance attribute, credit and volume actions (all 400).
 const (
 	ErrInstanceCreditSpecificationNotSupported ErrorCode = "InstanceCreditSpecification.NotSupported"
@@ -129,6 +142,7 @@ var errorStatus = map[ErrorCode]int{
 	ErrAuthFailure:                  http.StatusUnauthorized,
 	ErrDryRunOperation:              http.StatusPreconditionFailed,
 	ErrInsufficientInstanceCapacity: http.StatusInternalServerError,
+	ErrInsufficientAddressCapacity:  http.StatusInternalServerError,
 	ErrInternalError:                http.StatusInternalServerError,
 	ErrMissingAuthenticationToken:   http.StatusForbidden,
 	ErrRequestEntityTooLarge:        http.StatusRequestEntityTooLarge,
@@ -187,8 +201,6 @@ func notFoundIDs(kind string, ids []string) string {
 
 // Codes of private addresses and network interfaces (all 400).
 const (
-	ErrInvalidIPAddressInUse               ErrorCode = "InvalidIPAddress.InUse"
-	ErrInvalidNetworkInterfaceIDMalformed  ErrorCode = "InvalidNetworkInterfaceID.Malformed"
 	ErrInvalidNetworkInterfaceInUse        ErrorCode = "InvalidNetworkInterface.InUse"
 	ErrInvalidAttachmentIDNotFound         ErrorCode = "InvalidAttachmentID.NotFound"
 	ErrInvalidNetworkInterfaceAttachmentID ErrorCode = "InvalidNetworkInterfaceAttachmentId.Malformed"

@@ -37,6 +37,7 @@ type network struct {
 	acls        []*networkACL
 	enis        []*eni               // interfaces made by CreateNetworkInterface (interfaces.go)
 	books       map[string]*addrBook // subnet ID → who holds its addresses (privateip.go)
+	addresses   []*address           // Elastic IPs, in allocation order (addresses.go)
 }
 
 type vpc struct {
@@ -749,6 +750,13 @@ func netResource(z *tenant, id string) (t *taggable, ok bool, err error) {
 		}
 		return &taggable{id: id, kind: "network-interface", get: func() []xmlproto.Tag { return e.tags },
 			set: func(t []xmlproto.Tag) { e.tags = t }}, true, nil
+	case strings.HasPrefix(id, "eipalloc-"):
+		a := z.net.address(id)
+		if a == nil {
+			return nil, true, allocNotFound(id)
+		}
+		return &taggable{id: id, kind: "elastic-ip", get: func() []xmlproto.Tag { return a.tags },
+			set: func(t []xmlproto.Tag) { a.tags = t }}, true, nil
 	case strings.HasPrefix(id, "sgr-"):
 		_, r := z.net.rule(id)
 		if r == nil {
@@ -780,6 +788,9 @@ func (n *network) eachTagged(add func(id, kind string, tags []xmlproto.Tag)) {
 	}
 	for _, e := range n.enis {
 		add(e.id, "network-interface", e.tags)
+	}
+	for _, a := range n.addresses {
+		add(a.allocID, "elastic-ip", a.tags)
 	}
 	for _, g := range n.groups {
 		add(g.id, "security-group", g.tags)

@@ -457,6 +457,7 @@ type (
 		RouteTables []routeTableRec `json:"routeTables,omitempty"`
 		Acls        []aclRec        `json:"acls,omitempty"`
 		ENIs        []eniRec        `json:"enis,omitempty"`
+		Addresses   []addressRec    `json:"addresses,omitempty"`
 	}
 	eniRec struct {
 		ID, Owner, VpcID, SubnetID, AZ, AZID, PrivateIP, MAC string
@@ -471,6 +472,16 @@ type (
 		DeviceIndex         int
 		DeleteOnTermination bool `json:",omitempty"`
 		At                  time.Time
+	}
+	// addressRec is an Elastic IP and its association; the instance's
+	// side of it is derived on load (linkAddresses).
+	addressRec struct {
+		AllocID, PublicIP, Owner string
+		AssocID                  string         `json:",omitempty"`
+		InstanceID               string         `json:",omitempty"`
+		ENI                      string         `json:",omitempty"`
+		PrivateIP                string         `json:",omitempty"`
+		Tags                     []xmlproto.Tag `json:",omitempty"`
 	}
 	vpcRec struct {
 		ID, Owner, CIDR, DHCPOptionsID, AssocID string
@@ -599,6 +610,10 @@ func networkRecOf(n *network) networkRec {
 		}
 		r.ENIs = append(r.ENIs, x)
 	}
+	for _, a := range n.addresses {
+		r.Addresses = append(r.Addresses, addressRec{AllocID: a.allocID, PublicIP: a.publicIP, Owner: a.owner,
+			AssocID: a.assocID, InstanceID: a.instanceID, ENI: a.eniID, PrivateIP: a.privateIP, Tags: a.tags})
+	}
 	return r
 }
 
@@ -613,6 +628,14 @@ func loadNetwork(sc scope, n *network, r networkRec) {
 			e.attach = &eniAttachment{id: a.ID, instanceID: a.InstanceID, deviceIndex: a.DeviceIndex, deleteOnTermination: a.DeleteOnTermination, at: a.At}
 		}
 		n.enis = append(n.enis, e)
+	}
+	n.addresses = nil
+	for _, x := range r.Addresses {
+		// An Elastic IP keeps its address: it is claimed even if another
+		// Server of this process holds it (tests sharing a pool).
+		claimPublic(x.PublicIP)
+		n.addresses = append(n.addresses, &address{allocID: x.AllocID, publicIP: x.PublicIP, owner: x.Owner, assocID: x.AssocID,
+			instanceID: x.InstanceID, eniID: x.ENI, privateIP: x.PrivateIP, tags: x.Tags})
 	}
 	for _, x := range r.Vpcs {
 		v := &vpc{id: x.ID, owner: x.Owner, cidr: x.CIDR, dhcpOptionsID: x.DHCPOptionsID, assocID: x.AssocID,
@@ -826,7 +849,26 @@ func (s *Server) load(p *persister) error {
 	for _, r := range recs {
 		s.restore(r)
 	}
+	s.linkAddresses()
 	return nil
+}
+
+// linkAddresses gives each instance with an Elastic IP associated its side
+// of the association: the address is its public address. Called by load.
+func (s *Server) linkAddresses() {
+	for _, z := range s.tenants {
+		for _, a := range z.net.addresses {
+			inst := s.instances[a.instanceID]
+			if a.assocID == "" || inst == nil {
+				a.assocID, a.instanceID, a.eniID, a.privateIP = "", "", "", ""
+				continue
+			}
+			if ip := inst.access.publicIP; ip != "" && ip != a.publicIP {
+				releasePublic(ip)
+			}
+			inst.access.eip, inst.access.publicIP = a, a.publicIP
+		}
+	}
 }
 
 // restore re-creates one instance from its record. Its machine is checked

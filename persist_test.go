@@ -262,6 +262,7 @@ func describeAll(t *testing.T, c *ec2.Client) string {
 		LTs        []types.LaunchTemplate
 		LTVersions [][]types.LaunchTemplateVersion
 		Interfaces []types.NetworkInterface
+		Addresses  []types.Address
 	}
 	collect := func(err error) {
 		t.Helper()
@@ -331,6 +332,9 @@ func describeAll(t *testing.T, c *ec2.Client) string {
 	aa, err := c.DescribeAccountAttributes(ctx, &ec2.DescribeAccountAttributesInput{})
 	collect(err)
 	doc.Account = aa.AccountAttributes
+	ad, err := c.DescribeAddresses(ctx, &ec2.DescribeAddressesInput{})
+	collect(err)
+	doc.Addresses = ad.Addresses
 	im, err := c.DescribeImages(ctx, &ec2.DescribeImagesInput{Owners: []string{"self"}})
 	collect(err)
 	doc.Images = im.Images
@@ -515,6 +519,7 @@ func TestEachWriteSurvivesRestart(t *testing.T) {
 		v                *vpcEnv // a VPC with a subnet, gateway, route table
 		lt               string  // a launch template with versions 1 and 2
 		eni, attachment  string  // an available interface; one attached to v.inst
+		eip, eipAssoc    string  // an Elastic IP, and the association of another with running
 	}
 	perm := func(port int32) []types.IpPermission {
 		return []types.IpPermission{{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(port), ToPort: aws.Int32(port),
@@ -702,6 +707,18 @@ func TestEachWriteSurvivesRestart(t *testing.T) {
 			return e.c.ModifyNetworkInterfaceAttribute(ctx, &ec2.ModifyNetworkInterfaceAttributeInput{
 				NetworkInterfaceId: d.Reservations[0].Instances[0].NetworkInterfaces[0].NetworkInterfaceId, Groups: []string{e.v.sg}})
 		}},
+		{"AllocateAddress", func(ctx context.Context, e env) (any, error) {
+			return e.c.AllocateAddress(ctx, &ec2.AllocateAddressInput{TagSpecifications: tagSpec(types.ResourceTypeElasticIp, "a", "b")})
+		}},
+		{"AssociateAddress", func(ctx context.Context, e env) (any, error) {
+			return e.c.AssociateAddress(ctx, &ec2.AssociateAddressInput{AllocationId: &e.eip, InstanceId: &e.v.inst})
+		}},
+		{"DisassociateAddress", func(ctx context.Context, e env) (any, error) {
+			return e.c.DisassociateAddress(ctx, &ec2.DisassociateAddressInput{AssociationId: &e.eipAssoc})
+		}},
+		{"ReleaseAddress", func(ctx context.Context, e env) (any, error) {
+			return e.c.ReleaseAddress(ctx, &ec2.ReleaseAddressInput{AllocationId: &e.eip})
+		}},
 		{"ReplaceRouteTableAssociation", func(ctx context.Context, e env) (any, error) {
 			return e.c.ReplaceRouteTableAssociation(ctx, &ec2.ReplaceRouteTableAssociationInput{AssociationId: &e.v.mainAssoc, RouteTableId: &e.v.rt})
 		}},
@@ -743,6 +760,10 @@ func TestEachWriteSurvivesRestart(t *testing.T) {
 			e.lt = aws.ToString(lt.LaunchTemplate.LaunchTemplateId)
 			must(st.c.CreateLaunchTemplateVersion(ctx, &ec2.CreateLaunchTemplateVersionInput{LaunchTemplateId: &e.lt, SourceVersion: aws.String("$Latest"),
 				LaunchTemplateData: &types.RequestLaunchTemplateData{InstanceType: types.InstanceTypeT3Small}}))
+			eip := must(st.c.AllocateAddress(ctx, &ec2.AllocateAddressInput{}))
+			e.eip = aws.ToString(eip.AllocationId)
+			otherEIP := must(st.c.AllocateAddress(ctx, &ec2.AllocateAddressInput{}))
+			e.eipAssoc = aws.ToString(must(st.c.AssociateAddress(ctx, &ec2.AssociateAddressInput{AllocationId: otherEIP.AllocationId, InstanceId: &e.running})).AssociationId)
 			base := describeAll(t, st.c)
 			if _, err := tt.op(ctx, e); err != nil {
 				t.Fatal(err)
@@ -774,6 +795,7 @@ func TestEachTagSurvivesRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	eip := must(st.c.AllocateAddress(ctx, &ec2.AllocateAddressInput{}))
 	all := describeAll(t, st.c)
 	var doc struct {
 		Volumes  []types.Volume
@@ -792,7 +814,7 @@ func TestEachTagSurvivesRestart(t *testing.T) {
 		"subnet": aws.ToString(doc.Subnets[0].SubnetId), "security-group": aws.ToString(g.GroupId),
 		"security-group-rule": aws.ToString(doc.Rules[0].SecurityGroupRuleId), "key-pair": aws.ToString(kp.KeyPairId),
 		"internet-gateway": aws.ToString(doc.Gateways[0].InternetGatewayId), "route-table": aws.ToString(doc.Tables[0].RouteTableId),
-		"network-acl": aws.ToString(doc.Acls[0].NetworkAclId),
+		"network-acl": aws.ToString(doc.Acls[0].NetworkAclId), "elastic-ip": aws.ToString(eip.AllocationId),
 	} {
 		t.Run(kind, func(t *testing.T) {
 			if _, err := st.c.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{id},

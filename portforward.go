@@ -161,6 +161,11 @@ func (f *forwarder) shutdown() {
 			releasePublic(inst.access.publicIP)
 		}
 	}
+	for _, z := range f.s.tenants {
+		for _, a := range z.net.addresses {
+			releasePublic(a.publicIP)
+		}
+	}
 	f.s.mu.RUnlock()
 }
 

@@ -63,11 +63,12 @@ func (a *accessConfig) publicPool() netip.Prefix {
 
 // instAccess is an instance's public address state.
 type instAccess struct {
-	wantPublic bool   // holds a public address while pending or running
-	publicIP   string // its address now; "" when it holds none
-	released   bool   // it has given one back (stopped) since launch
-	launchKey  string // the key pair's public key at launch (sshgateway.go)
-	profileArn string // IAM instance profile named at launch (imdsiam.go)
+	wantPublic bool     // holds a public address while pending or running
+	publicIP   string   // its address now; "" when it holds none
+	released   bool     // it has given one back (stopped) since launch
+	launchKey  string   // the key pair's public key at launch (sshgateway.go)
+	profileArn string   // IAM instance profile named at launch (imdsiam.go)
+	eip        *address // the Elastic IP associated with it, if any (addresses.go): publicIP is its address
 }
 
 // mdPublicIP stores whether the instance gets a public address, so a
@@ -167,6 +168,19 @@ func wantsPublicIP(req *xmlproto.RunInstancesRequest, sn *subnet) bool {
 // state, and tells the port forwarder. Callers hold s.mu (write).
 func (s *Server) syncAccess(inst *instance) {
 	a := &inst.access
+	if a.eip != nil && (inst.state == stateShuttingDown || inst.state == stateTerminated) {
+		// Terminating an instance disassociates its Elastic IP.
+		s.disassociate(inst.tenant, a.eip) // calls syncAccess again, without the address
+		return
+	}
+	if a.eip != nil {
+		// An Elastic IP stays the instance's address whatever its state.
+		a.publicIP = a.eip.publicIP
+		if s.fwd != nil {
+			s.fwd.kick()
+		}
+		return
+	}
 	live := inst.state == statePending || inst.state == stateRunning
 	switch {
 	case live && a.wantPublic && a.publicIP == "":
@@ -206,7 +220,7 @@ func (s *Server) viewPublic(inst *instance, v *xmlproto.Instance) {
 	}
 	v.PublicIPAddress = ip
 	v.PublicDNSName = publicDNSName(ip, inst.tenant.region)
-	assoc := &xmlproto.NICAssociation{PublicIP: ip, PublicDNSName: v.PublicDNSName, IPOwnerID: "amazon"}
+	assoc := &xmlproto.NICAssociation{PublicIP: ip, PublicDNSName: v.PublicDNSName, IPOwnerID: ipOwner(inst)}
 	for i := range v.NetworkInterfaces {
 		n := &v.NetworkInterfaces[i]
 		n.Association = assoc
@@ -216,6 +230,15 @@ func (s *Server) viewPublic(inst *instance, v *xmlproto.Instance) {
 			}
 		}
 	}
+}
+
+// ipOwner is who owns inst's public address: EC2's pool ("amazon"), or the
+// account for an Elastic IP.
+func ipOwner(inst *instance) string {
+	if inst.access.eip != nil {
+		return inst.access.eip.owner
+	}
+	return "amazon"
 }
 
 func publicIPField(i *instance) []string {
@@ -242,7 +265,19 @@ func init() {
 			if publicIPField(i) == nil {
 				return nil
 			}
-			return one("amazon")
+			return one(ipOwner(i))
+		},
+		"network-interface.association.allocation-id": func(i *instance) []string {
+			if publicIPField(i) == nil || i.access.eip == nil {
+				return nil
+			}
+			return one(i.access.eip.allocID)
+		},
+		"network-interface.association.association-id": func(i *instance) []string {
+			if publicIPField(i) == nil || i.access.eip == nil {
+				return nil
+			}
+			return one(i.access.eip.assocID)
 		},
 	})
 }

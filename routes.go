@@ -105,6 +105,14 @@ func (s *Server) routes() map[string]handler {
 		"DescribeAccountAttributes":         op(s.describeAccountAttributes),
 		"DescribeInstanceTypeOfferings":     op(s.describeInstanceTypeOfferings),
 
+		// Elastic IP addresses (addresses.go).
+		"AllocateAddress":            op(s.allocateAddress),
+		"AssociateAddress":           op(s.associateAddress),
+		"DisassociateAddress":        op(s.disassociateAddress),
+		"ReleaseAddress":             op(s.releaseAddress),
+		"DescribeAddresses":          op(s.describeAddresses),
+		"DescribeAddressesAttribute": op(s.describeAddressesAttribute),
+
 		// Instance attributes (attributes.go, credits.go, volumes.go).
 		"DescribeInstanceAttribute":            op(s.describeInstanceAttribute),
 		"ModifyInstanceAttribute":              op(s.modifyInstanceAttribute),

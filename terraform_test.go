@@ -104,6 +104,8 @@ type tfConfig struct {
 	// VPCSecurityGroupIDs is vpc_security_group_ids: sent as SecurityGroupId.N
 	// (no subnet_id) and read back from groupSet by readSecurityGroups.
 	VPCSecurityGroupIDs []string
+	// SubnetID is subnet_id: sent as SubnetId (terraform_eip_test.go).
+	SubnetID string
 }
 
 // tfReplay drives one aws_instance through the provider's calls and keeps
@@ -163,6 +165,9 @@ func (r *tfReplay) create() {
 		HibernationOptions:    &types.HibernationOptionsRequest{Configured: aws.Bool(false)},
 		UserData:              aws.String(base64.StdEncoding.EncodeToString([]byte(r.cfg.UserData))),
 		SecurityGroupIds:      r.cfg.VPCSecurityGroupIDs,
+	}
+	if r.cfg.SubnetID != "" {
+		in.SubnetId = aws.String(r.cfg.SubnetID)
 	}
 	if strings.HasPrefix(r.cfg.InstanceType, "t3") {
 		in.CreditSpecification = &types.CreditSpecificationRequest{CpuCredits: aws.String("unlimited")}

@@ -598,8 +598,8 @@ func (s *Server) describeAccountAttributes(ctx context.Context, c *call, req *xm
 		maxInstances = s.cfg.maxInstances
 	}
 	values := map[string][]string{
-		"supported-platforms": {"VPC"}, "vpc-max-security-groups-per-interface": {"5"}, "max-elastic-ips": {"5"},
-		"max-instances": {strconv.Itoa(maxInstances)}, "vpc-max-elastic-ips": {"5"}, "default-vpc": {defaultVPC},
+		"supported-platforms": {"VPC"}, "vpc-max-security-groups-per-interface": {"5"}, "max-elastic-ips": {strconv.Itoa(maxElasticIPs)},
+		"max-instances": {strconv.Itoa(maxInstances)}, "vpc-max-elastic-ips": {strconv.Itoa(maxElasticIPs)}, "default-vpc": {defaultVPC},
 	}
 	out := &xmlproto.DescribeAccountAttributesResponse{AccountAttributes: []xmlproto.AccountAttribute{}}
 	for _, name := range accountAttributeNames {

@@ -306,6 +306,9 @@ func TestSDKRoundTrip(t *testing.T) {
 	for _, c := range ltGoldenCases() {
 		covered[c.name] = true // round-tripped by TestSDKRoundTripLaunchTemplates
 	}
+	for _, c := range addressGoldenCases() {
+		covered[c.name] = true // round-tripped by TestSDKRoundTripAddresses
+	}
 	for _, tt := range tests {
 		covered[tt.name] = true
 		t.Run(tt.name, func(t *testing.T) {
@@ -548,6 +551,11 @@ func TestBotocore(t *testing.T) {
 		}
 	}
 	for name, cs := range vpcBotocoreChecks() {
+		for _, ch := range cs {
+			checks[name] = append(checks[name], check(ch))
+		}
+	}
+	for name, cs := range addressBotocoreChecks() {
 		for _, ch := range cs {
 			checks[name] = append(checks[name], check(ch))
 		}

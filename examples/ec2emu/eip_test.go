@@ -1,0 +1,179 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ec2emu/ec2emu/docker"
+	"github.com/ec2emu/ec2emu/internal/dockertest"
+)
+
+// eipUserData serves HTTP on port 8080 from a busybox instance.
+const eipUserData = "#!/bin/sh\nmkdir -p /www\necho hello from $(hostname) > /www/index.html\nbusybox httpd -p 8080 -h /www\n"
+
+// TestAWSCLIElasticIPDocker drives Elastic IPs with the AWS CLI against
+// the standalone server over docker: allocate an address, associate it with
+// a running instance, reach the instance's forwarded port and SSH at the
+// Elastic IP (and no longer at its old address), disassociate (the
+// instance gets a new address and the Elastic IP stops answering), release.
+func TestAWSCLIElasticIPDocker(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs a Docker engine, OpenSSH and the AWS CLI")
+	}
+	for _, tool := range []string{"ssh", "ssh-keygen"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("OpenSSH's %s is not installed", tool)
+		}
+	}
+	cli := dockertest.Require(t)
+	ami, _ := dockertest.UniqueAMI(t, cli)
+	ns := dockertest.Namespace(t)
+	dockertest.RemoveContainersOnCleanup(t, cli, docker.LabelNamespace, ns)
+	endpoint := startServer(t, "EC2_VM_MANAGER=docker", "EC2EMU_NAMESPACE="+ns, "EC2_MOUNT_DOCKER_SOCKET=0")
+	aws := awsCLI(t, endpoint)
+	str := func(v any, keys ...any) string {
+		t.Helper()
+		s, _ := path(t, v, keys...).(string)
+		return s
+	}
+	dir := t.TempDir()
+
+	key := filepath.Join(dir, "eip.pem")
+	if err := os.WriteFile(key, []byte(str(aws("create-key-pair", "--key-name", "eip"), "KeyMaterial")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	id := str(aws("run-instances", "--image-id", ami, "--count", "1", "--key-name", "eip", "--user-data", eipUserData), "Instances", 0, "InstanceId")
+	cliUntil(t, aws, "running", id)
+	inst := func() any {
+		return path(t, aws("describe-instances", "--instance-ids", id), "Reservations", 0, "Instances", 0)
+	}
+	sg := str(inst(), "SecurityGroups", 0, "GroupId")
+	aws("authorize-security-group-ingress", "--group-id", sg, "--ip-permissions",
+		"IpProtocol=tcp,FromPort=22,ToPort=22,IpRanges=[{CidrIp=0.0.0.0/0}]",
+		"IpProtocol=tcp,FromPort=8080,ToPort=8080,IpRanges=[{CidrIp=0.0.0.0/0}]")
+	auto := str(inst(), "PublicIpAddress")
+	if auto == "" {
+		t.Fatal("the instance has no public address in the default subnet")
+	}
+	waitUntil(t, 30*time.Second, "HTTP at the auto-assigned address", func() bool { return httpGet(auto) != "" })
+
+	alloc := aws("allocate-address", "--domain", "vpc", "--tag-specifications", "ResourceType=elastic-ip,Tags=[{Key=Name,Value=cli}]")
+	eip, allocID := str(alloc, "PublicIp"), str(alloc, "AllocationId")
+	if !strings.HasPrefix(allocID, "eipalloc-") || eip == "" || eip == auto {
+		t.Fatalf("allocate-address: %v", alloc)
+	}
+	start := time.Now()
+	assoc := str(aws("associate-address", "--allocation-id", allocID, "--instance-id", id), "AssociationId")
+	waitUntil(t, 10*time.Second, "HTTP at the Elastic IP", func() bool { return strings.Contains(httpGet(eip), "hello from") })
+	t.Logf("associate-address → HTTP through the Elastic IP: %v", time.Since(start))
+	if got := httpGet(auto); got != "" {
+		t.Errorf("the old address still serves %q", got)
+	}
+	desc := inst()
+	owner := str(desc, "NetworkInterfaces", 0, "OwnerId")
+	got := []string{str(desc, "PublicIpAddress"), str(desc, "NetworkInterfaces", 0, "Association", "PublicIp"),
+		str(desc, "NetworkInterfaces", 0, "Association", "IpOwnerId")}
+	if want := []string{eip, eip, owner}; strings.Join(got, " ") != strings.Join(want, " ") || owner == "" {
+		t.Errorf("describe-instances [PublicIpAddress Association.PublicIp Association.IpOwnerId] = %v, want %v", got, want)
+	}
+	a := path(t, aws("describe-addresses", "--allocation-ids", allocID), "Addresses", 0)
+	if got := []string{str(a, "InstanceId"), str(a, "AssociationId"), str(a, "Tags", 0, "Value")}; strings.Join(got, " ") != id+" "+assoc+" cli" {
+		t.Errorf("describe-addresses [InstanceId AssociationId Name] = %v", got)
+	}
+
+	// SSH through the Elastic IP, with the instance's key.
+	known := filepath.Join(dir, "known_hosts")
+	sshOut := func(host string) (string, error) {
+		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, "ssh", "-F", "/dev/null", "-i", key, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
+			"-o", "StrictHostKeyChecking=accept-new", "-o", "UserKnownHostsFile="+known, "-o", "ConnectTimeout=5",
+			"-o", "LogLevel=ERROR", "ec2-user@"+host, "echo via-eip; hostname")
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		err := cmd.Run()
+		return out.String(), err
+	}
+	var out string
+	waitUntil(t, 30*time.Second, "ssh to the Elastic IP", func() bool {
+		var err error
+		out, err = sshOut(eip)
+		return err == nil
+	})
+	if !strings.HasPrefix(out, "via-eip\n") {
+		t.Errorf("ssh output %q", out)
+	}
+
+	// Stop and start: the Elastic IP stays, and serves again.
+	aws("stop-instances", "--instance-ids", id)
+	cliUntil(t, aws, "stopped", id)
+	if got := str(inst(), "PublicIpAddress"); got != eip {
+		t.Errorf("stopped instance's public address %q, want the Elastic IP %s", got, eip)
+	}
+	aws("start-instances", "--instance-ids", id)
+	cliUntil(t, aws, "running", id)
+	waitUntil(t, 30*time.Second, "ssh to the Elastic IP after a start", func() bool {
+		_, err := sshOut(eip)
+		return err == nil
+	})
+
+	// Disassociate: the instance gets a new address; the Elastic IP is dark.
+	aws("disassociate-address", "--association-id", assoc)
+	next := str(inst(), "PublicIpAddress")
+	if next == "" || next == eip {
+		t.Fatalf("public address after disassociation %q", next)
+	}
+	waitUntil(t, 10*time.Second, "the Elastic IP to stop listening", func() bool { return !reachable(eip, "22") && !reachable(eip, "8080") })
+	waitUntil(t, 30*time.Second, "HTTP at the new address", func() bool { return strings.Contains(httpGet(next), "hello from") })
+	awsCLIFails(t, endpoint, "InvalidAssociationID.NotFound", "disassociate-address", "--association-id", assoc)
+
+	aws("release-address", "--allocation-id", allocID)
+	awsCLIFails(t, endpoint, "InvalidAllocationID.NotFound", "describe-addresses", "--allocation-ids", allocID)
+	aws("terminate-instances", "--instance-ids", id)
+	cliUntil(t, aws, "terminated", id)
+}
+
+// httpGet fetches http://ip:8080/ and returns the body, "" on any failure.
+func httpGet(ip string) string {
+	c := http.Client{Timeout: 2 * time.Second}
+	resp, err := c.Get("http://" + net.JoinHostPort(ip, "8080") + "/")
+	if err != nil {
+		return ""
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return ""
+	}
+	return string(b)
+}
+
+func reachable(ip, port string) bool {
+	c, err := net.DialTimeout("tcp4", net.JoinHostPort(ip, port), time.Second)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}
+
+// waitUntil polls cond until it holds or the deadline passes.
+func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %v", what, d)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
