@@ -537,6 +537,9 @@ func (s *Server) primaryENIView(inst *instance) xmlproto.NetworkInterface {
 	var assoc *xmlproto.NetworkInterfaceAssociation
 	if a := n.Association; a != nil {
 		assoc = &xmlproto.NetworkInterfaceAssociation{IPOwnerID: a.IPOwnerID, PublicDNSName: a.PublicDNSName, PublicIP: a.PublicIP}
+		if e := inst.access.eip; e != nil {
+			assoc.AllocationID, assoc.AssociationID = e.allocID, e.assocID
+		}
 		v.Association = assoc
 	}
 	if n.PrivateIPAddress != "" {

@@ -146,3 +146,29 @@ func defaultGroupOf(t *testing.T, c *ec2.Client) string {
 	g := must(c.DescribeSecurityGroups(ctxT(t), &ec2.DescribeSecurityGroupsInput{Filters: []types.Filter{filter("vpc-id", dv), filter("group-name", "default")}}))
 	return aws.ToString(g.SecurityGroups[0].GroupId)
 }
+
+// An Elastic IP on an instance shows on its primary interface, with the
+// allocation and association, and the interface filters find it.
+func TestNetworkInterfaceShowsElasticIP(t *testing.T) {
+	srv, _ := newServer(t)
+	c, ctx := srv.Client, ctxT(t)
+	out := run(t, c, &ec2.RunInstancesInput{})
+	waitRunning(t, c, out)
+	inst := aws.ToString(out.Instances[0].InstanceId)
+	alloc := must(c.AllocateAddress(ctx, &ec2.AllocateAddressInput{}))
+	assoc := must(c.AssociateAddress(ctx, &ec2.AssociateAddressInput{AllocationId: alloc.AllocationId, InstanceId: &inst}))
+	d := must(c.DescribeNetworkInterfaces(ctx, &ec2.DescribeNetworkInterfacesInput{Filters: []types.Filter{
+		filter("association.allocation-id", aws.ToString(alloc.AllocationId))}}))
+	if len(d.NetworkInterfaces) != 1 || d.NetworkInterfaces[0].Association == nil {
+		t.Fatalf("interfaces with the allocation: %+v", d.NetworkInterfaces)
+	}
+	a := d.NetworkInterfaces[0].Association
+	got := []string{aws.ToString(a.PublicIp), aws.ToString(a.AllocationId), aws.ToString(a.AssociationId), aws.ToString(d.NetworkInterfaces[0].Attachment.InstanceId)}
+	want := []string{aws.ToString(alloc.PublicIp), aws.ToString(alloc.AllocationId), aws.ToString(assoc.AssociationId), inst}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("association (-want +got):\n%s", diff)
+	}
+	eni := must(c.CreateNetworkInterface(ctx, &ec2.CreateNetworkInterfaceInput{SubnetId: out.Instances[0].SubnetId})).NetworkInterface
+	_, err := c.AssociateAddress(ctx, &ec2.AssociateAddressInput{AllocationId: alloc.AllocationId, NetworkInterfaceId: eni.NetworkInterfaceId})
+	wantAPIError(t, err, "UnsupportedOperation", 400)
+}
