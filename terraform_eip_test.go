@@ -34,6 +34,7 @@ package ec2emu_test
 
 import (
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -44,8 +45,11 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/ec2emu/ec2emu"
+	"github.com/ec2emu/ec2emu/backend"
 	"github.com/ec2emu/ec2emu/backend/mock"
+	"github.com/ec2emu/ec2emu/docker"
 	"github.com/ec2emu/ec2emu/ec2emutest"
+	"github.com/ec2emu/ec2emu/internal/dockertest"
 	"github.com/ec2emu/ec2emu/internal/testutil"
 )
 
@@ -139,7 +143,46 @@ func (r *tfNet) deleteEIP() {
 }
 
 func TestTerraformEIPReplay(t *testing.T) {
-	srv := ec2emu.New(mock.New(mock.WithDelay(5 * time.Millisecond)))
+	replayEIP(t, mock.New(mock.WithDelay(5*time.Millisecond)), ubuntuAMI, nil)
+}
+
+// TestTerraformEIPReplayDocker makes the same calls with real containers:
+// the instance's container is on its VPC's network at the private_ip
+// Terraform keeps.
+func TestTerraformEIPReplayDocker(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: needs Docker")
+	}
+	t.Parallel()
+	cli := dockertest.Require(t)
+	ami, _ := dockertest.UniqueAMI(t, cli)
+	ns := dockertest.Namespace(t)
+	dockertest.RemoveContainersOnCleanup(t, cli, docker.LabelNamespace, ns)
+	b, err := docker.New(ctxT(t), docker.WithClient(cli), docker.WithNamespace(ns))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	vpc := randomVPCRange()
+	subnet := netip.PrefixFrom(vpc.Addr(), 25)
+	replayEIP(t, b, ami, &tfNet{vpcCIDR: vpc.String(), subnetCIDR: subnet.String()}, func(t *testing.T, inst types.Instance) {
+		info, err := cli.ContainerInspect(ctxT(t), "localstack-ec2."+aws.ToString(inst.InstanceId))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ep := info.NetworkSettings.Networks["ec2emu-vpc."+ns+"."+aws.ToString(inst.VpcId)]
+		ip := aws.ToString(inst.PrivateIpAddress)
+		if ep == nil || ep.IPAddress != ip || !subnet.Contains(netip.MustParseAddr(ip)) {
+			t.Errorf("private_ip %s (subnet %s); the container's endpoint on its VPC's network: %+v", ip, subnet, ep)
+		}
+	})
+}
+
+// replayEIP replays the VPC, an aws_instance in its subnet and an aws_eip
+// on it over b; net, when given, sets the ranges, and check looks at the
+// created instance.
+func replayEIP(t *testing.T, b backend.Backend, ami string, net *tfNet, check ...func(*testing.T, types.Instance)) {
+	srv := ec2emu.New(b)
 	log := &actionLog{}
 	hs := httptest.NewServer(log.wrap(srv))
 	t.Cleanup(func() { hs.Close(); srv.Close() })
@@ -149,6 +192,9 @@ func TestTerraformEIPReplay(t *testing.T) {
 	t.Cleanup(direct.Close)
 	dc := ec2emutest.Client(direct.URL, "us-east-1")
 	r := &tfNet{t: t, c: c, state: map[string]map[string]string{}}
+	if net != nil {
+		r.vpcCIDR, r.subnetCIDR = net.vpcCIDR, net.subnetCIDR
+	}
 	r.createVPC()
 	r.createSubnet()
 	r.createIGW()
@@ -156,7 +202,7 @@ func TestTerraformEIPReplay(t *testing.T) {
 	r.createAssociation()
 	r.createSG()
 	log.sequence() // the network's calls are TestTerraformVPCReplay's
-	inst := &tfReplay{t: t, c: c, cfg: tfConfig{AMI: ubuntuAMI, InstanceType: "t3.micro", UserData: "#!/bin/sh\n",
+	inst := &tfReplay{t: t, c: c, cfg: tfConfig{AMI: ami, InstanceType: "t3.micro", UserData: "#!/bin/sh\n",
 		VPCSecurityGroupIDs: []string{r.sgID()}, SubnetID: r.subnetID()}}
 	instRead := []string{"DescribeInstances", "DescribeInstanceTypes", "DescribeTags", "DescribeVpcs", "DescribeInstanceAttribute",
 		"DescribeVolumes", "DescribeInstanceAttribute", "DescribeInstanceAttribute", "DescribeInstanceAttribute",
@@ -197,6 +243,9 @@ func TestTerraformEIPReplay(t *testing.T) {
 		// aws_instance's public_ip, read after the association, is the EIP.
 		if got := publicIP(); got != s["public_ip"]+" 000000000000" || got == auto {
 			t.Errorf("instance public address and owner %q, want the EIP %s owned by the account (was %q)", got, s["public_ip"], auto)
+		}
+		for _, f := range check {
+			f(t, described)
 		}
 		created = s
 	})

@@ -96,6 +96,16 @@ type tfNet struct {
 	t     *testing.T
 	c     *ec2.Client
 	state map[string]map[string]string
+	// vpcCIDR and subnetCIDR replace the configuration's 10.0.0.0/16 and
+	// 10.0.1.0/24 (tests over a shared engine need ranges of their own).
+	vpcCIDR, subnetCIDR string
+}
+
+func (r *tfNet) cidrs() (vpc, subnet string) {
+	if r.vpcCIDR != "" {
+		return r.vpcCIDR, r.subnetCIDR
+	}
+	return "10.0.0.0/16", "10.0.1.0/24"
 }
 
 func apiCode(err error) string {
@@ -136,7 +146,8 @@ func (r *tfNet) sgID() string     { return r.state["aws_security_group.ssh"]["id
 
 func (r *tfNet) createVPC() {
 	ctx := ctxT(r.t)
-	out, err := r.c.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.0.0.0/16"), AmazonProvidedIpv6CidrBlock: aws.Bool(false),
+	vpcCIDR, _ := r.cidrs()
+	out, err := r.c.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String(vpcCIDR), AmazonProvidedIpv6CidrBlock: aws.Bool(false),
 		InstanceTenancy: types.TenancyDefault, TagSpecifications: tagSpec(types.ResourceTypeVpc, "Name", "tf-main")})
 	if err != nil {
 		r.t.Fatalf("CreateVpc: %v", err)
@@ -226,7 +237,8 @@ func (r *tfNet) deleteVPC(beforeRetry func()) {
 
 func (r *tfNet) createSubnet() {
 	ctx, vpc := ctxT(r.t), r.vpcID()
-	out, err := r.c.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: &vpc, CidrBlock: aws.String("10.0.1.0/24"), AvailabilityZone: aws.String("us-east-1b")})
+	_, subnetCIDR := r.cidrs()
+	out, err := r.c.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: &vpc, CidrBlock: aws.String(subnetCIDR), AvailabilityZone: aws.String("us-east-1b")})
 	if err != nil {
 		r.t.Fatalf("CreateSubnet: %v", err)
 	}
