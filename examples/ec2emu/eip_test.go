@@ -1,8 +1,7 @@
 package main
 
 import (
-	"bytes"
-	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -93,15 +92,11 @@ func TestAWSCLIElasticIPDocker(t *testing.T) {
 	// SSH through the Elastic IP, with the instance's key.
 	known := filepath.Join(dir, "known_hosts")
 	sshOut := func(host string) (string, error) {
-		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, "ssh", "-F", "/dev/null", "-i", key, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
-			"-o", "StrictHostKeyChecking=accept-new", "-o", "UserKnownHostsFile="+known, "-o", "ConnectTimeout=5",
-			"-o", "LogLevel=ERROR", "ec2-user@"+host, "echo via-eip; hostname")
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
-		err := cmd.Run()
-		return out.String(), err
+		out, code := sshRun(t, key, known, host, "echo via-eip; hostname")
+		if code != 0 {
+			return out, fmt.Errorf("ssh to %s: exit %d", host, code)
+		}
+		return out, nil
 	}
 	var out string
 	waitUntil(t, 30*time.Second, "ssh to the Elastic IP", func() bool {
