@@ -47,7 +47,6 @@ type Server struct {
 	images    map[string]*image    // images made by CreateImage while in flight or failed
 	seq       uint64               // launch order across tenants
 	launching int                  // backend launches in flight
-	vpcNets   map[string]vpcNet    // what the backend said of each VPC's network (privateip.go)
 
 	described atomic.Int64 // bytes of instances kept as DescribeInstances wrote them (describecache.go)
 
@@ -96,7 +95,6 @@ func newServer(ctx context.Context, b backend.Backend, opts ...Option) *Server {
 		tenants:   map[scope]*tenant{},
 		instances: map[string]*instance{},
 		images:    map[string]*image{},
-		vpcNets:   map[string]vpcNet{},
 	}
 	s.handlers = s.routes()
 	if cfg.stateDir != "" {

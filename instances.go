@@ -148,7 +148,8 @@ func (s *Server) runInstances(ctx context.Context, c *call, req *xmlproto.RunIns
 	}
 	// Whether the VPC's network takes our addresses is the backend's to
 	// say, once per VPC, before the lock.
-	if err := s.prepareLaunchNetwork(ctx, c.scope, req, placementAZ); err != nil {
+	prepared, err := s.prepareLaunchNetwork(ctx, c.scope, req, placementAZ)
+	if err != nil {
 		return nil, err
 	}
 
@@ -193,7 +194,7 @@ func (s *Server) runInstances(ctx context.Context, c *call, req *xmlproto.RunIns
 	} else if sn.cidr != "" {
 		maxN = min(maxN, free)
 	}
-	netSpec, exact := s.launchNetSpec(z, sn)
+	netSpec, exact := s.launchNetSpec(z, sn, prepared)
 	if wantIP != "" {
 		if !exact {
 			return nil, apiErr(ErrUnsupportedOperation, "A private IP address cannot be chosen in %s: its instances get addresses the backend picks (see the networking document).", sn.vpcID)

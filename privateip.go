@@ -167,55 +167,13 @@ func (s *Server) freeAddresses(z *tenant, sn *subnet) int {
 	return max(subnetAddresses(sn.cidr)-subnetUsed(z, sn), 0)
 }
 
-// vpcNet is what the backend said of a VPC's network.
-type vpcNet struct {
-	exact bool // machines take the Server's addresses
-}
-
-// launchAddresses says whether instances launched into VPC v take
-// addresses the Server allocates, asking the backend the first time (it
-// may create a network: a slow call, made before the caller takes s.mu).
-func (s *Server) launchAddresses(ctx context.Context, vpcID, cidr string) (bool, error) {
-	nw, ok := s.b.(backend.VPCNetworker)
-	if !ok || vpcID == "" || cidr == "" {
-		return false, nil
-	}
-	s.mu.RLock()
-	st, known := s.vpcNets[vpcID]
-	s.mu.RUnlock()
-	if known {
-		return st.exact, nil
-	}
-	exact, err := nw.PrepareNetwork(ctx, backend.NetworkSpec{ID: vpcID, CIDR: cidr})
-	if err != nil {
-		if e := fromBackend(err, "RunInstances"); e != nil {
-			return false, e
-		}
-		s.log.ErrorContext(ctx, "backend could not prepare the VPC's network", "vpc", vpcID, "cidr", cidr, "err", err)
-		return false, apiErr(ErrInternalError, "The network of %s (%s) could not be made: %v", vpcID, cidr, err)
-	}
-	if !exact {
-		s.log.WarnContext(ctx, "the backend cannot give this VPC's network its own range (it overlaps one the engine already has); its instances get addresses of the backend's choosing, reported once they run",
-			"vpc", vpcID, "cidr", cidr)
-	}
-	s.mu.Lock()
-	s.vpcNets[vpcID] = vpcNet{exact: exact}
-	s.mu.Unlock()
-	return exact, nil
-}
-
-// forgetVPCNetwork drops what the backend said of a deleted VPC's network
-// and asks it to remove the network. Callers hold s.mu (write); the
-// removal runs in the background.
+// forgetVPCNetwork asks the backend to remove a deleted VPC's network.
+// Callers hold s.mu (write); the removal runs in the background.
 func (s *Server) forgetVPCNetwork(vpcID string) {
 	nw, ok := s.b.(backend.VPCNetworker)
-	if !ok {
+	if !ok || s.closed {
 		return
 	}
-	if _, known := s.vpcNets[vpcID]; !known || s.closed {
-		return
-	}
-	delete(s.vpcNets, vpcID)
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -252,29 +210,54 @@ func launchPrivateIP(req *xmlproto.RunInstancesRequest, minN, maxN int) (string,
 	return want, nil
 }
 
-// prepareLaunchNetwork finds the VPC a launch goes to and makes sure the
-// backend has said whether its network takes the Server's addresses. Errors
-// in the request itself are left to the checks under the lock.
-func (s *Server) prepareLaunchNetwork(ctx context.Context, sc scope, req *xmlproto.RunInstancesRequest, placementAZ string) error {
-	if _, ok := s.b.(backend.VPCNetworker); !ok {
-		return nil
+// preparedNet is what the backend said, before the lock, of the network of
+// the VPC a launch goes to.
+type preparedNet struct {
+	vpcID string
+	exact bool // its machines take the Server's addresses
+}
+
+// prepareLaunchNetwork finds the VPC a launch goes to and asks the backend
+// to make its network ready, before the caller takes s.mu: the first time
+// it may create the network, a slow call. It asks on every launch, since a
+// network goes with its last machine and may come back without its range
+// (see docs/networking.md). Errors in the request itself are left to the
+// checks under the lock.
+func (s *Server) prepareLaunchNetwork(ctx context.Context, sc scope, req *xmlproto.RunInstancesRequest, placementAZ string) (preparedNet, error) {
+	nw, ok := s.b.(backend.VPCNetworker)
+	if !ok {
+		return preparedNet{}, nil
 	}
 	s.ensureTenant(sc)
 	s.mu.RLock()
-	var vpcID, cidr string
+	var spec backend.NetworkSpec
 	if sn, _, err := launchNetwork(s.tenants[sc], req, placementAZ); err == nil {
 		if v := s.tenants[sc].net.vpc(sn.vpcID); v != nil {
-			vpcID, cidr = v.id, v.cidr
+			spec = backend.NetworkSpec{ID: v.id, CIDR: v.cidr}
 		}
 	}
 	s.mu.RUnlock()
-	_, err := s.launchAddresses(ctx, vpcID, cidr)
-	return err
+	if spec.ID == "" {
+		return preparedNet{}, nil
+	}
+	exact, err := nw.PrepareNetwork(ctx, spec)
+	if err != nil {
+		if e := fromBackend(err, "RunInstances"); e != nil {
+			return preparedNet{}, e
+		}
+		s.log.ErrorContext(ctx, "backend could not prepare a VPC's network", "vpc", spec.ID, "cidr", spec.CIDR, "err", err)
+		return preparedNet{}, apiErr(ErrInternalError, "The network of %s (%s) could not be made: %v", spec.ID, spec.CIDR, err)
+	}
+	if !exact {
+		s.log.DebugContext(ctx, "the VPC's network does not take the Server's addresses; instances get the backend's", "vpc", spec.ID, "cidr", spec.CIDR)
+	}
+	return preparedNet{vpcID: spec.ID, exact: exact}, nil
 }
 
 // launchNetSpec is the network a launch into sn joins, and whether its
-// machines take the Server's addresses. Callers hold s.mu.
-func (s *Server) launchNetSpec(z *tenant, sn *subnet) (backend.NetworkSpec, bool) {
+// machines take the Server's addresses: only if the backend said so of
+// this VPC before the lock. Callers hold s.mu.
+func (s *Server) launchNetSpec(z *tenant, sn *subnet, p preparedNet) (backend.NetworkSpec, bool) {
 	if _, ok := s.b.(backend.VPCNetworker); !ok {
 		return backend.NetworkSpec{}, false
 	}
@@ -282,5 +265,5 @@ func (s *Server) launchNetSpec(z *tenant, sn *subnet) (backend.NetworkSpec, bool
 	if v == nil {
 		return backend.NetworkSpec{}, false
 	}
-	return backend.NetworkSpec{ID: v.id, CIDR: v.cidr}, s.vpcNets[v.id].exact
+	return backend.NetworkSpec{ID: v.id, CIDR: v.cidr}, p.vpcID == v.id && p.exact
 }
