@@ -14,8 +14,9 @@ type VPCNetworker interface {
 	// whether machines launched into it take the address the Server chose
 	// (exact) or get one of the backend's choosing (not exact: the engine
 	// could not give the network the VPC's range, e.g. it collides with a
-	// network it already has). The answer holds for the network's life;
-	// the Server asks once per VPC before the first launch into it.
+	// network it already has). The Server asks before each launch into
+	// the VPC, outside its lock, so it should be cheap once the network
+	// exists.
 	PrepareNetwork(ctx context.Context, spec NetworkSpec) (exact bool, err error)
 	// RemoveNetwork removes the network of VPC vpcID once no machine uses
 	// it; a network still in use, or one that does not exist, is not an
