@@ -40,6 +40,8 @@ type tenant struct {
 	net          *network // default VPC, subnets, security groups (network.go)
 	// launchTemplates in creation order (launchtemplates.go).
 	launchTemplates []*launchTemplate
+	// fleets in creation order (fleets.go).
+	fleets []*fleet
 }
 
 // tenant returns sc's state, creating it on first use. Callers hold s.mu.
