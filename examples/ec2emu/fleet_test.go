@@ -1,6 +1,10 @@
 package main
 
 import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -96,4 +100,31 @@ func TestAWSCLIFleetDocker(t *testing.T) {
 		t.Errorf("fleet state after its instances terminated: %s, want deleted", got)
 	}
 	aws("delete-launch-template", "--launch-template-id", ltID)
+}
+
+// TestBoto3Fleets runs testdata/boto3_fleet.py over the mock: boto3's
+// parser is stricter than the Go SDK's about element names.
+func TestBoto3Fleets(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the server and runs boto3")
+	}
+	if err := exec.Command("python3", "-c", "import boto3").Run(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("python3 with boto3 is not available: %v (scripts/ensure-clients.sh installs it)", err)
+		}
+		t.Skipf("python3 with boto3 is not available: %v; run scripts/ensure-clients.sh", err)
+	}
+	endpoint := startServer(t, "EC2_VM_MANAGER=mock", "EC2_MOCK_DELAY=50ms")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "python3", filepath.Join("testdata", "boto3_fleet.py"))
+	cmd.Env = append(os.Environ(), "EC2EMU_ENDPOINT="+endpoint, "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test",
+		"AWS_DEFAULT_REGION=us-west-2", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("boto3_fleet.py: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "boto3_fleet ok") {
+		t.Fatalf("boto3_fleet.py exited 0 without its ok line:\n%s", out)
+	}
 }
