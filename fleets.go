@@ -355,7 +355,10 @@ func (s *Server) fleetLaunch(ctx context.Context, c *call, fleetID string, p fle
 	if err != nil {
 		return nil, err
 	}
-	r := out.(xmlproto.Reservation)
+	r, ok := out.(xmlproto.Reservation)
+	if !ok {
+		return nil, fmt.Errorf("RunInstances answered %T", out)
+	}
 	return &r, nil
 }
 
