@@ -178,6 +178,15 @@ func (s *Server) createFleet(ctx context.Context, c *call, req *xmlproto.CreateF
 		}
 	}
 	hash := hashParams(c.req.Params)
+	if req.ClientToken != "" && !req.DryRun {
+		// Held across the launches: a concurrent retry with the same token
+		// waits and then finds this fleet. Taken before s.mu, never under it.
+		s.mu.Lock()
+		zt := s.tenant(c.scope)
+		s.mu.Unlock()
+		zt.fleetTokens.Lock()
+		defer zt.fleetTokens.Unlock()
+	}
 
 	// Resolve every template now: an unknown template or version fails the
 	// whole request before anything launches.

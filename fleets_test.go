@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/ec2emu/ec2emu"
+	"github.com/ec2emu/ec2emu/backend"
 	"github.com/ec2emu/ec2emu/backend/mock"
 	"github.com/ec2emu/ec2emu/ec2emutest"
 	"github.com/ec2emu/ec2emu/internal/testutil"
@@ -364,5 +366,65 @@ func TestFleetClientTokenAndPaging(t *testing.T) {
 	dt := must(c.DescribeTags(ctx, &ec2.DescribeTagsInput{Filters: []types.Filter{{Name: aws.String("resource-type"), Values: []string{"fleet"}}}}))
 	if len(dt.Tags) != 1 || aws.ToString(dt.Tags[0].ResourceId) != want[1] {
 		t.Errorf("DescribeTags resource-type=fleet: %d tags", len(dt.Tags))
+	}
+}
+
+// barrierImages is a backend whose image listing, which RunInstances
+// makes before taking the Server's lock, waits until n callers are in it
+// or its deadline passes: it holds concurrent launches inside the window
+// between a ClientToken check and the fleet's record.
+type barrierImages struct {
+	*mock.Backend
+	n       int
+	mu      *sync.Mutex
+	arrived *int
+	all     chan struct{}
+}
+
+func (b barrierImages) Images(ctx context.Context) ([]backend.Image, error) {
+	b.mu.Lock()
+	*b.arrived++
+	if *b.arrived == b.n {
+		close(b.all)
+	}
+	b.mu.Unlock()
+	select {
+	case <-b.all:
+	case <-time.After(500 * time.Millisecond): // serialized callers arrive one at a time
+	case <-ctx.Done():
+	}
+	return b.Backend.Images(ctx)
+}
+
+// TestFleetClientTokenConcurrent: retries racing with the same token make
+// one fleet.
+func TestFleetClientTokenConcurrent(t *testing.T) {
+	b := barrierImages{Backend: mock.New(mock.WithDelay(0)), n: 2, mu: new(sync.Mutex), arrived: new(int), all: make(chan struct{})}
+	srv := ec2emutest.NewServer(t, b)
+	c, ctx := srv.Client, ctxT(t)
+	lt := fleetLT(t, c)
+	ids := make([]string, 2)
+	errs := make(chan error, len(ids))
+	for i := range ids {
+		go func() {
+			in := instantFleet(lt, 2)
+			in.ClientToken = aws.String("same")
+			out, err := c.CreateFleet(ctx, in)
+			if err == nil {
+				ids[i] = aws.ToString(out.FleetId)
+			}
+			errs <- err
+		}()
+	}
+	for range ids {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ids[0] != ids[1] {
+		t.Errorf("fleet IDs %v, want one", ids)
+	}
+	if n := countInstances(must(c.DescribeInstances(ctx, &ec2.DescribeInstancesInput{}))); n != 2 {
+		t.Errorf("%d instances, want the one fleet's 2", n)
 	}
 }
