@@ -111,7 +111,7 @@ func checkCreateFleet(c *call, req *xmlproto.CreateFleetRequest) error {
 		}
 		overrides += len(cfg.Overrides)
 		for _, o := range cfg.Overrides {
-			if w := o.WeightedCapacity; w != nil && !(*w > 0) {
+			if w := o.WeightedCapacity; w != nil && (!(*w > 0) || math.IsInf(*w, 1)) {
 				return apiErr(ErrInvalidParameterValue, "Value (%v) for parameter WeightedCapacity is invalid. The weighted capacity must be greater than 0.", *w)
 			}
 			if p := o.Priority; p != nil && (*p < 0 || math.IsNaN(*p)) {
@@ -279,7 +279,9 @@ func (s *Server) createFleet(ctx context.Context, c *call, req *xmlproto.CreateF
 		}
 		from := xmlproto.LaunchTemplateAndOverrides{LaunchTemplateSpecification: xmlproto.FleetLaunchTemplateSpecification{
 			LaunchTemplateID: p.ltID, Version: strconv.FormatInt(p.version, 10)}, Overrides: p.override}
-		n := int(math.Ceil(remaining / p.weight))
+		// A tiny weight must not overflow the count: RunInstances' quotas
+		// refuse a count this large anyway.
+		n := int(min(math.Ceil(remaining/p.weight), math.MaxInt32))
 		res, err := s.fleetLaunch(ctx, c, f.id, p, n, instTags)
 		if err != nil {
 			e := s.toAPIError(err, c)

@@ -3,6 +3,7 @@ package ec2emu_test
 import (
 	"context"
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"strings"
@@ -189,6 +190,8 @@ func TestFleetPartial(t *testing.T) {
 		{"capacity for 2 of 3: the rest is the pool's error", 3, []types.FleetLaunchTemplateOverridesRequest{
 			{InstanceType: types.InstanceTypeT3Nano},
 		}, []string{"t3.nano:t3.nano/:1:2:on-demand", "error:t3.nano/:InsufficientInstanceCapacity:on-demand"}, types.FleetActivityStatusError, 2},
+		{"tiny weight: a count the quota refuses", 3, []types.FleetLaunchTemplateOverridesRequest{{InstanceType: types.InstanceTypeT3Nano, WeightedCapacity: aws.Float64(1e-300)}},
+			[]string{"error:t3.nano/:InstanceLimitExceeded:on-demand"}, types.FleetActivityStatusError, 0},
 		{"none left", 1, []types.FleetLaunchTemplateOverridesRequest{{InstanceType: types.InstanceTypeT3Nano}},
 			[]string{"error:t3.nano/:InsufficientInstanceCapacity:on-demand"}, types.FleetActivityStatusError, 0},
 	} {
@@ -247,6 +250,9 @@ func TestFleetErrors(t *testing.T) {
 		}), "InvalidLaunchTemplateId.VersionNotFound"},
 		{"weight 0", with(func(in *ec2.CreateFleetInput) {
 			in.LaunchTemplateConfigs[0].Overrides = []types.FleetLaunchTemplateOverridesRequest{{WeightedCapacity: aws.Float64(0)}}
+		}), "InvalidParameterValue"},
+		{"infinite weight", with(func(in *ec2.CreateFleetInput) {
+			in.LaunchTemplateConfigs[0].Overrides = []types.FleetLaunchTemplateOverridesRequest{{WeightedCapacity: aws.Float64(math.Inf(1))}}
 		}), "InvalidParameterValue"},
 		{"malformed subnet", with(func(in *ec2.CreateFleetInput) {
 			in.LaunchTemplateConfigs[0].Overrides = []types.FleetLaunchTemplateOverridesRequest{{SubnetId: aws.String("sn-1")}}
