@@ -49,6 +49,8 @@ var describeIDs = map[string][3]string{
 	"DescribeLaunchTemplates":              {"LaunchTemplateId.1", "template-1", "lt-0123456789abcdef0"},
 	"DescribeLaunchTemplateVersions":       {},
 	"DescribeInstanceTypeOfferings":        {},
+	"DescribeFleets":                       {"FleetId.1", "fleet-1", "fleet-00000000-0000-4000-8000-000000000000"},
+	"DescribeFleetInstances":               {},
 }
 
 // TestDescribeOrder pins, in one golden file per Describe action, the raw

@@ -234,6 +234,9 @@ type call struct {
 	// merged a launch template into req.Params (launchtemplates.go): the
 	// ClientToken fingerprint is of what the caller sent.
 	own url.Values
+	// sysTags are tags with reserved aws: keys RunInstances puts on the
+	// instances it launches, as CreateFleet's aws:ec2:fleet-id (fleets.go).
+	sysTags []xmlproto.Tag
 }
 
 // ownParams are the parameters the caller sent.

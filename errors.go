@@ -136,6 +136,12 @@ const (
 	ErrInvalidLaunchTemplateNameNotFound      ErrorCode = "InvalidLaunchTemplateName.NotFoundException"
 )
 
+// Codes of the EC2 Fleet actions (all 400).
+const (
+	ErrInvalidFleetIDMalformed ErrorCode = "InvalidFleetId.Malformed"
+	ErrInvalidFleetIDNotFound  ErrorCode = "InvalidFleetId.NotFound"
+)
+
 // errorStatus is the one table of code → HTTP status. Codes not listed are
 // client faults (400).
 var errorStatus = map[ErrorCode]int{

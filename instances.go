@@ -101,6 +101,7 @@ func (s *Server) runInstances(ctx context.Context, c *call, req *xmlproto.RunIns
 		}
 	}
 	instTags = append(instTags, ltTags...) // reserved aws: keys, so after validateTags
+	instTags = append(instTags, c.sysTags...)
 	attrs, err := s.launchAttributes(c, req, instanceType)
 	if err != nil {
 		return nil, err

@@ -59,10 +59,11 @@ var badValues = map[string]string{
 }
 
 // requiredStructLeaf names, per action whose required members include a
-// structure, a leaf of that structure.
+// structure or a list, a leaf of it.
 var requiredStructLeaf = map[string]string{
 	"CreateLaunchTemplate":        "LaunchTemplateData.KernelId",
 	"CreateLaunchTemplateVersion": "LaunchTemplateData.KernelId",
+	"DeleteFleets":                "FleetId.1",
 }
 
 // TestModelCheck is generated from the EC2 model: every implemented action

@@ -37,13 +37,14 @@ const (
 	bucketImageTags = "imagetags"
 	bucketImages    = "images"
 	bucketLTs       = "launchtemplates"
+	bucketFleets    = "fleets"
 )
 
 // stateSchema is the store's layout. Bump Version and add a Migration
 // when a record changes shape in a way older code could not read.
 var stateSchema = statestore.Schema{
 	Version: 1,
-	Buckets: []string{bucketInstances, bucketKeyPairs, bucketGroups, bucketNetworks, bucketImageTags, bucketImages, bucketLTs},
+	Buckets: []string{bucketInstances, bucketKeyPairs, bucketGroups, bucketNetworks, bucketImageTags, bucketImages, bucketLTs, bucketFleets},
 }
 
 // tenantPart is one kind of a tenant's control-plane records.
@@ -55,6 +56,7 @@ const (
 	partNetwork
 	partImageTags
 	partLaunchTemplates
+	partFleets
 )
 
 // dirtySet is what changed since the committer last took it. Guarded by
@@ -331,6 +333,12 @@ func (p *persister) diffTenant(z *tenant, parts tenantPart) []statestore.Op {
 		buckets = append(buckets, bucketLTs)
 		for i, lt := range z.launchTemplates {
 			add(bucketLTs, tenantKey(z.scope, lt.id), ltRecOf(i, lt))
+		}
+	}
+	if parts&partFleets != 0 {
+		buckets = append(buckets, bucketFleets)
+		for i, f := range z.fleets {
+			add(bucketFleets, tenantKey(z.scope, f.id), fleetRecOf(i, f))
 		}
 	}
 	prefix := tenantKey(z.scope, "")
@@ -812,6 +820,31 @@ func (s *Server) load(p *persister) error {
 		z := s.tenant(sc)
 		for _, r := range rs {
 			z.launchTemplates = append(z.launchTemplates, ltFromRec(r))
+		}
+	}
+	fleets := map[scope][]fleetRec{}
+	if err := each(bucketFleets, func(k, v []byte) error {
+		sc, _, err := splitTenantKey(k)
+		if err != nil {
+			return err
+		}
+		var r fleetRec
+		if err := json.Unmarshal(v, &r); err != nil {
+			return err
+		}
+		if r.Target.TotalTargetCapacity == nil {
+			return errors.New("fleet record without a target capacity")
+		}
+		fleets[sc] = append(fleets[sc], r)
+		return nil
+	}); err != nil {
+		return err
+	}
+	for sc, rs := range fleets {
+		slices.SortFunc(rs, func(a, b fleetRec) int { return cmp.Compare(a.Order, b.Order) })
+		z := s.tenant(sc)
+		for _, r := range rs {
+			z.fleets = append(z.fleets, fleetFromRec(r))
 		}
 	}
 	if err := each(bucketImages, func(k, v []byte) error {

@@ -263,6 +263,7 @@ func describeAll(t *testing.T, c *ec2.Client) string {
 		LTVersions [][]types.LaunchTemplateVersion
 		Interfaces []types.NetworkInterface
 		Addresses  []types.Address
+		Fleets     []types.FleetData
 	}
 	collect := func(err error) {
 		t.Helper()
@@ -270,6 +271,9 @@ func describeAll(t *testing.T, c *ec2.Client) string {
 			t.Fatal(err)
 		}
 	}
+	fleets, err := c.DescribeFleets(ctx, &ec2.DescribeFleetsInput{})
+	collect(err)
+	doc.Fleets = fleets.Fleets
 	lts, err := c.DescribeLaunchTemplates(ctx, &ec2.DescribeLaunchTemplatesInput{})
 	collect(err)
 	doc.LTs = lts.LaunchTemplates
@@ -518,6 +522,7 @@ func TestEachWriteSurvivesRestart(t *testing.T) {
 		group, rule, key string
 		v                *vpcEnv // a VPC with a subnet, gateway, route table
 		lt               string  // a launch template with versions 1 and 2
+		fleet            string  // an instant fleet from lt, its one instance terminated
 		eni, attachment  string  // an available interface; one attached to v.inst
 		eip, eipAssoc    string  // an Elastic IP, and the association of another with running
 	}
@@ -683,6 +688,19 @@ func TestEachWriteSurvivesRestart(t *testing.T) {
 			return e.c.RunInstances(ctx, &ec2.RunInstancesInput{MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
 				LaunchTemplate: &types.LaunchTemplateSpecification{LaunchTemplateId: &e.lt, Version: aws.String("$Latest")}})
 		}},
+		{"CreateFleet", func(ctx context.Context, e env) (any, error) {
+			in := instantFleet(e.lt, 2, types.FleetLaunchTemplateOverridesRequest{InstanceType: types.InstanceTypeT3Nano, Priority: aws.Float64(1)},
+				types.FleetLaunchTemplateOverridesRequest{SubnetId: aws.String("subnet-0123456789abcdef0")})
+			in.ClientToken = aws.String("t")
+			in.TagSpecifications = tagSpec(types.ResourceTypeFleet, "k", "v")
+			return e.c.CreateFleet(ctx, in)
+		}},
+		{"DeleteFleets", func(ctx context.Context, e env) (any, error) {
+			return e.c.DeleteFleets(ctx, &ec2.DeleteFleetsInput{FleetIds: []string{e.fleet}, TerminateInstances: aws.Bool(true)})
+		}},
+		{"CreateTags/fleet", func(ctx context.Context, e env) (any, error) {
+			return e.c.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{e.fleet}, Tags: []types.Tag{{Key: aws.String("k"), Value: aws.String("v")}}})
+		}},
 		{"CreateNetworkInterface", func(ctx context.Context, e env) (any, error) {
 			return e.c.CreateNetworkInterface(ctx, &ec2.CreateNetworkInterfaceInput{SubnetId: &e.v.subnet, PrivateIpAddress: aws.String("10.0.1.200")})
 		}},
@@ -760,6 +778,11 @@ func TestEachWriteSurvivesRestart(t *testing.T) {
 			e.lt = aws.ToString(lt.LaunchTemplate.LaunchTemplateId)
 			must(st.c.CreateLaunchTemplateVersion(ctx, &ec2.CreateLaunchTemplateVersionInput{LaunchTemplateId: &e.lt, SourceVersion: aws.String("$Latest"),
 				LaunchTemplateData: &types.RequestLaunchTemplateData{InstanceType: types.InstanceTypeT3Small}}))
+			fl := must(st.c.CreateFleet(ctx, instantFleet(e.lt, 1)))
+			e.fleet = aws.ToString(fl.FleetId)
+			// Its instance goes, so that it holds no subnet the VPC cases delete.
+			must(st.c.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: fl.Instances[0].InstanceIds}))
+			testutil.WaitStates(t, st.c, time.Minute, "terminated", fl.Instances[0].InstanceIds...)
 			eip := must(st.c.AllocateAddress(ctx, &ec2.AllocateAddressInput{}))
 			e.eip = aws.ToString(eip.AllocationId)
 			otherEIP := must(st.c.AllocateAddress(ctx, &ec2.AllocateAddressInput{}))

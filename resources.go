@@ -3,6 +3,7 @@ package ec2emu
 import (
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -40,6 +41,11 @@ type tenant struct {
 	net          *network // default VPC, subnets, security groups (network.go)
 	// launchTemplates in creation order (launchtemplates.go).
 	launchTemplates []*launchTemplate
+	// fleets in creation order (fleets.go); fleetTokens serializes
+	// CreateFleet calls with a ClientToken, so that concurrent retries
+	// make one fleet.
+	fleets      []*fleet
+	fleetTokens sync.Mutex
 }
 
 // tenant returns sc's state, creating it on first use. Callers hold s.mu.

@@ -131,6 +131,12 @@ func (s *Server) routes() map[string]handler {
 		"DeleteLaunchTemplate":           op(s.deleteLaunchTemplate),
 		"DeleteLaunchTemplateVersions":   op(s.deleteLaunchTemplateVersions),
 		"GetLaunchTemplateData":          op(s.getLaunchTemplateData),
+
+		// EC2 Fleets of type instant (fleets.go).
+		"CreateFleet":            op(s.createFleet),
+		"DescribeFleets":         op(s.describeFleets),
+		"DescribeFleetInstances": op(s.describeFleetInstances),
+		"DeleteFleets":           op(s.deleteFleets),
 	}
 }
 

@@ -57,6 +57,8 @@ func (s *Server) touchTagged(z *tenant, targets []*taggable) {
 			parts |= partKeyPairs
 		case r.kind == "launch-template":
 			parts |= partLaunchTemplates
+		case r.kind == "fleet":
+			parts |= partFleets
 		case r.kind == "security-group" || r.kind == "security-group-rule":
 			parts |= partGroups
 		default: // vpc, subnet
@@ -107,6 +109,11 @@ func (s *Server) resource(z *tenant, id string, imgs map[string]bool) (*taggable
 			return nil, malformedTagID(id)
 		}
 		return ltTaggable(z, id)
+	case strings.HasPrefix(id, "fleet-"):
+		if !fleetIDRe.MatchString(id) {
+			return nil, malformedTagID(id)
+		}
+		return fleetTaggable(z, id)
 	case strings.HasPrefix(id, "key-"):
 		for _, kp := range z.keyPairs {
 			if kp.id == id {
@@ -282,6 +289,9 @@ var describeTagsSpec = describeSpec[*xmlproto.TagDescription]{
 			}
 			for _, lt := range z.launchTemplates {
 				add(lt.id, "launch-template", lt.tags)
+			}
+			for _, f := range z.fleets {
+				add(f.id, "fleet", f.tags)
 			}
 			for _, v := range s.zoneVolumes(z, now) {
 				add(v.id, "volume", v.vol.Tags)

@@ -309,6 +309,9 @@ func TestSDKRoundTrip(t *testing.T) {
 	for _, c := range addressGoldenCases() {
 		covered[c.name] = true // round-tripped by TestSDKRoundTripAddresses
 	}
+	for _, c := range fleetGoldenCases() {
+		covered[c.name] = true // round-tripped by TestSDKRoundTripFleets
+	}
 	for _, tt := range tests {
 		covered[tt.name] = true
 		t.Run(tt.name, func(t *testing.T) {
@@ -543,6 +546,11 @@ func TestBotocore(t *testing.T) {
 	for name, cs := range attrBotocoreChecks {
 		for _, c := range cs {
 			checks[name] = append(checks[name], check{c.path, c.want})
+		}
+	}
+	for name, cs := range fleetBotocoreChecks() {
+		for _, ch := range cs {
+			checks[name] = append(checks[name], check(ch))
 		}
 	}
 	for name, cs := range ltBotocoreChecks() {
