@@ -149,7 +149,7 @@ func (s *Server) runInstances(ctx context.Context, c *call, req *xmlproto.RunIns
 	}
 	// Whether the VPC's network takes our addresses is the backend's to
 	// say, once per VPC, before the lock.
-	prepared, err := s.prepareLaunchNetwork(ctx, c.scope, req, placementAZ)
+	prepared, err := s.prepareLaunchNetwork(ctx, c.scope, req)
 	if err != nil {
 		return nil, err
 	}

@@ -210,6 +210,23 @@ func launchPrivateIP(req *xmlproto.RunInstancesRequest, minN, maxN int) (string,
 	return want, nil
 }
 
+// launchVPC is the VPC a launch goes to: its subnet's, else the default
+// one; nil when the request names none that exists (launchNetwork, under
+// the lock, answers the error). Callers hold s.mu.
+func launchVPC(z *tenant, req *xmlproto.RunInstancesRequest) *vpc {
+	subnetID := req.SubnetID
+	if len(req.NetworkInterfaces) > 0 {
+		subnetID = req.NetworkInterfaces[0].SubnetID
+	}
+	if subnetID == "" {
+		return z.net.defaultVPC()
+	}
+	if sn := z.net.subnet(subnetID); sn != nil {
+		return z.net.vpc(sn.vpcID)
+	}
+	return nil
+}
+
 // preparedNet is what the backend said, before the lock, of the network of
 // the VPC a launch goes to.
 type preparedNet struct {
@@ -223,7 +240,7 @@ type preparedNet struct {
 // network goes with its last machine and may come back without its range
 // (see docs/networking.md). Errors in the request itself are left to the
 // checks under the lock.
-func (s *Server) prepareLaunchNetwork(ctx context.Context, sc scope, req *xmlproto.RunInstancesRequest, placementAZ string) (preparedNet, error) {
+func (s *Server) prepareLaunchNetwork(ctx context.Context, sc scope, req *xmlproto.RunInstancesRequest) (preparedNet, error) {
 	nw, ok := s.b.(backend.VPCNetworker)
 	if !ok {
 		return preparedNet{}, nil
@@ -231,10 +248,8 @@ func (s *Server) prepareLaunchNetwork(ctx context.Context, sc scope, req *xmlpro
 	s.ensureTenant(sc)
 	s.mu.RLock()
 	var spec backend.NetworkSpec
-	if sn, _, err := launchNetwork(s.tenants[sc], req, placementAZ); err == nil {
-		if v := s.tenants[sc].net.vpc(sn.vpcID); v != nil {
-			spec = backend.NetworkSpec{ID: v.id, CIDR: v.cidr}
-		}
+	if v := launchVPC(s.tenants[sc], req); v != nil {
+		spec = backend.NetworkSpec{ID: v.id, CIDR: v.cidr}
 	}
 	s.mu.RUnlock()
 	if spec.ID == "" {
