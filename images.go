@@ -38,7 +38,8 @@ type amiView struct {
 	arch                  string
 	created               time.Time
 	tags                  []xmlproto.Tag
-	listed                bool // the backend has it
+	users                 []string // accounts it is shared with (imageattrs.go)
+	listed                bool     // the backend has it
 }
 
 // visibleImages merges the backend's images with the Server's in-flight and
@@ -52,10 +53,12 @@ func (s *Server) visibleImages(sc scope, imgs []backend.Image) []amiView {
 		v := amiView{id: img.ID, name: img.Name, description: img.Description, arch: cmp.Or(img.Architecture, "x86_64"),
 			created: img.CreationDate, state: string(cmp.Or(img.State, backend.ImageAvailable)), listed: true}
 		if acct := img.Metadata[mdImageAccount]; acct != "" {
-			if acct != sc.account || img.Metadata[mdImageRegion] != sc.region {
+			sh := s.shares[img.ID]
+			if img.Metadata[mdImageRegion] != sc.region || acct != sc.account && !sh.launchableBy(sc.account) {
 				continue
 			}
 			v.owner = acct
+			sh.apply(&v)
 		} else {
 			v.owner, v.alias, v.public = amazonOwnerID, amazonAlias, true
 		}
@@ -65,11 +68,14 @@ func (s *Server) visibleImages(sc scope, imgs []backend.Image) []amiView {
 		out = append(out, v)
 	}
 	for _, p := range s.images {
-		if listed[p.id] || p.owner != sc.account || p.region != sc.region {
+		sh := s.shares[p.id]
+		if listed[p.id] || p.region != sc.region || p.owner != sc.account && !sh.launchableBy(sc.account) {
 			continue
 		}
-		out = append(out, amiView{id: p.id, name: p.name, description: p.description, owner: p.owner,
-			state: string(p.state), arch: "x86_64", created: p.created})
+		v := amiView{id: p.id, name: p.name, description: p.description, owner: p.owner,
+			state: string(p.state), arch: "x86_64", created: p.created}
+		sh.apply(&v)
+		out = append(out, v)
 	}
 	if z != nil {
 		for i := range out {
@@ -258,7 +264,9 @@ func executableBy(v *amiView, users []string, account string) bool {
 		switch {
 		case u == "all" && v.public:
 			return true
-		case (u == "self" || u == account) && (v.public || v.owner == account):
+		case (u == "self" || u == account) && (v.public || v.owner == account || slices.Contains(v.users, account)):
+			return true
+		case slices.Contains(v.users, u) || (v.public && accountIDRe.MatchString(u)):
 			return true
 		}
 	}
@@ -400,6 +408,10 @@ func (s *Server) deregisterImage(ctx context.Context, c *call, req *xmlproto.Der
 	if z := s.tenants[c.scope]; z != nil {
 		delete(z.imageTags, req.ImageID)
 		s.touchTenant(z, partImageTags)
+	}
+	if s.shares[req.ImageID] != nil {
+		delete(s.shares, req.ImageID)
+		s.touchShare(req.ImageID)
 	}
 	s.mu.Unlock()
 	return &xmlproto.Return{Return: true}, nil

@@ -37,13 +37,14 @@ const (
 	bucketImageTags = "imagetags"
 	bucketImages    = "images"
 	bucketLTs       = "launchtemplates"
+	bucketShares    = "imageshares"
 )
 
 // stateSchema is the store's layout. Bump Version and add a Migration
 // when a record changes shape in a way older code could not read.
 var stateSchema = statestore.Schema{
 	Version: 1,
-	Buckets: []string{bucketInstances, bucketKeyPairs, bucketGroups, bucketNetworks, bucketImageTags, bucketImages, bucketLTs},
+	Buckets: []string{bucketInstances, bucketKeyPairs, bucketGroups, bucketNetworks, bucketImageTags, bucketImages, bucketLTs, bucketShares},
 }
 
 // tenantPart is one kind of a tenant's control-plane records.
@@ -64,6 +65,7 @@ type dirtySet struct {
 	insts   map[string]struct{}
 	tenants map[scope]tenantPart
 	images  map[string]struct{}
+	shares  map[string]struct{} // imageattrs.go
 }
 
 // persister owns the database and the committer.
@@ -105,7 +107,7 @@ func (s *Server) openStore(dir string) error {
 		return fmt.Errorf("loading state from %s: %w", db.Path(), err)
 	}
 	s.store = p
-	s.dirty = dirtySet{insts: map[string]struct{}{}, tenants: map[scope]tenantPart{}, images: map[string]struct{}{}}
+	s.dirty = dirtySet{insts: map[string]struct{}{}, tenants: map[scope]tenantPart{}, images: map[string]struct{}{}, shares: map[string]struct{}{}}
 	go s.committer()
 	return nil
 }
@@ -279,6 +281,13 @@ func (s *Server) takeDirty(p *persister) []statestore.Op {
 		}
 		ops = append(ops, op)
 	}
+	for id := range s.dirty.shares {
+		op := statestore.Op{Bucket: bucketShares, Key: []byte(id)}
+		if sh := s.shares[id]; sh != nil {
+			op.Value = mustJSON(shareRec{Description: sh.description, Users: sh.users, Public: sh.public})
+		}
+		ops = append(ops, op)
+	}
 	for sc, parts := range s.dirty.tenants {
 		if z := s.tenants[sc]; z != nil {
 			ops = append(ops, p.diffTenant(z, parts)...)
@@ -286,6 +295,7 @@ func (s *Server) takeDirty(p *persister) []statestore.Op {
 	}
 	clear(s.dirty.insts)
 	clear(s.dirty.images)
+	clear(s.dirty.shares)
 	clear(s.dirty.tenants)
 	slices.SortFunc(ops, func(a, b statestore.Op) int { return cmp.Compare(a.Bucket, b.Bucket) })
 	return ops
@@ -530,6 +540,11 @@ type (
 	aclRec struct {
 		ID, Owner, VpcID string
 		Tags             []xmlproto.Tag `json:",omitempty"`
+	}
+	shareRec struct {
+		Description *string  `json:"description,omitempty"`
+		Users       []string `json:"users,omitempty"`
+		Public      bool     `json:"public,omitempty"`
 	}
 	imageRec struct {
 		ID             string    `json:"id"`
@@ -827,6 +842,16 @@ func (s *Server) load(p *persister) error {
 			im.state = backend.ImageFailed
 		}
 		s.images[im.id] = im
+		return nil
+	}); err != nil {
+		return err
+	}
+	if err := each(bucketShares, func(k, v []byte) error {
+		var r shareRec
+		if err := json.Unmarshal(v, &r); err != nil {
+			return err
+		}
+		s.shares[string(k)] = &imageShare{description: r.Description, users: r.Users, public: r.Public}
 		return nil
 	}); err != nil {
 		return err
