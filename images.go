@@ -39,6 +39,7 @@ type amiView struct {
 	created               time.Time
 	tags                  []xmlproto.Tag
 	users                 []string // accounts it is shared with (imageattrs.go)
+	token, copyOf         string   // CopyImage's ClientToken and "<region>/<ami>" source (imagecopy.go)
 	listed                bool     // the backend has it
 }
 
@@ -58,6 +59,7 @@ func (s *Server) visibleImages(sc scope, imgs []backend.Image) []amiView {
 				continue
 			}
 			v.owner = acct
+			v.token, v.copyOf = img.Metadata[mdImageToken], img.Metadata[mdImageFrom]
 			sh.apply(&v)
 		} else {
 			v.owner, v.alias, v.public = amazonOwnerID, amazonAlias, true
@@ -73,7 +75,7 @@ func (s *Server) visibleImages(sc scope, imgs []backend.Image) []amiView {
 			continue
 		}
 		v := amiView{id: p.id, name: p.name, description: p.description, owner: p.owner,
-			state: string(p.state), arch: "x86_64", created: p.created}
+			state: string(p.state), arch: "x86_64", created: p.created, token: p.token, copyOf: p.copyOf}
 		sh.apply(&v)
 		out = append(out, v)
 	}

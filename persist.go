@@ -277,7 +277,8 @@ func (s *Server) takeDirty(p *persister) []statestore.Op {
 		op := statestore.Op{Bucket: bucketImages, Key: []byte(id)}
 		if im := s.images[id]; im != nil {
 			op.Value = mustJSON(imageRec{ID: im.id, Name: im.name, Description: im.description, Owner: im.owner,
-				Region: im.region, State: string(im.state), Created: im.created, SourceInstance: im.sourceInstance})
+				Region: im.region, State: string(im.state), Created: im.created, SourceInstance: im.sourceInstance,
+				Token: im.token, CopyOf: im.copyOf})
 		}
 		ops = append(ops, op)
 	}
@@ -555,6 +556,8 @@ type (
 		State          string    `json:"state"`
 		Created        time.Time `json:"created"`
 		SourceInstance string    `json:"sourceInstance"`
+		Token          string    `json:"token,omitempty"`
+		CopyOf         string    `json:"copyOf,omitempty"`
 	}
 )
 
@@ -835,7 +838,8 @@ func (s *Server) load(p *persister) error {
 			return err
 		}
 		im := &image{id: r.ID, name: r.Name, description: r.Description, owner: r.Owner, region: r.Region,
-			state: backend.ImageState(r.State), created: r.Created, sourceInstance: r.SourceInstance}
+			state: backend.ImageState(r.State), created: r.Created, sourceInstance: r.SourceInstance,
+			token: r.Token, copyOf: r.CopyOf}
 		if im.state == backend.ImagePending {
 			// The process making it has died. If the backend finished it,
 			// its listing shows it available; if not, it failed.

@@ -727,6 +727,9 @@ func TestEachWriteSurvivesRestart(t *testing.T) {
 			return e.c.ModifyImageAttribute(ctx, &ec2.ModifyImageAttributeInput{ImageId: &e.img,
 				LaunchPermission: &types.LaunchPermissionModifications{Remove: []types.LaunchPermission{{Group: types.PermissionGroupAll}}}})
 		}},
+		{"CopyImage", func(ctx context.Context, e env) (any, error) {
+			return e.c.CopyImage(ctx, &ec2.CopyImageInput{SourceRegion: aws.String("us-east-1"), SourceImageId: &e.img, Name: aws.String("copy"), ClientToken: aws.String("t")})
+		}},
 		{"ResetImageAttribute", func(ctx context.Context, e env) (any, error) {
 			return e.c.ResetImageAttribute(ctx, &ec2.ResetImageAttributeInput{ImageId: &e.img, Attribute: types.ResetImageAttributeNameLaunchPermission})
 		}},

@@ -49,6 +49,7 @@ func (s *Server) routes() map[string]handler {
 		"CreateImage":                   op(s.createImage),
 		"DescribeImages":                op(s.describeImages),
 		"DeregisterImage":               op(s.deregisterImage),
+		"CopyImage":                     op(s.copyImage),
 		"DescribeImageAttribute":        op(s.describeImageAttribute),
 		"ModifyImageAttribute":          op(s.modifyImageAttribute),
 		"ResetImageAttribute":           op(s.resetImageAttribute),
