@@ -730,6 +730,9 @@ func TestEachWriteSurvivesRestart(t *testing.T) {
 		{"CopyImage", func(ctx context.Context, e env) (any, error) {
 			return e.c.CopyImage(ctx, &ec2.CopyImageInput{SourceRegion: aws.String("us-east-1"), SourceImageId: &e.img, Name: aws.String("copy"), ClientToken: aws.String("t")})
 		}},
+		{"RegisterImage", func(ctx context.Context, e env) (any, error) {
+			return e.c.RegisterImage(ctx, &ec2.RegisterImageInput{Name: aws.String("registered"), ImageLocation: aws.String("docker:ubuntu-22.04-jammy-jellyfish")})
+		}},
 		{"ResetImageAttribute", func(ctx context.Context, e env) (any, error) {
 			return e.c.ResetImageAttribute(ctx, &ec2.ResetImageAttributeInput{ImageId: &e.img, Attribute: types.ResetImageAttributeNameLaunchPermission})
 		}},

@@ -50,6 +50,7 @@ func (s *Server) routes() map[string]handler {
 		"DescribeImages":                op(s.describeImages),
 		"DeregisterImage":               op(s.deregisterImage),
 		"CopyImage":                     op(s.copyImage),
+		"RegisterImage":                 op(s.registerImage),
 		"DescribeImageAttribute":        op(s.describeImageAttribute),
 		"ModifyImageAttribute":          op(s.modifyImageAttribute),
 		"ResetImageAttribute":           op(s.resetImageAttribute),

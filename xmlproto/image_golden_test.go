@@ -29,6 +29,7 @@ func imageGoldenCases() []goldenCase {
 		{"ModifyImageAttribute", &xmlproto.Return{Return: true}},
 		{"ResetImageAttribute", &xmlproto.Return{Return: true}},
 		{"CopyImage", &xmlproto.CopyImageResponse{ImageID: "ami-0abcdef1234567890"}},
+		{"RegisterImage", &xmlproto.RegisterImageResponse{ImageID: "ami-0abcdef1234567890"}},
 	}
 }
 
@@ -46,6 +47,7 @@ func imageBotocoreChecks() map[string][]botocoreCheck {
 		"ModifyImageAttribute": {{[]any{"ResponseMetadata", "RequestId"}, requestID}},
 		"ResetImageAttribute":  {{[]any{"ResponseMetadata", "RequestId"}, requestID}},
 		"CopyImage":            {{[]any{"ImageId"}, "ami-0abcdef1234567890"}},
+		"RegisterImage":        {{[]any{"ImageId"}, "ami-0abcdef1234567890"}},
 	}
 }
 
@@ -79,6 +81,9 @@ func TestSDKRoundTripImages(t *testing.T) {
 		{"CopyImage", func(c *ec2.Client) (any, error) {
 			return c.CopyImage(ctx, &ec2.CopyImageInput{SourceImageId: aws.String("ami-1"), SourceRegion: aws.String("us-east-1"), Name: aws.String("n")})
 		}, "ami-0abcdef1234567890", func(o any) any { return aws.ToString(o.(*ec2.CopyImageOutput).ImageId) }},
+		{"RegisterImage", func(c *ec2.Client) (any, error) {
+			return c.RegisterImage(ctx, &ec2.RegisterImageInput{Name: aws.String("n")})
+		}, "ami-0abcdef1234567890", func(o any) any { return aws.ToString(o.(*ec2.RegisterImageOutput).ImageId) }},
 	}
 	client := goldenServer(t, http.StatusOK, "")
 	covered := map[string]bool{}

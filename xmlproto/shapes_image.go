@@ -93,3 +93,30 @@ type CopyImageRequest struct {
 type CopyImageResponse struct {
 	ImageID string `xml:"imageId"`
 }
+
+// RegisterImageRequest is RegisterImage's input.
+type RegisterImageRequest struct {
+	DryRun              bool                        `ec2:"DryRun"`
+	ImageLocation       string                      `ec2:"ImageLocation"`
+	Name                *string                     `ec2:"Name"`
+	Description         string                      `ec2:"Description"`
+	Architecture        string                      `ec2:"Architecture"`
+	KernelID            string                      `ec2:"KernelId"`
+	RamdiskID           string                      `ec2:"RamdiskId"`
+	RootDeviceName      string                      `ec2:"RootDeviceName"`
+	BlockDeviceMappings []BlockDeviceMappingRequest `ec2:"BlockDeviceMapping"`
+	VirtualizationType  string                      `ec2:"VirtualizationType"`
+	SriovNetSupport     string                      `ec2:"SriovNetSupport"`
+	EnaSupport          *bool                       `ec2:"EnaSupport"`
+	BootMode            string                      `ec2:"BootMode"`
+	TpmSupport          string                      `ec2:"TpmSupport"`
+	UefiData            string                      `ec2:"UefiData"`
+	ImdsSupport         string                      `ec2:"ImdsSupport"`
+	BillingProducts     []string                    `ec2:"BillingProduct"`
+	TagSpecifications   []TagSpecification          `ec2:"TagSpecification"`
+}
+
+// RegisterImageResponse is RegisterImage's output.
+type RegisterImageResponse struct {
+	ImageID string `xml:"imageId"`
+}

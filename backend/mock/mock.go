@@ -387,7 +387,8 @@ func (b *Backend) WaitSpec(ctx context.Context, id string) (backend.LaunchSpec, 
 func (b *Backend) Close() error { return nil }
 
 // TagImage implements backend.ImageTagger. The mock's engine images are its
-// AMIs: source must be one of them.
+// AMIs: source is one of them, by AMI ID or, for those it was made with
+// (not by CreateImage), by name.
 func (b *Backend) TagImage(ctx context.Context, source string, spec backend.ImageSpec) (backend.Image, error) {
 	if err := b.wait(ctx); err != nil {
 		return backend.Image{}, err
@@ -395,6 +396,11 @@ func (b *Backend) TagImage(ctx context.Context, source string, spec backend.Imag
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	src, ok := b.images[source]
+	for _, img := range b.images {
+		if !ok && img.Name == source && img.Metadata == nil {
+			src, ok = img, true // an engine image by its name
+		}
+	}
 	if !ok {
 		return backend.Image{}, fmt.Errorf("image %s: %w", source, backend.ErrNotFound)
 	}
