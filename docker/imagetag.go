@@ -13,6 +13,11 @@ import (
 
 var _ backend.ImageTagger = (*Backend)(nil)
 
+// LabelTagImage marks the container TagImage creates (never started) to
+// commit an image with new labels, with the AMI being made: a container
+// left by a killed process can be found and removed.
+const LabelTagImage = "ec2emu.tag-image"
+
 // TagImage implements backend.ImageTagger: source (an AMI, or any image
 // reference or ID the engine has) is committed again, through a container
 // created and never started, as localstack-ec2/<sanitised name>:<spec.ImageID>
@@ -54,8 +59,10 @@ func (b *Backend) TagImage(ctx context.Context, source string, spec backend.Imag
 	cfg.Labels[LabelAMIName] = spec.Name
 	cfg.Labels[LabelAMIDescription] = spec.Description
 	setMeta(cfg.Labels, LabelAMIMetaPrefix, LabelAMIMetaKeys, spec.Metadata)
+	cfg.Labels[LabelTagImage] = "" // Docker merges the container's labels into the image
 
-	c, err := b.cli.ContainerCreate(ctx, &container.Config{Image: imageID, Entrypoint: []string{}, Cmd: []string{"true"}}, nil, nil, nil, "")
+	c, err := b.cli.ContainerCreate(ctx, &container.Config{Image: imageID, Entrypoint: []string{}, Cmd: []string{"true"},
+		Labels: map[string]string{LabelTagImage: spec.ImageID}}, nil, nil, nil, "")
 	if err != nil {
 		return backend.Image{}, wrap("create container from image", source, err)
 	}
