@@ -298,3 +298,38 @@ func TestImageAttributes(t *testing.T) {
 		t.Errorf("own's description after the refusals: %v, %v", out, err)
 	}
 }
+
+// TestImageSharesSurviveRestart: launch permissions and a changed
+// description are kept by the state directory, through a kill.
+func TestImageSharesSurviveRestart(t *testing.T) {
+	st := newStateful(t, mock.New(mock.WithDelay(time.Millisecond)))
+	ctx := ctxT(t)
+	as := func(account string) *ec2.Client {
+		return ec2.New(st.c.Options(), func(o *ec2.Options) {
+			o.Credentials = credentials.NewStaticCredentialsProvider(account, "test", "")
+		})
+	}
+	own, _ := ownImage(ctx, t, as(acctA), ubuntuAMI, "kept-share")
+	shared, _ := ownImage(ctx, t, as(acctA), ubuntuAMI, "kept-public")
+	must(as(acctA).ModifyImageAttribute(ctx, &ec2.ModifyImageAttributeInput{ImageId: &own,
+		LaunchPermission: &types.LaunchPermissionModifications{Add: []types.LaunchPermission{{UserId: aws.String(acctB)}}}}))
+	must(as(acctA).ModifyImageAttribute(ctx, &ec2.ModifyImageAttributeInput{ImageId: &own, Description: &types.AttributeValue{Value: aws.String("kept")}}))
+	must(as(acctA).ModifyImageAttribute(ctx, &ec2.ModifyImageAttributeInput{ImageId: &shared,
+		LaunchPermission: &types.LaunchPermissionModifications{Add: []types.LaunchPermission{{Group: types.PermissionGroupAll}}}}))
+	st.restart(true)
+	// b sees both (one shared with it, one public), c only the public one.
+	for _, tt := range []struct {
+		account string
+		want    []string
+	}{{acctB, []string{own, shared}}, {acctC, []string{shared}}} {
+		got := imageIDs(ctx, t, as(tt.account), &ec2.DescribeImagesInput{Owners: []string{acctA}})
+		slices.Sort(got)
+		want := slices.Sorted(slices.Values(tt.want))
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s's view of a's AMIs after the restart (-want +got):\n%s", tt.account, diff)
+		}
+	}
+	if d := describeImage(ctx, t, as(acctB), own).Description; d != "kept" {
+		t.Errorf("description after the restart: %q", d)
+	}
+}
