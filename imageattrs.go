@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"slices"
 
+	"github.com/ec2emu/ec2emu/backend"
 	"github.com/ec2emu/ec2emu/xmlproto"
 )
 
@@ -67,6 +68,20 @@ func (s *Server) oneImage(ctx context.Context, c *call, id string) (amiView, err
 	return amiView{}, apiErr(ErrInvalidAMIIDNotFound, "The image id '[%s]' does not exist", id)
 }
 
+// privateElsewhere reports whether id is an AMI of another account in sc's
+// region that sc may not launch: it exists, but is neither shared with sc's
+// account nor public. imgs is what backendImage returned for id. Callers
+// hold s.mu.
+func (s *Server) privateElsewhere(sc scope, imgs []backend.Image, id string) bool {
+	for _, img := range imgs {
+		if img.ID == id && img.Metadata[mdImageAccount] != "" && img.Metadata[mdImageRegion] == sc.region {
+			return true
+		}
+	}
+	p := s.images[id]
+	return p != nil && p.region == sc.region
+}
+
 // ownImage is oneImage for the actions only the image's owner may take: an
 // image the caller sees but does not own (Amazon's public AMIs, another
 // account's shared with it) is AuthFailure, as DeregisterImage answers.
@@ -118,8 +133,8 @@ func (s *Server) describeImageAttribute(ctx context.Context, c *call, req *xmlpr
 	case "productCodes":
 		out.ProductCodes = &[]xmlproto.ProductCode{}
 	case "blockDeviceMapping":
-		bdm := v.wire().BlockDeviceMappings
-		out.BlockDeviceMappings = &bdm
+		// Deprecated: AWS answers AuthFailure and points to DescribeImages.
+		return nil, apiErr(ErrAuthFailure, "Not authorized for image:%s. The blockDeviceMapping attribute is deprecated; DescribeImages shows an image's block device mappings.", v.id)
 	case "kernel":
 		out.Kernel = empty() // HVM images have none
 	case "ramdisk":
@@ -180,7 +195,7 @@ func modifyImageChange(req *xmlproto.ModifyImageAttributeRequest) (shareChange, 
 			return apiErr(ErrInvalidParameterCombination, "A launch permission names either a UserId or a Group, not both.")
 		case lp.Group != "":
 			if lp.Group != "all" {
-				return apiErr(ErrInvalidAMIAttributeItemValue, "Invalid attribute item value \"%s\" for group item type.", lp.Group)
+				return apiErr(ErrInvalidAMIAttributeItemValue, "Invalid attribute item value \"%s\" for UserGroup item type.", lp.Group)
 			}
 			if add {
 				ch.addPublic = true
@@ -253,7 +268,7 @@ func modifyImageChange(req *xmlproto.ModifyImageAttributeRequest) (shareChange, 
 	case req.Attribute != "":
 		return ch, apiErr(ErrInvalidParameterValue, "Value (%s) for parameter attribute is invalid. Only description and launchPermission can be modified.", req.Attribute)
 	default:
-		return ch, apiErr(ErrMissingParameter, "The request must contain the parameter Attribute, Description or LaunchPermission")
+		return ch, apiErr(ErrInvalidParameterCombination, "No attributes specified.")
 	}
 	if ch.description != nil && len(*ch.description) > 255 {
 		return ch, apiErr(ErrInvalidParameterValue, "The description must be at most 255 characters long.")

@@ -129,6 +129,11 @@ func (s *Server) findImage(ctx context.Context, sc scope, id string) (amiView, e
 		}
 		return v, nil
 	}
+	if s.privateElsewhere(sc, imgs, id) {
+		// Another account's AMI, not shared with the caller: AWS refuses
+		// the launch as AuthFailure, not as an unknown image.
+		return amiView{}, apiErr(ErrAuthFailure, "Not authorized for images: [%s]", id)
+	}
 	return amiView{}, apiErr(ErrInvalidAMIIDNotFound, "The image id '[%s]' does not exist", id)
 }
 

@@ -109,7 +109,7 @@ func TestAWSCLIShareAndCopyImage(t *testing.T) {
 			until(a, ami)
 			a("", "terminate-instances", "--instance-ids", inst)
 
-			b("InvalidAMIID.NotFound", "run-instances", "--image-id", ami, "--count", "1")
+			b("AuthFailure", "run-instances", "--image-id", ami, "--count", "1")
 			b("InvalidAMIID.NotFound", "describe-images", "--image-ids", ami)
 			a("", "modify-image-attribute", "--image-id", ami, "--launch-permission", `Add=[{UserId=222222222222}]`)
 			out, _ = a("", "describe-image-attribute", "--image-id", ami, "--attribute", "launchPermission")
@@ -136,7 +136,7 @@ func TestAWSCLIShareAndCopyImage(t *testing.T) {
 			runOne(b, cp, "--region", "us-west-2")
 
 			a("", "reset-image-attribute", "--image-id", ami, "--attribute", "launchPermission")
-			b("InvalidAMIID.NotFound", "run-instances", "--image-id", ami, "--count", "1")
+			b("AuthFailure", "run-instances", "--image-id", ami, "--count", "1")
 			b("", "deregister-image", "--image-id", cp, "--region", "us-west-2")
 			a("", "deregister-image", "--image-id", ami)
 		})
