@@ -138,6 +138,13 @@ func TestImageLaunchPermissions(t *testing.T) {
 	diff("private", none, none, []types.LaunchPermission{})
 	modify(&types.LaunchPermissionModifications{Add: []types.LaunchPermission{{UserId: aws.String(acctB)}}})
 	diff("shared with b", shared, none, []types.LaunchPermission{{UserId: aws.String(acctB)}})
+	// The owner finds it by the account it is shared with.
+	if got := imageIDs(ctx, t, a, &ec2.DescribeImagesInput{ExecutableUsers: []string{acctB}}); !slices.Equal(got, []string{own}) {
+		t.Errorf("a's DescribeImages ExecutableBy=%s: %v, want [%s]", acctB, got, own)
+	}
+	if got := imageIDs(ctx, t, a, &ec2.DescribeImagesInput{ExecutableUsers: []string{acctC}}); len(got) != 0 {
+		t.Errorf("a's DescribeImages ExecutableBy=%s: %v, want none", acctC, got)
+	}
 	// The legacy form (OperationType, UserId.N) as the AWS CLI's --operation-type sends.
 	if _, err := a.ModifyImageAttribute(ctx, &ec2.ModifyImageAttributeInput{ImageId: &own, Attribute: aws.String("launchPermission"),
 		OperationType: types.OperationTypeAdd, UserIds: []string{acctC}}); err != nil {

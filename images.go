@@ -273,7 +273,8 @@ func executableBy(v *amiView, users []string, account string) bool {
 			return true
 		case (u == "self" || u == account) && (v.public || v.owner == account || slices.Contains(v.users, account)):
 			return true
-		case slices.Contains(v.users, u) || (v.public && accountIDRe.MatchString(u)):
+		case slices.Contains(v.users, u):
+			// Another account's ID: only the AMIs shared with it explicitly.
 			return true
 		}
 	}
