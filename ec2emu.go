@@ -43,10 +43,11 @@ type Server struct {
 	mu        sync.RWMutex
 	closed    bool
 	tenants   map[scope]*tenant
-	instances map[string]*instance // every instance of every tenant, by ID
-	images    map[string]*image    // images made by CreateImage while in flight or failed
-	seq       uint64               // launch order across tenants
-	launching int                  // backend launches in flight
+	instances map[string]*instance   // every instance of every tenant, by ID
+	images    map[string]*image      // images made by CreateImage while in flight or failed
+	shares    map[string]*imageShare // launch permissions and descriptions set by ModifyImageAttribute (imageattrs.go)
+	seq       uint64                 // launch order across tenants
+	launching int                    // backend launches in flight
 
 	described atomic.Int64 // bytes of instances kept as DescribeInstances wrote them (describecache.go)
 
@@ -95,6 +96,7 @@ func newServer(ctx context.Context, b backend.Backend, opts ...Option) *Server {
 		tenants:   map[scope]*tenant{},
 		instances: map[string]*instance{},
 		images:    map[string]*image{},
+		shares:    map[string]*imageShare{},
 	}
 	s.handlers = s.routes()
 	if cfg.stateDir != "" {

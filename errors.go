@@ -30,6 +30,8 @@ const (
 	ErrInvalidAMIIDUnavailable      ErrorCode = "InvalidAMIID.Unavailable"
 	ErrInvalidAMINameDuplicate      ErrorCode = "InvalidAMIName.Duplicate"
 	ErrInvalidAMINameMalformed      ErrorCode = "InvalidAMIName.Malformed"
+	ErrInvalidAMIAttributeItemValue ErrorCode = "InvalidAMIAttributeItemValue"
+	ErrInvalidSnapshotNotFound      ErrorCode = "InvalidSnapshot.NotFound"
 	ErrInvalidID                    ErrorCode = "InvalidID"
 	ErrInvalidInstanceIDMalformed   ErrorCode = "InvalidInstanceID.Malformed"
 	ErrInvalidInstanceIDNotFound    ErrorCode = "InvalidInstanceID.NotFound"

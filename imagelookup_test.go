@@ -61,8 +61,8 @@ func (b lookingImages) LookupImage(ctx context.Context, id string) (backend.Imag
 // RunInstances resolves its image the same way whether the backend looks
 // images up one by one (backend.ImageLooker) or only lists them: the
 // Server's own images (pending, other accounts') are merged in either way,
-// and an image the looker lacks is InvalidAMIID.NotFound, not an internal
-// error. With a looker, no launch lists the backend's images.
+// another account's private AMI is AuthFailure, and an image the looker
+// lacks is InvalidAMIID.NotFound, not an internal error. With a looker, no launch lists the backend's images.
 func TestRunInstancesImageLookup(t *testing.T) {
 	for _, looker := range []bool{false, true} {
 		t.Run(map[bool]string{false: "Images", true: "ImageLooker"}[looker], func(t *testing.T) {
@@ -99,7 +99,8 @@ func TestRunInstancesImageLookup(t *testing.T) {
 			}
 			// Pending: the Server knows the image, the backend not yet.
 			wantAPIError(t, launch(owner, *img.ImageId), "InvalidAMIID.Unavailable", 400)
-			wantAPIError(t, launch(other, *img.ImageId), "InvalidAMIID.NotFound", 400)
+			// Another account's AMI, not shared: AuthFailure, as AWS answers.
+			wantAPIError(t, launch(other, *img.ImageId), "AuthFailure", 401)
 			wantAPIError(t, launch(owner, "ami-0000000000000dead"), "InvalidAMIID.NotFound", 400)
 
 			close(ci.release)
@@ -111,8 +112,8 @@ func TestRunInstancesImageLookup(t *testing.T) {
 			if err := launch(owner, *img.ImageId); err != nil {
 				t.Errorf("launch from the available image: %v", err)
 			}
-			// Another account's image stays invisible once the backend has it.
-			wantAPIError(t, launch(other, *img.ImageId), "InvalidAMIID.NotFound", 400)
+			// Another account's image stays refused once the backend has it.
+			wantAPIError(t, launch(other, *img.ImageId), "AuthFailure", 401)
 			if err := launch(other, ubuntuAMI); err != nil {
 				t.Errorf("launch of a public image by another account: %v", err)
 			}

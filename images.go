@@ -38,7 +38,9 @@ type amiView struct {
 	arch                  string
 	created               time.Time
 	tags                  []xmlproto.Tag
-	listed                bool // the backend has it
+	users                 []string // accounts it is shared with (imageattrs.go)
+	token, copyOf         string   // CopyImage's ClientToken and "<region>/<ami>" source (imagecopy.go)
+	listed                bool     // the backend has it
 }
 
 // visibleImages merges the backend's images with the Server's in-flight and
@@ -52,10 +54,13 @@ func (s *Server) visibleImages(sc scope, imgs []backend.Image) []amiView {
 		v := amiView{id: img.ID, name: img.Name, description: img.Description, arch: cmp.Or(img.Architecture, "x86_64"),
 			created: img.CreationDate, state: string(cmp.Or(img.State, backend.ImageAvailable)), listed: true}
 		if acct := img.Metadata[mdImageAccount]; acct != "" {
-			if acct != sc.account || img.Metadata[mdImageRegion] != sc.region {
+			sh := s.shares[img.ID]
+			if img.Metadata[mdImageRegion] != sc.region || acct != sc.account && !sh.launchableBy(sc.account) {
 				continue
 			}
 			v.owner = acct
+			v.token, v.copyOf = img.Metadata[mdImageToken], img.Metadata[mdImageFrom]
+			sh.apply(&v)
 		} else {
 			v.owner, v.alias, v.public = amazonOwnerID, amazonAlias, true
 		}
@@ -65,11 +70,14 @@ func (s *Server) visibleImages(sc scope, imgs []backend.Image) []amiView {
 		out = append(out, v)
 	}
 	for _, p := range s.images {
-		if listed[p.id] || p.owner != sc.account || p.region != sc.region {
+		sh := s.shares[p.id]
+		if listed[p.id] || p.region != sc.region || p.owner != sc.account && !sh.launchableBy(sc.account) {
 			continue
 		}
-		out = append(out, amiView{id: p.id, name: p.name, description: p.description, owner: p.owner,
-			state: string(p.state), arch: "x86_64", created: p.created})
+		v := amiView{id: p.id, name: p.name, description: p.description, owner: p.owner,
+			state: string(p.state), arch: "x86_64", created: p.created, token: p.token, copyOf: p.copyOf}
+		sh.apply(&v)
+		out = append(out, v)
 	}
 	if z != nil {
 		for i := range out {
@@ -120,6 +128,11 @@ func (s *Server) findImage(ctx context.Context, sc scope, id string) (amiView, e
 			return amiView{}, apiErr(ErrInvalidAMIIDUnavailable, "Image %s is not available (state: %s).", id, v.state)
 		}
 		return v, nil
+	}
+	if s.privateElsewhere(sc, imgs, id) {
+		// Another account's AMI, not shared with the caller: AWS refuses
+		// the launch as AuthFailure, not as an unknown image.
+		return amiView{}, apiErr(ErrAuthFailure, "Not authorized for images: [%s]", id)
 	}
 	return amiView{}, apiErr(ErrInvalidAMIIDNotFound, "The image id '[%s]' does not exist", id)
 }
@@ -258,7 +271,10 @@ func executableBy(v *amiView, users []string, account string) bool {
 		switch {
 		case u == "all" && v.public:
 			return true
-		case (u == "self" || u == account) && (v.public || v.owner == account):
+		case (u == "self" || u == account) && (v.public || v.owner == account || slices.Contains(v.users, account)):
+			return true
+		case slices.Contains(v.users, u):
+			// Another account's ID: only the AMIs shared with it explicitly.
 			return true
 		}
 	}
@@ -400,6 +416,10 @@ func (s *Server) deregisterImage(ctx context.Context, c *call, req *xmlproto.Der
 	if z := s.tenants[c.scope]; z != nil {
 		delete(z.imageTags, req.ImageID)
 		s.touchTenant(z, partImageTags)
+	}
+	if s.shares[req.ImageID] != nil {
+		delete(s.shares, req.ImageID)
+		s.touchShare(req.ImageID)
 	}
 	s.mu.Unlock()
 	return &xmlproto.Return{Return: true}, nil

@@ -38,13 +38,14 @@ const (
 	bucketImages    = "images"
 	bucketLTs       = "launchtemplates"
 	bucketFleets    = "fleets"
+	bucketShares    = "imageshares"
 )
 
 // stateSchema is the store's layout. Bump Version and add a Migration
 // when a record changes shape in a way older code could not read.
 var stateSchema = statestore.Schema{
 	Version: 1,
-	Buckets: []string{bucketInstances, bucketKeyPairs, bucketGroups, bucketNetworks, bucketImageTags, bucketImages, bucketLTs, bucketFleets},
+	Buckets: []string{bucketInstances, bucketKeyPairs, bucketGroups, bucketNetworks, bucketImageTags, bucketImages, bucketLTs, bucketFleets, bucketShares},
 }
 
 // tenantPart is one kind of a tenant's control-plane records.
@@ -66,6 +67,7 @@ type dirtySet struct {
 	insts   map[string]struct{}
 	tenants map[scope]tenantPart
 	images  map[string]struct{}
+	shares  map[string]struct{} // imageattrs.go
 }
 
 // persister owns the database and the committer.
@@ -107,7 +109,7 @@ func (s *Server) openStore(dir string) error {
 		return fmt.Errorf("loading state from %s: %w", db.Path(), err)
 	}
 	s.store = p
-	s.dirty = dirtySet{insts: map[string]struct{}{}, tenants: map[scope]tenantPart{}, images: map[string]struct{}{}}
+	s.dirty = dirtySet{insts: map[string]struct{}{}, tenants: map[scope]tenantPart{}, images: map[string]struct{}{}, shares: map[string]struct{}{}}
 	go s.committer()
 	return nil
 }
@@ -277,7 +279,15 @@ func (s *Server) takeDirty(p *persister) []statestore.Op {
 		op := statestore.Op{Bucket: bucketImages, Key: []byte(id)}
 		if im := s.images[id]; im != nil {
 			op.Value = mustJSON(imageRec{ID: im.id, Name: im.name, Description: im.description, Owner: im.owner,
-				Region: im.region, State: string(im.state), Created: im.created, SourceInstance: im.sourceInstance})
+				Region: im.region, State: string(im.state), Created: im.created, SourceInstance: im.sourceInstance,
+				Token: im.token, CopyOf: im.copyOf})
+		}
+		ops = append(ops, op)
+	}
+	for id := range s.dirty.shares {
+		op := statestore.Op{Bucket: bucketShares, Key: []byte(id)}
+		if sh := s.shares[id]; sh != nil {
+			op.Value = mustJSON(shareRec{Description: sh.description, Users: sh.users, Public: sh.public})
 		}
 		ops = append(ops, op)
 	}
@@ -288,6 +298,7 @@ func (s *Server) takeDirty(p *persister) []statestore.Op {
 	}
 	clear(s.dirty.insts)
 	clear(s.dirty.images)
+	clear(s.dirty.shares)
 	clear(s.dirty.tenants)
 	slices.SortFunc(ops, func(a, b statestore.Op) int { return cmp.Compare(a.Bucket, b.Bucket) })
 	return ops
@@ -539,6 +550,11 @@ type (
 		ID, Owner, VpcID string
 		Tags             []xmlproto.Tag `json:",omitempty"`
 	}
+	shareRec struct {
+		Description *string  `json:"description,omitempty"`
+		Users       []string `json:"users,omitempty"`
+		Public      bool     `json:"public,omitempty"`
+	}
 	imageRec struct {
 		ID             string    `json:"id"`
 		Name           string    `json:"name"`
@@ -548,6 +564,8 @@ type (
 		State          string    `json:"state"`
 		Created        time.Time `json:"created"`
 		SourceInstance string    `json:"sourceInstance"`
+		Token          string    `json:"token,omitempty"`
+		CopyOf         string    `json:"copyOf,omitempty"`
 	}
 )
 
@@ -853,13 +871,24 @@ func (s *Server) load(p *persister) error {
 			return err
 		}
 		im := &image{id: r.ID, name: r.Name, description: r.Description, owner: r.Owner, region: r.Region,
-			state: backend.ImageState(r.State), created: r.Created, sourceInstance: r.SourceInstance}
+			state: backend.ImageState(r.State), created: r.Created, sourceInstance: r.SourceInstance,
+			token: r.Token, copyOf: r.CopyOf}
 		if im.state == backend.ImagePending {
 			// The process making it has died. If the backend finished it,
 			// its listing shows it available; if not, it failed.
 			im.state = backend.ImageFailed
 		}
 		s.images[im.id] = im
+		return nil
+	}); err != nil {
+		return err
+	}
+	if err := each(bucketShares, func(k, v []byte) error {
+		var r shareRec
+		if err := json.Unmarshal(v, &r); err != nil {
+			return err
+		}
+		s.shares[string(k)] = &imageShare{description: r.Description, users: r.Users, public: r.Public}
 		return nil
 	}); err != nil {
 		return err

@@ -525,6 +525,7 @@ func TestEachWriteSurvivesRestart(t *testing.T) {
 		fleet            string  // an instant fleet from lt, its one instance terminated
 		eni, attachment  string  // an available interface; one attached to v.inst
 		eip, eipAssoc    string  // an Elastic IP, and the association of another with running
+		img              string  // an AMI of the account's own, made public
 	}
 	perm := func(port int32) []types.IpPermission {
 		return []types.IpPermission{{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(port), ToPort: aws.Int32(port),
@@ -737,6 +738,22 @@ func TestEachWriteSurvivesRestart(t *testing.T) {
 		{"ReleaseAddress", func(ctx context.Context, e env) (any, error) {
 			return e.c.ReleaseAddress(ctx, &ec2.ReleaseAddressInput{AllocationId: &e.eip})
 		}},
+		{"ModifyImageAttribute/description", func(ctx context.Context, e env) (any, error) {
+			return e.c.ModifyImageAttribute(ctx, &ec2.ModifyImageAttributeInput{ImageId: &e.img, Description: &types.AttributeValue{Value: aws.String("changed")}})
+		}},
+		{"ModifyImageAttribute/launchPermission", func(ctx context.Context, e env) (any, error) {
+			return e.c.ModifyImageAttribute(ctx, &ec2.ModifyImageAttributeInput{ImageId: &e.img,
+				LaunchPermission: &types.LaunchPermissionModifications{Remove: []types.LaunchPermission{{Group: types.PermissionGroupAll}}}})
+		}},
+		{"CopyImage", func(ctx context.Context, e env) (any, error) {
+			return e.c.CopyImage(ctx, &ec2.CopyImageInput{SourceRegion: aws.String("us-east-1"), SourceImageId: &e.img, Name: aws.String("copy"), ClientToken: aws.String("t")})
+		}},
+		{"RegisterImage", func(ctx context.Context, e env) (any, error) {
+			return e.c.RegisterImage(ctx, &ec2.RegisterImageInput{Name: aws.String("registered"), ImageLocation: aws.String("docker:ubuntu-22.04-jammy-jellyfish")})
+		}},
+		{"ResetImageAttribute", func(ctx context.Context, e env) (any, error) {
+			return e.c.ResetImageAttribute(ctx, &ec2.ResetImageAttributeInput{ImageId: &e.img, Attribute: types.ResetImageAttributeNameLaunchPermission})
+		}},
 		{"ReplaceRouteTableAssociation", func(ctx context.Context, e env) (any, error) {
 			return e.c.ReplaceRouteTableAssociation(ctx, &ec2.ReplaceRouteTableAssociationInput{AssociationId: &e.v.mainAssoc, RouteTableId: &e.v.rt})
 		}},
@@ -787,6 +804,13 @@ func TestEachWriteSurvivesRestart(t *testing.T) {
 			e.eip = aws.ToString(eip.AllocationId)
 			otherEIP := must(st.c.AllocateAddress(ctx, &ec2.AllocateAddressInput{}))
 			e.eipAssoc = aws.ToString(must(st.c.AssociateAddress(ctx, &ec2.AssociateAddressInput{AllocationId: otherEIP.AllocationId, InstanceId: &e.running})).AssociationId)
+			e.img = aws.ToString(must(st.c.CreateImage(ctx, &ec2.CreateImageInput{InstanceId: &e.stopped, Name: aws.String("shared")})).ImageId)
+			if err := ec2.NewImageAvailableWaiter(st.c, func(o *ec2.ImageAvailableWaiterOptions) { o.MinDelay = 10 * time.Millisecond }).
+				Wait(ctx, &ec2.DescribeImagesInput{ImageIds: []string{e.img}}, time.Minute); err != nil {
+				t.Fatal(err)
+			}
+			must(st.c.ModifyImageAttribute(ctx, &ec2.ModifyImageAttributeInput{ImageId: &e.img,
+				LaunchPermission: &types.LaunchPermissionModifications{Add: []types.LaunchPermission{{Group: types.PermissionGroupAll}}}}))
 			base := describeAll(t, st.c)
 			if _, err := tt.op(ctx, e); err != nil {
 				t.Fatal(err)

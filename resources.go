@@ -132,6 +132,7 @@ type image struct {
 	state                 backend.ImageState
 	created               time.Time
 	sourceInstance        string
+	token, copyOf         string // CopyImage's ClientToken and source (imagecopy.go)
 }
 
 // view renders inst as EC2 describes it. Callers hold s.mu (read).

@@ -312,6 +312,9 @@ func TestSDKRoundTrip(t *testing.T) {
 	for _, c := range fleetGoldenCases() {
 		covered[c.name] = true // round-tripped by TestSDKRoundTripFleets
 	}
+	for _, c := range imageGoldenCases() {
+		covered[c.name] = true // round-tripped by TestSDKRoundTripImages
+	}
 	for _, tt := range tests {
 		covered[tt.name] = true
 		t.Run(tt.name, func(t *testing.T) {
@@ -559,6 +562,11 @@ func TestBotocore(t *testing.T) {
 		}
 	}
 	for name, cs := range vpcBotocoreChecks() {
+		for _, ch := range cs {
+			checks[name] = append(checks[name], check(ch))
+		}
+	}
+	for name, cs := range imageBotocoreChecks() {
 		for _, ch := range cs {
 			checks[name] = append(checks[name], check(ch))
 		}

@@ -385,3 +385,27 @@ func (b *Backend) WaitSpec(ctx context.Context, id string) (backend.LaunchSpec, 
 
 // Close implements backend.Backend; the mock holds nothing to release.
 func (b *Backend) Close() error { return nil }
+
+// TagImage implements backend.ImageTagger. The mock's engine images are its
+// AMIs: source is one of them, by AMI ID or, for those it was made with
+// (not by CreateImage), by name.
+func (b *Backend) TagImage(ctx context.Context, source string, spec backend.ImageSpec) (backend.Image, error) {
+	if err := b.wait(ctx); err != nil {
+		return backend.Image{}, err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	src, ok := b.images[source]
+	for _, img := range b.images {
+		if !ok && img.Name == source && img.Metadata == nil {
+			src, ok = img, true // an engine image by its name
+		}
+	}
+	if !ok {
+		return backend.Image{}, fmt.Errorf("image %s: %w", source, backend.ErrNotFound)
+	}
+	img := backend.Image{ID: spec.ImageID, Name: spec.Name, Description: spec.Description, Architecture: src.Architecture,
+		CreationDate: b.now(), State: backend.ImageAvailable, Metadata: maps.Clone(spec.Metadata)}
+	b.images[img.ID] = img
+	return img, nil
+}
