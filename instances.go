@@ -148,7 +148,7 @@ func (s *Server) runInstances(ctx context.Context, c *call, req *xmlproto.RunIns
 		return nil, err
 	}
 	// Whether the VPC's network takes our addresses is the backend's to
-	// say, once per VPC, before the lock.
+	// say, before the lock: it may have to make the network.
 	prepared, err := s.prepareLaunchNetwork(ctx, c.scope, req)
 	if err != nil {
 		return nil, err
