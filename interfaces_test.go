@@ -2,10 +2,12 @@ package ec2emu_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/ec2emu/ec2emu/internal/testutil"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -125,7 +127,7 @@ func TestNetworkInterfaces(t *testing.T) {
 
 	// Terminating the instance lets the interface go, available again.
 	must(c.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{inst}}))
-	waitTerminated(t, c, inst)
+	testutil.WaitStates(t, c, 30*time.Second, "terminated", inst)
 	got := describe(filter("network-interface-id", eni))
 	if len(got) != 1 || got[0].Status != "available" || got[0].Instance != "" {
 		t.Errorf("interface after its instance terminated: %+v", got)

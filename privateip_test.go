@@ -12,6 +12,7 @@ import (
 
 	"github.com/ec2emu/ec2emu/backend/mock"
 	"github.com/ec2emu/ec2emu/ec2emutest"
+	"github.com/ec2emu/ec2emu/internal/testutil"
 )
 
 // newSubnet makes a VPC of vpcCIDR with one subnet of cidr.
@@ -73,7 +74,7 @@ func TestPrivateAddressesFromTheSubnet(t *testing.T) {
 		SubnetId: &subnet, PrivateIpAddress: aws.String("10.20.1.4")})
 	wantAPIError(t, err, "InvalidIPAddress.InUse", 400)
 	must(c.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{id0}}))
-	waitTerminated(t, c, id0)
+	testutil.WaitStates(t, c, 30*time.Second, "terminated", id0)
 	again := run(t, c, &ec2.RunInstancesInput{SubnetId: &subnet, PrivateIpAddress: aws.String("10.20.1.4")})
 	if ip := aws.ToString(again.Instances[0].PrivateIpAddress); ip != "10.20.1.4" {
 		t.Errorf("address of a terminated instance asked for again: got %q", ip)
@@ -85,26 +86,14 @@ func TestPrivateAddressesFromTheSubnet(t *testing.T) {
 	}
 }
 
+// waitRunning waits until every instance RunInstances answered runs.
 func waitRunning(t *testing.T, c *ec2.Client, out *ec2.RunInstancesOutput) {
 	t.Helper()
 	var ids []string
 	for _, i := range out.Instances {
 		ids = append(ids, aws.ToString(i.InstanceId))
 	}
-	if err := ec2.NewInstanceRunningWaiter(c, func(o *ec2.InstanceRunningWaiterOptions) {
-		o.MinDelay, o.MaxDelay = 10*time.Millisecond, 50*time.Millisecond
-	}).Wait(ctxT(t), &ec2.DescribeInstancesInput{InstanceIds: ids}, 30*time.Second); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func waitTerminated(t *testing.T, c *ec2.Client, ids ...string) {
-	t.Helper()
-	if err := ec2.NewInstanceTerminatedWaiter(c, func(o *ec2.InstanceTerminatedWaiterOptions) {
-		o.MinDelay, o.MaxDelay = 10*time.Millisecond, 50*time.Millisecond
-	}).Wait(ctxT(t), &ec2.DescribeInstancesInput{InstanceIds: ids}, 30*time.Second); err != nil {
-		t.Fatal(err)
-	}
+	testutil.WaitStates(t, c, 30*time.Second, "running", ids...)
 }
 
 func TestPrivateAddressErrors(t *testing.T) {
@@ -213,16 +202,13 @@ func TestDeletedVPCNetworkIsRemoved(t *testing.T) {
 	}
 	id := aws.ToString(out.Instances[0].InstanceId)
 	must(c.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{id}}))
-	waitTerminated(t, c, id)
+	testutil.WaitStates(t, c, 30*time.Second, "terminated", id)
 	must(c.DeleteSubnet(ctx, &ec2.DeleteSubnetInput{SubnetId: &subnet}))
 	must(c.DeleteVpc(ctx, &ec2.DeleteVpcInput{VpcId: &vpcID}))
-	deadline := time.Now().Add(10 * time.Second)
-	for _, ok := b.Networks()[vpcID]; ok; _, ok = b.Networks()[vpcID] {
-		if time.Now().After(deadline) {
-			t.Fatalf("network of deleted %s still held", vpcID)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testutil.Until(t, 10*time.Second, "the deleted VPC's network to go", func() bool {
+		_, held := b.Networks()[vpcID]
+		return !held
+	})
 }
 
 // Addresses are kept through a restart, and the restarted Server does not

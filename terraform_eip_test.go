@@ -163,7 +163,7 @@ func TestTerraformEIPReplayDocker(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { b.Close() })
-	vpc := randomVPCRange()
+	vpc := testutil.VPCRange()
 	subnet := netip.PrefixFrom(vpc.Addr(), 25)
 	replayEIP(t, b, ami, &tfNet{vpcCIDR: vpc.String(), subnetCIDR: subnet.String()}, func(t *testing.T, inst types.Instance) {
 		info, err := cli.ContainerInspect(ctxT(t), "localstack-ec2."+aws.ToString(inst.InstanceId))

@@ -2,7 +2,6 @@ package ec2emu_test
 
 import (
 	"bytes"
-	"crypto/rand"
 	"fmt"
 	"net/netip"
 	"testing"
@@ -18,16 +17,8 @@ import (
 	"github.com/ec2emu/ec2emu/docker"
 	"github.com/ec2emu/ec2emu/ec2emutest"
 	"github.com/ec2emu/ec2emu/internal/dockertest"
+	"github.com/ec2emu/ec2emu/internal/testutil"
 )
-
-// randomVPCRange returns a /24 in 10.128.0.0/9 unlikely to be another
-// test's: tests of other packages make VPCs on the same engine at the same
-// time, and the engine refuses overlapping networks.
-func randomVPCRange() netip.Prefix {
-	var b [2]byte
-	rand.Read(b[:])
-	return netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 128 | b[0]>>1, b[1], 0}), 24)
-}
 
 // TestVPCNetworksOverDocker: instances of a VPC get the addresses
 // RunInstances answered, inside their subnet, and reach each other there;
@@ -49,9 +40,9 @@ func TestVPCNetworksOverDocker(t *testing.T) {
 	srv := ec2emutest.NewServer(t, b)
 	c, ctx := srv.Client, ctxT(t)
 
-	rangeA, rangeB := randomVPCRange(), randomVPCRange()
+	rangeA, rangeB := testutil.VPCRange(), testutil.VPCRange()
 	for rangeB.Overlaps(rangeA) {
-		rangeB = randomVPCRange()
+		rangeB = testutil.VPCRange()
 	}
 	_, subnetA := newSubnet(t, c, rangeA.String(), netip.PrefixFrom(rangeA.Addr(), 25).String())
 	_, subnetB := newSubnet(t, c, rangeB.String(), rangeB.String())
@@ -124,21 +115,14 @@ func TestVPCNetworksOverDocker(t *testing.T) {
 
 	// The networks go with the last of their instances.
 	must(c.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: all}))
-	waitTerminated(t, c, all...)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	testutil.WaitStates(t, c, 30*time.Second, "terminated", all...)
+	testutil.WaitFor(t, 30*time.Second, "the VPCs' networks to go with their instances", func() (bool, string) {
 		nets, err := cli.NetworkList(ctx, network.ListOptions{Filters: filters.NewArgs(filters.Arg("label", docker.LabelNamespace+"="+ns))})
 		if err != nil {
-			t.Fatal(err)
+			return false, err.Error()
 		}
-		if len(nets) == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("networks left after the instances were terminated: %v", fmt.Sprint(nets[0].Name))
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return len(nets) == 0, fmt.Sprint(nets)
+	})
 }
 
 // TestVPCNetworkWhoseRangeIsTaken: a VPC whose range the engine already
@@ -152,7 +136,7 @@ func TestVPCNetworkWhoseRangeIsTaken(t *testing.T) {
 	ami, _ := dockertest.UniqueAMI(t, cli)
 	ns := dockertest.Namespace(t)
 	dockertest.RemoveContainersOnCleanup(t, cli, docker.LabelNamespace, ns)
-	taken := randomVPCRange()
+	taken := testutil.VPCRange()
 	other, err := cli.NetworkCreate(ctxT(t), "ec2emu-test-taken."+ns, network.CreateOptions{Driver: "bridge",
 		IPAM: &network.IPAM{Config: []network.IPAMConfig{{Subnet: taken.String()}}}})
 	if err != nil {
@@ -186,5 +170,5 @@ func TestVPCNetworkWhoseRangeIsTaken(t *testing.T) {
 		PrivateIpAddress: aws.String(taken.Addr().Next().Next().Next().Next().String())})
 	wantAPIError(t, err, "UnsupportedOperation", 400)
 	must(c.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{id}}))
-	waitTerminated(t, c, id)
+	testutil.WaitStates(t, c, 30*time.Second, "terminated", id)
 }

@@ -2,7 +2,6 @@ package backendtest
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"net/netip"
 
@@ -11,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/ec2emu/ec2emu/backend"
+	"github.com/ec2emu/ec2emu/internal/testutil"
 )
 
 func init() {
@@ -26,11 +26,7 @@ func checkVPCNetwork(ctx context.Context, e *env) error {
 	if !ok {
 		return errSkip
 	}
-	// A /24 in 10.128.0.0/9, unlikely to be another check's on a shared
-	// engine.
-	var r [2]byte
-	rand.Read(r[:])
-	p := netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 128 | r[0]>>1, r[1], 0}), 24)
+	p := testutil.VPCRange() // a range of its own on a shared engine
 	v, err := e.c.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String(p.String())})
 	if err != nil {
 		return fmt.Errorf("CreateVpc: %w", err)

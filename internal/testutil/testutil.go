@@ -5,7 +5,9 @@ package testutil
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -83,4 +85,13 @@ func States(ctx context.Context, c *ec2.Client, ids ...string) (map[string]types
 		}
 	}
 	return got, nil
+}
+
+// VPCRange returns a random /24 in 10.128.0.0/9 for a test's VPC: tests of
+// several packages make VPCs on one Docker engine at once, the engine
+// refuses overlapping networks, and 32,768 ranges make a clash unlikely.
+func VPCRange() netip.Prefix {
+	var b [2]byte
+	rand.Read(b[:])
+	return netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 128 | b[0]>>1, b[1], 0}), 24)
 }
