@@ -203,11 +203,7 @@ func (s *Server) findTarget(z *tenant, req *xmlproto.AssociateAddressRequest) (a
 		if !strings.HasPrefix(id, "eni-") {
 			return assocTarget{}, apiErr(ErrInvalidNetworkInterfaceIDMalformed, "Invalid id: \"%s\" (expecting \"eni-...\")", id)
 		}
-		for _, i := range z.order {
-			if n := liveNIC(i); n != nil && n.eniID == id {
-				inst = i
-			}
-		}
+		inst = z.primaryOf(id)
 		if inst == nil && z.net.eni(id) != nil {
 			// Its traffic would go nowhere: a container has one interface.
 			return assocTarget{}, apiErr(ErrUnsupportedOperation, "ec2emu associates Elastic IPs with an instance's primary interface only; '%s' is not one.", id)
