@@ -14,6 +14,7 @@ import (
 
 	"github.com/ec2emu/ec2emu/docker"
 	"github.com/ec2emu/ec2emu/internal/dockertest"
+	"github.com/ec2emu/ec2emu/internal/testutil"
 )
 
 // eipUserData serves HTTP on port 8080 from a busybox instance.
@@ -39,53 +40,48 @@ func TestAWSCLIElasticIPDocker(t *testing.T) {
 	dockertest.RemoveContainersOnCleanup(t, cli, docker.LabelNamespace, ns)
 	endpoint := startServer(t, "EC2_VM_MANAGER=docker", "EC2EMU_NAMESPACE="+ns, "EC2_MOUNT_DOCKER_SOCKET=0")
 	aws := awsCLI(t, endpoint)
-	str := func(v any, keys ...any) string {
-		t.Helper()
-		s, _ := path(t, v, keys...).(string)
-		return s
-	}
 	dir := t.TempDir()
 
 	key := filepath.Join(dir, "eip.pem")
-	if err := os.WriteFile(key, []byte(str(aws("create-key-pair", "--key-name", "eip"), "KeyMaterial")), 0o600); err != nil {
+	if err := os.WriteFile(key, []byte(pathStr(t, aws("create-key-pair", "--key-name", "eip"), "KeyMaterial")), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	id := str(aws("run-instances", "--image-id", ami, "--count", "1", "--key-name", "eip", "--user-data", eipUserData), "Instances", 0, "InstanceId")
+	id := pathStr(t, aws("run-instances", "--image-id", ami, "--count", "1", "--key-name", "eip", "--user-data", eipUserData), "Instances", 0, "InstanceId")
 	cliUntil(t, aws, "running", id)
 	inst := func() any {
 		return path(t, aws("describe-instances", "--instance-ids", id), "Reservations", 0, "Instances", 0)
 	}
-	sg := str(inst(), "SecurityGroups", 0, "GroupId")
+	sg := pathStr(t, inst(), "SecurityGroups", 0, "GroupId")
 	aws("authorize-security-group-ingress", "--group-id", sg, "--ip-permissions",
 		"IpProtocol=tcp,FromPort=22,ToPort=22,IpRanges=[{CidrIp=0.0.0.0/0}]",
 		"IpProtocol=tcp,FromPort=8080,ToPort=8080,IpRanges=[{CidrIp=0.0.0.0/0}]")
-	auto := str(inst(), "PublicIpAddress")
+	auto := pathStr(t, inst(), "PublicIpAddress")
 	if auto == "" {
 		t.Fatal("the instance has no public address in the default subnet")
 	}
-	waitUntil(t, 30*time.Second, "HTTP at the auto-assigned address", func() bool { return httpGet(auto) != "" })
+	testutil.Until(t, 30*time.Second, "HTTP at the auto-assigned address", func() bool { return httpGet(auto) != "" })
 
 	alloc := aws("allocate-address", "--domain", "vpc", "--tag-specifications", "ResourceType=elastic-ip,Tags=[{Key=Name,Value=cli}]")
-	eip, allocID := str(alloc, "PublicIp"), str(alloc, "AllocationId")
+	eip, allocID := pathStr(t, alloc, "PublicIp"), pathStr(t, alloc, "AllocationId")
 	if !strings.HasPrefix(allocID, "eipalloc-") || eip == "" || eip == auto {
 		t.Fatalf("allocate-address: %v", alloc)
 	}
 	start := time.Now()
-	assoc := str(aws("associate-address", "--allocation-id", allocID, "--instance-id", id), "AssociationId")
-	waitUntil(t, 10*time.Second, "HTTP at the Elastic IP", func() bool { return strings.Contains(httpGet(eip), "hello from") })
+	assoc := pathStr(t, aws("associate-address", "--allocation-id", allocID, "--instance-id", id), "AssociationId")
+	testutil.Until(t, 10*time.Second, "HTTP at the Elastic IP", func() bool { return strings.Contains(httpGet(eip), "hello from") })
 	t.Logf("associate-address → HTTP through the Elastic IP: %v", time.Since(start))
 	if got := httpGet(auto); got != "" {
 		t.Errorf("the old address still serves %q", got)
 	}
 	desc := inst()
-	owner := str(desc, "NetworkInterfaces", 0, "OwnerId")
-	got := []string{str(desc, "PublicIpAddress"), str(desc, "NetworkInterfaces", 0, "Association", "PublicIp"),
-		str(desc, "NetworkInterfaces", 0, "Association", "IpOwnerId")}
+	owner := pathStr(t, desc, "NetworkInterfaces", 0, "OwnerId")
+	got := []string{pathStr(t, desc, "PublicIpAddress"), pathStr(t, desc, "NetworkInterfaces", 0, "Association", "PublicIp"),
+		pathStr(t, desc, "NetworkInterfaces", 0, "Association", "IpOwnerId")}
 	if want := []string{eip, eip, owner}; strings.Join(got, " ") != strings.Join(want, " ") || owner == "" {
 		t.Errorf("describe-instances [PublicIpAddress Association.PublicIp Association.IpOwnerId] = %v, want %v", got, want)
 	}
 	a := path(t, aws("describe-addresses", "--allocation-ids", allocID), "Addresses", 0)
-	if got := []string{str(a, "InstanceId"), str(a, "AssociationId"), str(a, "Tags", 0, "Value")}; strings.Join(got, " ") != id+" "+assoc+" cli" {
+	if got := []string{pathStr(t, a, "InstanceId"), pathStr(t, a, "AssociationId"), pathStr(t, a, "Tags", 0, "Value")}; strings.Join(got, " ") != id+" "+assoc+" cli" {
 		t.Errorf("describe-addresses [InstanceId AssociationId Name] = %v", got)
 	}
 
@@ -99,7 +95,7 @@ func TestAWSCLIElasticIPDocker(t *testing.T) {
 		return out, nil
 	}
 	var out string
-	waitUntil(t, 30*time.Second, "ssh to the Elastic IP", func() bool {
+	testutil.Until(t, 30*time.Second, "ssh to the Elastic IP", func() bool {
 		var err error
 		out, err = sshOut(eip)
 		return err == nil
@@ -111,24 +107,24 @@ func TestAWSCLIElasticIPDocker(t *testing.T) {
 	// Stop and start: the Elastic IP stays, and serves again.
 	aws("stop-instances", "--instance-ids", id)
 	cliUntil(t, aws, "stopped", id)
-	if got := str(inst(), "PublicIpAddress"); got != eip {
+	if got := pathStr(t, inst(), "PublicIpAddress"); got != eip {
 		t.Errorf("stopped instance's public address %q, want the Elastic IP %s", got, eip)
 	}
 	aws("start-instances", "--instance-ids", id)
 	cliUntil(t, aws, "running", id)
-	waitUntil(t, 30*time.Second, "ssh to the Elastic IP after a start", func() bool {
+	testutil.Until(t, 30*time.Second, "ssh to the Elastic IP after a start", func() bool {
 		_, err := sshOut(eip)
 		return err == nil
 	})
 
 	// Disassociate: the instance gets a new address; the Elastic IP is dark.
 	aws("disassociate-address", "--association-id", assoc)
-	next := str(inst(), "PublicIpAddress")
+	next := pathStr(t, inst(), "PublicIpAddress")
 	if next == "" || next == eip {
 		t.Fatalf("public address after disassociation %q", next)
 	}
-	waitUntil(t, 10*time.Second, "the Elastic IP to stop listening", func() bool { return !reachable(eip, "22") && !reachable(eip, "8080") })
-	waitUntil(t, 30*time.Second, "HTTP at the new address", func() bool { return strings.Contains(httpGet(next), "hello from") })
+	testutil.Until(t, 10*time.Second, "the Elastic IP to stop listening", func() bool { return !reachable(eip, "22") && !reachable(eip, "8080") })
+	testutil.Until(t, 30*time.Second, "HTTP at the new address", func() bool { return strings.Contains(httpGet(next), "hello from") })
 	awsCLIFails(t, endpoint, "InvalidAssociationID.NotFound", "disassociate-address", "--association-id", assoc)
 
 	aws("release-address", "--allocation-id", allocID)
@@ -159,16 +155,4 @@ func reachable(ip, port string) bool {
 	}
 	c.Close()
 	return true
-}
-
-// waitUntil polls cond until it holds or the deadline passes.
-func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %v", what, d)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }

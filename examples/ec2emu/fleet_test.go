@@ -1,10 +1,6 @@
 package main
 
 import (
-	"context"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -12,6 +8,7 @@ import (
 
 	"github.com/ec2emu/ec2emu/docker"
 	"github.com/ec2emu/ec2emu/internal/dockertest"
+	"github.com/ec2emu/ec2emu/internal/testutil"
 )
 
 // TestAWSCLIFleetDocker: issue 19's fleet session with the AWS CLI — a
@@ -27,15 +24,10 @@ func TestAWSCLIFleetDocker(t *testing.T) {
 	dockertest.RemoveContainersOnCleanup(t, cli, docker.LabelNamespace, ns)
 	endpoint := startServer(t, "EC2_VM_MANAGER=docker", "EC2EMU_NAMESPACE="+ns, "EC2_MOUNT_DOCKER_SOCKET=0")
 	aws := awsCLI(t, endpoint)
-	str := func(v any, keys ...any) string {
-		t.Helper()
-		s, _ := path(t, v, keys...).(string)
-		return s
-	}
 
 	lt := aws("create-launch-template", "--launch-template-name", "cli-fleet",
 		"--launch-template-data", `{"ImageId":"`+ami+`","InstanceType":"t3.micro","TagSpecifications":[{"ResourceType":"instance","Tags":[{"Key":"Name","Value":"fleet-web"}]}]}`)
-	ltID := str(lt, "LaunchTemplate", "LaunchTemplateId")
+	ltID := pathStr(t, lt, "LaunchTemplate", "LaunchTemplateId")
 
 	// Spot capacity is refused, not faked.
 	awsCLIFails(t, endpoint, "UnsupportedOperation", "create-fleet", "--type", "instant",
@@ -46,7 +38,7 @@ func TestAWSCLIFleetDocker(t *testing.T) {
 		"--launch-template-configs", `[{"LaunchTemplateSpecification":{"LaunchTemplateId":"`+ltID+`","Version":"$Latest"},"Overrides":[{"InstanceType":"t3.small"}]}]`,
 		"--target-capacity-specification", "TotalTargetCapacity=3,OnDemandTargetCapacity=3,DefaultTargetCapacityType=on-demand",
 		"--tag-specifications", "ResourceType=fleet,Tags=[{Key=team,Value=a}]")
-	fleetID := str(fl, "FleetId")
+	fleetID := pathStr(t, fl, "FleetId")
 	if !strings.HasPrefix(fleetID, "fleet-") || len(path(t, fl, "Errors").([]any)) != 0 {
 		t.Fatalf("create-fleet: %v", fl)
 	}
@@ -54,8 +46,8 @@ func TestAWSCLIFleetDocker(t *testing.T) {
 	for _, id := range path(t, fl, "Instances", 0, "InstanceIds").([]any) {
 		ids = append(ids, id.(string))
 	}
-	if len(ids) != 3 || str(fl, "Instances", 0, "InstanceType") != "t3.small" {
-		t.Fatalf("create-fleet launched %v of type %s, want 3 t3.small", ids, str(fl, "Instances", 0, "InstanceType"))
+	if len(ids) != 3 || pathStr(t, fl, "Instances", 0, "InstanceType") != "t3.small" {
+		t.Fatalf("create-fleet launched %v of type %s, want 3 t3.small", ids, pathStr(t, fl, "Instances", 0, "InstanceType"))
 	}
 	cliUntil(t, aws, "running", ids...)
 	for _, id := range ids {
@@ -69,7 +61,7 @@ func TestAWSCLIFleetDocker(t *testing.T) {
 	var tagged []string
 	for _, r := range path(t, byTag, "Reservations").([]any) {
 		for _, i := range path(t, r, "Instances").([]any) {
-			tagged = append(tagged, str(i, "InstanceId"))
+			tagged = append(tagged, pathStr(t, i, "InstanceId"))
 		}
 	}
 	slices.Sort(tagged)
@@ -78,17 +70,17 @@ func TestAWSCLIFleetDocker(t *testing.T) {
 		t.Errorf("instances tagged with the fleet: %v, want %v", tagged, want)
 	}
 	df := aws("describe-fleets", "--fleet-ids", fleetID)
-	if got := str(df, "Fleets", 0, "FleetState") + " " + str(df, "Fleets", 0, "ActivityStatus"); got != "active fulfilled" {
+	if got := pathStr(t, df, "Fleets", 0, "FleetState") + " " + pathStr(t, df, "Fleets", 0, "ActivityStatus"); got != "active fulfilled" {
 		t.Errorf("describe-fleets: %s, want active fulfilled", got)
 	}
 	awsCLIFails(t, endpoint, "UnsupportedOperation", "describe-fleet-instances", "--fleet-id", fleetID)
 
 	del := aws("delete-fleets", "--fleet-ids", fleetID, "--terminate-instances")
-	if got := str(del, "SuccessfulFleetDeletions", 0, "CurrentFleetState"); got != "deleted_terminating" {
+	if got := pathStr(t, del, "SuccessfulFleetDeletions", 0, "CurrentFleetState"); got != "deleted_terminating" {
 		t.Errorf("delete-fleets: %v", del)
 	}
 	cliUntil(t, aws, "terminated", ids...)
-	waitUntil(t, time.Minute, "the fleet's containers removed", func() bool {
+	testutil.Until(t, time.Minute, "the fleet's containers removed", func() bool {
 		for _, id := range ids {
 			if _, err := cli.ContainerInspect(t.Context(), docker.ContainerPrefix+id); err == nil {
 				return false
@@ -96,7 +88,7 @@ func TestAWSCLIFleetDocker(t *testing.T) {
 		}
 		return true
 	})
-	if got := str(aws("describe-fleets", "--fleet-ids", fleetID), "Fleets", 0, "FleetState"); got != "deleted" {
+	if got := pathStr(t, aws("describe-fleets", "--fleet-ids", fleetID), "Fleets", 0, "FleetState"); got != "deleted" {
 		t.Errorf("fleet state after its instances terminated: %s, want deleted", got)
 	}
 	aws("delete-launch-template", "--launch-template-id", ltID)
@@ -108,23 +100,6 @@ func TestBoto3Fleets(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the server and runs boto3")
 	}
-	if err := exec.Command("python3", "-c", "import boto3").Run(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("python3 with boto3 is not available: %v (scripts/ensure-clients.sh installs it)", err)
-		}
-		t.Skipf("python3 with boto3 is not available: %v; run scripts/ensure-clients.sh", err)
-	}
 	endpoint := startServer(t, "EC2_VM_MANAGER=mock", "EC2_MOCK_DELAY=50ms")
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "python3", filepath.Join("testdata", "boto3_fleet.py"))
-	cmd.Env = append(os.Environ(), "EC2EMU_ENDPOINT="+endpoint, "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test",
-		"AWS_DEFAULT_REGION=us-west-2", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("boto3_fleet.py: %v\n%s", err, out)
-	}
-	if !strings.Contains(string(out), "boto3_fleet ok") {
-		t.Fatalf("boto3_fleet.py exited 0 without its ok line:\n%s", out)
-	}
+	runBoto3Script(t, "boto3_fleet.py", "boto3_fleet ok", "EC2EMU_ENDPOINT="+endpoint)
 }

@@ -1,13 +1,8 @@
 package main
 
 import (
-	"context"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/ec2emu/ec2emu/docker"
 	"github.com/ec2emu/ec2emu/internal/dockertest"
@@ -26,16 +21,11 @@ func TestAWSCLILaunchTemplateDocker(t *testing.T) {
 	dockertest.RemoveContainersOnCleanup(t, cli, docker.LabelNamespace, ns)
 	endpoint := startServer(t, "EC2_VM_MANAGER=docker", "EC2EMU_NAMESPACE="+ns, "EC2_MOUNT_DOCKER_SOCKET=0")
 	aws := awsCLI(t, endpoint)
-	str := func(v any, keys ...any) string {
-		t.Helper()
-		s, _ := path(t, v, keys...).(string)
-		return s
-	}
 
 	lt := aws("create-launch-template", "--launch-template-name", "cli-web", "--version-description", "first",
 		"--launch-template-data", `{"ImageId":"`+ami+`","InstanceType":"t3.micro","TagSpecifications":[{"ResourceType":"instance","Tags":[{"Key":"Name","Value":"from-lt"}]}]}`,
 		"--tag-specifications", "ResourceType=launch-template,Tags=[{Key=team,Value=a}]")
-	id := str(lt, "LaunchTemplate", "LaunchTemplateId")
+	id := pathStr(t, lt, "LaunchTemplate", "LaunchTemplateId")
 	if !strings.HasPrefix(id, "lt-") || path(t, lt, "LaunchTemplate", "LatestVersionNumber") != 1.0 {
 		t.Fatalf("create-launch-template: %v", lt)
 	}
@@ -43,7 +33,7 @@ func TestAWSCLILaunchTemplateDocker(t *testing.T) {
 		"--launch-template-data", `{"InstanceType":"t3.micro"}`)
 	v2 := aws("create-launch-template-version", "--launch-template-id", id, "--source-version", "1",
 		"--launch-template-data", `{"InstanceType":"t3.small"}`)
-	if got := str(v2, "LaunchTemplateVersion", "LaunchTemplateData", "ImageId"); got != ami {
+	if got := pathStr(t, v2, "LaunchTemplateVersion", "LaunchTemplateData", "ImageId"); got != ami {
 		t.Errorf("version 2 ImageId %q, want %s from its source", got, ami)
 	}
 	aws("modify-launch-template", "--launch-template-id", id, "--default-version", "2")
@@ -53,16 +43,16 @@ func TestAWSCLILaunchTemplateDocker(t *testing.T) {
 	}
 
 	run := aws("run-instances", "--count", "2", "--launch-template", "LaunchTemplateName=cli-web")
-	i1, i2 := str(run, "Instances", 0, "InstanceId"), str(run, "Instances", 1, "InstanceId")
+	i1, i2 := pathStr(t, run, "Instances", 0, "InstanceId"), pathStr(t, run, "Instances", 1, "InstanceId")
 	aws("wait", "instance-running", "--instance-ids", i1, i2)
 	inst := path(t, aws("describe-instances", "--instance-ids", i1), "Reservations", 0, "Instances", 0)
 	tags := map[string]string{}
 	for _, tg := range path(t, inst, "Tags").([]any) {
-		tags[str(tg, "Key")] = str(tg, "Value")
+		tags[pathStr(t, tg, "Key")] = pathStr(t, tg, "Value")
 	}
-	if str(inst, "InstanceType") != "t3.small" || str(inst, "ImageId") != ami || tags["Name"] != "from-lt" ||
+	if pathStr(t, inst, "InstanceType") != "t3.small" || pathStr(t, inst, "ImageId") != ami || tags["Name"] != "from-lt" ||
 		tags["aws:ec2launchtemplate:id"] != id || tags["aws:ec2launchtemplate:version"] != "2" {
-		t.Errorf("instance from the template: type %s, image %s, tags %v", str(inst, "InstanceType"), str(inst, "ImageId"), tags)
+		t.Errorf("instance from the template: type %s, image %s, tags %v", pathStr(t, inst, "InstanceType"), pathStr(t, inst, "ImageId"), tags)
 	}
 	for _, i := range []string{i1, i2} {
 		if _, err := cli.ContainerInspect(t.Context(), docker.ContainerPrefix+i); err != nil {
@@ -70,7 +60,7 @@ func TestAWSCLILaunchTemplateDocker(t *testing.T) {
 		}
 	}
 	data := aws("get-launch-template-data", "--instance-id", i1)
-	if got := str(data, "LaunchTemplateData", "ImageId"); got != ami {
+	if got := pathStr(t, data, "LaunchTemplateData", "ImageId"); got != ami {
 		t.Errorf("get-launch-template-data ImageId %q, want %s", got, ami)
 	}
 
@@ -78,7 +68,7 @@ func TestAWSCLILaunchTemplateDocker(t *testing.T) {
 	if got := path(t, del, "SuccessfullyDeletedLaunchTemplateVersions", 0, "VersionNumber"); got != 1.0 {
 		t.Errorf("deleted %v, want version 1", got)
 	}
-	if got := str(del, "UnsuccessfullyDeletedLaunchTemplateVersions", 0, "ResponseError", "Code"); got != "unexpectedError" {
+	if got := pathStr(t, del, "UnsuccessfullyDeletedLaunchTemplateVersions", 0, "ResponseError", "Code"); got != "unexpectedError" {
 		t.Errorf("deleting the default version: %q, want unexpectedError", got)
 	}
 	aws("terminate-instances", "--instance-ids", i1, i2)
@@ -98,23 +88,6 @@ func TestBoto3LaunchTemplates(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the server and runs boto3")
 	}
-	if err := exec.Command("python3", "-c", "import boto3").Run(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("python3 with boto3 is not available: %v (scripts/ensure-clients.sh installs it)", err)
-		}
-		t.Skipf("python3 with boto3 is not available: %v; run scripts/ensure-clients.sh", err)
-	}
 	endpoint := startServer(t, "EC2_VM_MANAGER=mock", "EC2_MOCK_DELAY=50ms")
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "python3", filepath.Join("testdata", "boto3_lt.py"))
-	cmd.Env = append(os.Environ(), "EC2EMU_ENDPOINT="+endpoint, "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test",
-		"AWS_DEFAULT_REGION=us-west-2", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("boto3_lt.py: %v\n%s", err, out)
-	}
-	if !strings.Contains(string(out), "boto3_lt ok") {
-		t.Fatalf("boto3_lt.py exited 0 without its ok line:\n%s", out)
-	}
+	runBoto3Script(t, "boto3_lt.py", "boto3_lt ok", "EC2EMU_ENDPOINT="+endpoint)
 }

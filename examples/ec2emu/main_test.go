@@ -97,6 +97,13 @@ func awsCLI(t *testing.T, endpoint string) func(args ...string) map[string]any {
 	}
 }
 
+// pathStr is path's string, "" where the value is absent or not a string.
+func pathStr(t *testing.T, v any, keys ...any) string {
+	t.Helper()
+	s, _ := path(t, v, keys...).(string)
+	return s
+}
+
 // path walks decoded JSON: strings index objects, ints index arrays.
 func path(t *testing.T, v any, keys ...any) any {
 	t.Helper()

@@ -1,13 +1,7 @@
 package main
 
 import (
-	"context"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
 	"testing"
-	"time"
 )
 
 // TestAWSCLIVPC builds, with the AWS CLI (botocore: its serializer, its
@@ -19,55 +13,50 @@ func TestAWSCLIVPC(t *testing.T) {
 	}
 	endpoint := startServer(t, "EC2_VM_MANAGER=mock", "EC2_MOCK_DELAY=50ms")
 	aws := awsCLI(t, endpoint)
-	str := func(v any, keys ...any) string {
-		t.Helper()
-		s, _ := path(t, v, keys...).(string)
-		return s
-	}
 
-	vpc := str(aws("create-vpc", "--cidr-block", "10.20.0.0/16", "--tag-specifications", "ResourceType=vpc,Tags=[{Key=Name,Value=cli}]"), "Vpc", "VpcId")
+	vpc := pathStr(t, aws("create-vpc", "--cidr-block", "10.20.0.0/16", "--tag-specifications", "ResourceType=vpc,Tags=[{Key=Name,Value=cli}]"), "Vpc", "VpcId")
 	aws("wait", "vpc-available", "--vpc-ids", vpc)
 	aws("modify-vpc-attribute", "--vpc-id", vpc, "--enable-dns-hostnames", `{"Value":true}`)
 	if got := path(t, aws("describe-vpc-attribute", "--vpc-id", vpc, "--attribute", "enableDnsHostnames"), "EnableDnsHostnames", "Value"); got != true {
 		t.Errorf("enableDnsHostnames %v, want true", got)
 	}
-	subnet := str(aws("create-subnet", "--vpc-id", vpc, "--cidr-block", "10.20.1.0/24", "--availability-zone", "eu-west-1b"), "Subnet", "SubnetId")
+	subnet := pathStr(t, aws("create-subnet", "--vpc-id", vpc, "--cidr-block", "10.20.1.0/24", "--availability-zone", "eu-west-1b"), "Subnet", "SubnetId")
 	aws("wait", "subnet-available", "--subnet-ids", subnet)
 	aws("modify-subnet-attribute", "--subnet-id", subnet, "--map-public-ip-on-launch")
 	awsCLIFails(t, endpoint, "InvalidSubnet.Conflict", "create-subnet", "--vpc-id", vpc, "--cidr-block", "10.20.1.0/25")
 	awsCLIFails(t, endpoint, "InvalidVpc.Range", "create-vpc", "--cidr-block", "10.0.0.0/8")
 
-	igw := str(aws("create-internet-gateway"), "InternetGateway", "InternetGatewayId")
+	igw := pathStr(t, aws("create-internet-gateway"), "InternetGateway", "InternetGatewayId")
 	aws("attach-internet-gateway", "--internet-gateway-id", igw, "--vpc-id", vpc)
 	awsCLIFails(t, endpoint, "Resource.AlreadyAssociated", "attach-internet-gateway", "--internet-gateway-id", igw, "--vpc-id", vpc)
-	rt := str(aws("create-route-table", "--vpc-id", vpc), "RouteTable", "RouteTableId")
+	rt := pathStr(t, aws("create-route-table", "--vpc-id", vpc), "RouteTable", "RouteTableId")
 	if got := path(t, aws("create-route", "--route-table-id", rt, "--destination-cidr-block", "0.0.0.0/0", "--gateway-id", igw), "Return"); got != true {
 		t.Errorf("create-route Return %v", got)
 	}
-	assoc := str(aws("associate-route-table", "--route-table-id", rt, "--subnet-id", subnet), "AssociationId")
+	assoc := pathStr(t, aws("associate-route-table", "--route-table-id", rt, "--subnet-id", subnet), "AssociationId")
 	main := aws("describe-route-tables", "--filters", "Name=vpc-id,Values="+vpc, "Name=association.main,Values=true")
 	if n := len(path(t, main, "RouteTables").([]any)); n != 1 {
 		t.Errorf("%d main route tables, want 1", n)
 	}
-	sg := str(aws("create-security-group", "--group-name", "ssh", "--description", "ssh", "--vpc-id", vpc), "GroupId")
+	sg := pathStr(t, aws("create-security-group", "--group-name", "ssh", "--description", "ssh", "--vpc-id", vpc), "GroupId")
 	aws("authorize-security-group-ingress", "--group-id", sg, "--protocol", "tcp", "--port", "22", "--cidr", "0.0.0.0/0")
 
 	run := aws("run-instances", "--image-id", "ami-df5de72bdb3b", "--count", "1", "--subnet-id", subnet, "--security-group-ids", sg)
-	id := str(run, "Instances", 0, "InstanceId")
+	id := pathStr(t, run, "Instances", 0, "InstanceId")
 	cliUntil(t, aws, "running", id)
 	aws("wait", "instance-running", "--instance-ids", id)
 	inst := path(t, aws("describe-instances", "--instance-ids", id), "Reservations", 0, "Instances", 0)
-	if got := []string{str(inst, "VpcId"), str(inst, "SubnetId"), str(inst, "Placement", "AvailabilityZone")}; got[0] != vpc || got[1] != subnet || got[2] != "eu-west-1b" {
+	if got := []string{pathStr(t, inst, "VpcId"), pathStr(t, inst, "SubnetId"), pathStr(t, inst, "Placement", "AvailabilityZone")}; got[0] != vpc || got[1] != subnet || got[2] != "eu-west-1b" {
 		t.Errorf("instance [vpc subnet zone] = %v, want [%s %s eu-west-1b]", got, vpc, subnet)
 	}
-	if str(inst, "PublicIpAddress") == "" {
+	if pathStr(t, inst, "PublicIpAddress") == "" {
 		t.Error("no public address in a subnet that maps them on launch")
 	}
 	if got := path(t, aws("describe-subnets", "--subnet-ids", subnet), "Subnets", 0, "AvailableIpAddressCount"); got != 250.0 {
 		t.Errorf("availableIpAddressCount %v, want 250", got)
 	}
 	attrs := aws("describe-account-attributes", "--attribute-names", "supported-platforms")
-	if got := str(attrs, "AccountAttributes", 0, "AttributeValues", 0, "AttributeValue"); got != "VPC" {
+	if got := pathStr(t, attrs, "AccountAttributes", 0, "AttributeValues", 0, "AttributeValue"); got != "VPC" {
 		t.Errorf("supported-platforms %q, want VPC", got)
 	}
 
@@ -95,23 +84,6 @@ func TestBoto3VPC(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the server and runs boto3")
 	}
-	if err := exec.Command("python3", "-c", "import boto3").Run(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("python3 with boto3 is not available: %v (scripts/ensure-clients.sh installs it)", err)
-		}
-		t.Skipf("python3 with boto3 is not available: %v; run scripts/ensure-clients.sh", err)
-	}
 	endpoint := startServer(t, "EC2_VM_MANAGER=mock", "EC2_MOCK_DELAY=50ms")
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "python3", filepath.Join("testdata", "boto3_vpc.py"))
-	cmd.Env = append(os.Environ(), "EC2EMU_ENDPOINT="+endpoint, "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test",
-		"AWS_DEFAULT_REGION=us-west-2", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("boto3_vpc.py: %v\n%s", err, out)
-	}
-	if !strings.Contains(string(out), "boto3_vpc ok") {
-		t.Fatalf("boto3_vpc.py exited 0 without its ok line:\n%s", out)
-	}
+	runBoto3Script(t, "boto3_vpc.py", "boto3_vpc ok", "EC2EMU_ENDPOINT="+endpoint)
 }

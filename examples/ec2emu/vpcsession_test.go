@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -17,16 +16,8 @@ import (
 
 	"github.com/ec2emu/ec2emu/docker"
 	"github.com/ec2emu/ec2emu/internal/dockertest"
+	"github.com/ec2emu/ec2emu/internal/testutil"
 )
-
-// randomRange returns a /24 in 10.128.0.0/9 unlikely to be another test's:
-// the engine refuses overlapping networks, and tests of other packages make
-// VPCs on it at the same time.
-func randomRange() netip.Prefix {
-	var b [2]byte
-	rand.Read(b[:])
-	return netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 128 | b[0]>>1, b[1], 0}), 24)
-}
 
 // sshRun runs command on host as ec2-user with key, through OpenSSH, and
 // returns its output and exit status (-1 when ssh itself failed to run it).
@@ -70,47 +61,42 @@ func TestAWSCLIVPCSession(t *testing.T) {
 	dockertest.RemoveContainersOnCleanup(t, cli, docker.LabelNamespace, ns)
 	endpoint := startServer(t, "EC2_VM_MANAGER=docker", "EC2EMU_NAMESPACE="+ns, "EC2_MOUNT_DOCKER_SOCKET=0")
 	aws := awsCLI(t, endpoint)
-	str := func(v any, keys ...any) string {
-		t.Helper()
-		s, _ := path(t, v, keys...).(string)
-		return s
-	}
-	rangeA, rangeB := randomRange(), randomRange()
+	rangeA, rangeB := testutil.VPCRange(), testutil.VPCRange()
 	for rangeA.Overlaps(rangeB) {
-		rangeB = randomRange()
+		rangeB = testutil.VPCRange()
 	}
 	subnetRange := netip.PrefixFrom(rangeA.Addr(), 26)
 
 	// The network, as a Terraform module or a tutorial builds it.
-	vpc := str(aws("create-vpc", "--cidr-block", rangeA.String()), "Vpc", "VpcId")
-	subnet := str(aws("create-subnet", "--vpc-id", vpc, "--cidr-block", subnetRange.String()), "Subnet", "SubnetId")
+	vpc := pathStr(t, aws("create-vpc", "--cidr-block", rangeA.String()), "Vpc", "VpcId")
+	subnet := pathStr(t, aws("create-subnet", "--vpc-id", vpc, "--cidr-block", subnetRange.String()), "Subnet", "SubnetId")
 	aws("modify-subnet-attribute", "--subnet-id", subnet, "--map-public-ip-on-launch")
-	igw := str(aws("create-internet-gateway"), "InternetGateway", "InternetGatewayId")
+	igw := pathStr(t, aws("create-internet-gateway"), "InternetGateway", "InternetGatewayId")
 	aws("attach-internet-gateway", "--internet-gateway-id", igw, "--vpc-id", vpc)
-	rtb := str(aws("create-route-table", "--vpc-id", vpc), "RouteTable", "RouteTableId")
+	rtb := pathStr(t, aws("create-route-table", "--vpc-id", vpc), "RouteTable", "RouteTableId")
 	aws("create-route", "--route-table-id", rtb, "--destination-cidr-block", "0.0.0.0/0", "--gateway-id", igw)
-	rtbAssoc := str(aws("associate-route-table", "--route-table-id", rtb, "--subnet-id", subnet), "AssociationId")
-	sg := str(aws("create-security-group", "--group-name", "ssh", "--description", "ssh in", "--vpc-id", vpc), "GroupId")
+	rtbAssoc := pathStr(t, aws("associate-route-table", "--route-table-id", rtb, "--subnet-id", subnet), "AssociationId")
+	sg := pathStr(t, aws("create-security-group", "--group-name", "ssh", "--description", "ssh in", "--vpc-id", vpc), "GroupId")
 	aws("authorize-security-group-ingress", "--group-id", sg, "--protocol", "tcp", "--port", "22", "--cidr", "0.0.0.0/0")
 	dir := t.TempDir()
 	key, known := filepath.Join(dir, "session.pem"), filepath.Join(dir, "known_hosts")
-	if err := os.WriteFile(key, []byte(str(aws("create-key-pair", "--key-name", "session"), "KeyMaterial")), 0o600); err != nil {
+	if err := os.WriteFile(key, []byte(pathStr(t, aws("create-key-pair", "--key-name", "session"), "KeyMaterial")), 0o600); err != nil {
 		t.Fatal(err)
 	}
 
 	run := aws("run-instances", "--image-id", ami, "--count", "2", "--subnet-id", subnet, "--security-group-ids", sg, "--key-name", "session")
-	ids := []string{str(run, "Instances", 0, "InstanceId"), str(run, "Instances", 1, "InstanceId")}
-	answered := []string{str(run, "Instances", 0, "PrivateIpAddress"), str(run, "Instances", 1, "PrivateIpAddress")}
+	ids := []string{pathStr(t, run, "Instances", 0, "InstanceId"), pathStr(t, run, "Instances", 1, "InstanceId")}
+	answered := []string{pathStr(t, run, "Instances", 0, "PrivateIpAddress"), pathStr(t, run, "Instances", 1, "PrivateIpAddress")}
 	for _, ip := range answered {
 		if a, err := netip.ParseAddr(ip); err != nil || !subnetRange.Contains(a) {
 			t.Fatalf("run-instances answered private addresses %v, want addresses of %s at once", answered, subnetRange)
 		}
 	}
 	// An instance of another VPC, which the first VPC must not reach.
-	vpcB := str(aws("create-vpc", "--cidr-block", rangeB.String()), "Vpc", "VpcId")
-	subnetB := str(aws("create-subnet", "--vpc-id", vpcB, "--cidr-block", rangeB.String()), "Subnet", "SubnetId")
+	vpcB := pathStr(t, aws("create-vpc", "--cidr-block", rangeB.String()), "Vpc", "VpcId")
+	subnetB := pathStr(t, aws("create-subnet", "--vpc-id", vpcB, "--cidr-block", rangeB.String()), "Subnet", "SubnetId")
 	runB := aws("run-instances", "--image-id", ami, "--count", "1", "--subnet-id", subnetB)
-	idB, ipB := str(runB, "Instances", 0, "InstanceId"), str(runB, "Instances", 0, "PrivateIpAddress")
+	idB, ipB := pathStr(t, runB, "Instances", 0, "InstanceId"), pathStr(t, runB, "Instances", 0, "PrivateIpAddress")
 	cliUntil(t, aws, "running", append(ids, idB)...)
 
 	// Each container has exactly the address run-instances answered.
@@ -126,13 +112,13 @@ func TestAWSCLIVPCSession(t *testing.T) {
 	}
 
 	alloc := aws("allocate-address", "--domain", "vpc")
-	eip, allocID := str(alloc, "PublicIp"), str(alloc, "AllocationId")
-	assoc := str(aws("associate-address", "--allocation-id", allocID, "--instance-id", ids[0]), "AssociationId")
-	if got := str(aws("describe-instances", "--instance-ids", ids[0]), "Reservations", 0, "Instances", 0, "PublicIpAddress"); got != eip {
+	eip, allocID := pathStr(t, alloc, "PublicIp"), pathStr(t, alloc, "AllocationId")
+	assoc := pathStr(t, aws("associate-address", "--allocation-id", allocID, "--instance-id", ids[0]), "AssociationId")
+	if got := pathStr(t, aws("describe-instances", "--instance-ids", ids[0]), "Reservations", 0, "Instances", 0, "PublicIpAddress"); got != eip {
 		t.Errorf("public address after associate-address %q, want the Elastic IP %s", got, eip)
 	}
 	var out string
-	waitUntil(t, 30*time.Second, "ssh to the Elastic IP", func() bool {
+	testutil.Until(t, 30*time.Second, "ssh to the Elastic IP", func() bool {
 		var code int
 		out, code = sshRun(t, key, known, eip, "ip -4 -o addr show eth0")
 		return code == 0
@@ -155,7 +141,7 @@ func TestAWSCLIVPCSession(t *testing.T) {
 	if n := len(path(t, aws("describe-instances", "--filters", "Name=vpc-id,Values="+vpc, "Name=instance-state-name,Values=running"), "Reservations", 0, "Instances").([]any)); n != 2 {
 		t.Errorf("running instances in the VPC after refused deletes: %d, want 2", n)
 	}
-	if str(aws("describe-subnets", "--subnet-ids", subnet), "Subnets", 0, "SubnetId") != subnet {
+	if pathStr(t, aws("describe-subnets", "--subnet-ids", subnet), "Subnets", 0, "SubnetId") != subnet {
 		t.Error("the subnet is gone after a refused delete")
 	}
 
@@ -173,7 +159,7 @@ func TestAWSCLIVPCSession(t *testing.T) {
 	aws("delete-vpc", "--vpc-id", vpc)
 	aws("delete-subnet", "--subnet-id", subnetB)
 	aws("delete-vpc", "--vpc-id", vpcB)
-	waitUntil(t, 30*time.Second, "the VPCs' Docker networks to go", func() bool {
+	testutil.Until(t, 30*time.Second, "the VPCs' Docker networks to go", func() bool {
 		nets, err := cli.NetworkList(t.Context(), network.ListOptions{Filters: filters.NewArgs(filters.Arg("label", docker.LabelNamespace+"="+ns))})
 		return err == nil && len(nets) == 0
 	})
