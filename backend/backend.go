@@ -131,6 +131,10 @@ type LaunchSpec struct {
 	// subnet, set only when PrepareNetwork said the VPC's network takes
 	// the Server's addresses: the machine must get exactly this address.
 	PrivateIP string
+	// Volumes are volumes made by CreateVolume, for a backend that is a
+	// Volumer, to attach (as AttachVolume would) before the machine first
+	// runs, so user data already finds them.
+	Volumes []VolumeAttachment
 	// Metadata is opaque to the backend: it stores it with the machine
 	// (labels, extradata) and returns it in Machine.Metadata. Keys and
 	// values are short printable strings.

@@ -102,6 +102,7 @@ type Backend struct {
 	netRanges map[string]netip.Prefix // VPC ID → its range
 	held      map[string]string       // "vpc-id/address" → the machine given it, while it lives
 	launched  chan struct{}           // closed and replaced whenever Launch adds a machine
+	volumes   volumes                 // volumes.go
 }
 
 type machine struct {
@@ -175,6 +176,13 @@ func (b *Backend) Launch(ctx context.Context, spec backend.LaunchSpec) (backend.
 		ID: spec.InstanceID, ImageID: spec.ImageID, State: backend.StatePending,
 		PrivateIP: ip, LaunchTime: b.now(), Metadata: maps.Clone(spec.Metadata),
 	}}
+	for _, a := range spec.Volumes {
+		if err := b.attachLocked(spec.InstanceID, a); err != nil {
+			delete(b.vols().attached, spec.InstanceID)
+			b.mu.Unlock()
+			return backend.Machine{}, err
+		}
+	}
 	b.machines[spec.InstanceID] = m
 	close(b.launched)
 	b.launched = make(chan struct{})
@@ -182,6 +190,7 @@ func (b *Backend) Launch(ctx context.Context, spec backend.LaunchSpec) (backend.
 	if err := b.wait(ctx); err != nil {
 		b.mu.Lock()
 		delete(b.machines, spec.InstanceID)
+		delete(b.vols().attached, spec.InstanceID)
 		b.mu.Unlock()
 		return backend.Machine{}, err
 	}
@@ -254,6 +263,7 @@ func (b *Backend) Terminate(ctx context.Context, id string) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	delete(b.machines, id)
+	delete(b.vols().attached, id)
 	return nil
 }
 
