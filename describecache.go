@@ -37,6 +37,7 @@ type viewKey struct {
 	flags                   attrFlags
 	publicIP                string
 	enis                    int      // inst.enis: interfaces attached or changed
+	vols                    int      // inst.volGen: volumes attached, detached or changed
 	eip                     *address // ipOwnerId differs for an Elastic IP
 }
 
@@ -53,7 +54,7 @@ func keyOf(inst *instance) viewKey {
 		state: inst.state, reason: inst.reason, stateReason: inst.stateReason,
 		privateIP: inst.privateIP, instanceType: inst.instanceType,
 		tags: idOf(inst.tags), volumes: idOf(inst.attrs.Volumes),
-		nic: inst.nic, flags: inst.attrs.attrFlags, publicIP: inst.access.publicIP, enis: inst.enis,
+		nic: inst.nic, flags: inst.attrs.attrFlags, publicIP: inst.access.publicIP, enis: inst.enis, vols: inst.volGen,
 		eip: inst.access.eip,
 	}
 	if inst.nic != nil {

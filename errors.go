@@ -126,6 +126,9 @@ const (
 	ErrInvalidBlockDeviceMapping               ErrorCode = "InvalidBlockDeviceMapping"
 	ErrInvalidVolumeIDMalformed                ErrorCode = "InvalidVolumeID.Malformed"
 	ErrInvalidVolumeNotFound                   ErrorCode = "InvalidVolume.NotFound"
+	ErrInvalidVolumeZoneMismatch               ErrorCode = "InvalidVolume.ZoneMismatch"
+	ErrVolumeInUse                             ErrorCode = "VolumeInUse"
+	ErrInvalidAttachmentNotFound               ErrorCode = "InvalidAttachment.NotFound"
 )
 
 // Codes of the launch-template actions (all 400).

@@ -58,6 +58,7 @@ const (
 	partImageTags
 	partLaunchTemplates
 	partFleets
+	partVolumes
 )
 
 // dirtySet is what changed since the committer last took it. Guarded by

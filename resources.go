@@ -46,6 +46,10 @@ type tenant struct {
 	// make one fleet.
 	fleets      []*fleet
 	fleetTokens sync.Mutex
+	// volumes in creation order, all but the instances' root volumes
+	// (ebs.go).
+	volumes      []*ebsVolume
+	volumeTokens map[string]*ebsVolume // CreateVolume's ClientToken → its volume
 }
 
 // tenant returns sc's state, creating it on first use. Callers hold s.mu.
@@ -85,7 +89,9 @@ type instance struct {
 	launchIndex  int
 	az           string
 	privateIP    string
-	enis         int // counts changes to the interfaces attached at device index 1 and up, which its view shows
+	vols         []*ebsVolume // volumes attached to it beyond its root volume (ebs.go)
+	volGen       int          // counts changes to vols, which its view shows
+	enis         int          // counts changes to the interfaces attached at device index 1 and up, which its view shows
 	architecture string
 	clientToken  string
 	userData     []byte

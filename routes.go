@@ -127,6 +127,12 @@ func (s *Server) routes() map[string]handler {
 		"ModifyInstanceMetadataOptions":        op(s.modifyInstanceMetadataOptions),
 		"DescribeVolumes":                      op(s.describeVolumes),
 
+		// EBS volumes (ebs.go, ebsapi.go) and snapshots (snapshots.go).
+		"CreateVolume": op(s.createVolume),
+		"DeleteVolume": op(s.deleteVolume),
+		"AttachVolume": op(s.attachVolume),
+		"DetachVolume": op(s.detachVolume),
+
 		// Launch templates (launchtemplates.go).
 		"CreateLaunchTemplate":           op(s.createLaunchTemplate),
 		"CreateLaunchTemplateVersion":    op(s.createLaunchTemplateVersion),

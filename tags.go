@@ -59,6 +59,8 @@ func (s *Server) touchTagged(z *tenant, targets []*taggable) {
 			parts |= partLaunchTemplates
 		case r.kind == "fleet":
 			parts |= partFleets
+		case r.kind == "volume":
+			parts |= partVolumes
 		case r.kind == "security-group" || r.kind == "security-group-rule":
 			parts |= partGroups
 		default: // vpc, subnet
@@ -294,7 +296,7 @@ var describeTagsSpec = describeSpec[*xmlproto.TagDescription]{
 				add(f.id, "fleet", f.tags)
 			}
 			for _, v := range s.zoneVolumes(z, now) {
-				add(v.id, "volume", v.vol.Tags)
+				add(v.id, "volume", v.tags)
 			}
 			z.net.eachTagged(add)
 		}

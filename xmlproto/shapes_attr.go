@@ -246,6 +246,7 @@ type Volume struct {
 	Iops               int                `xml:"iops,omitempty"`
 	Throughput         int                `xml:"throughput,omitempty"`
 	Encrypted          bool               `xml:"encrypted"`
+	KmsKeyID           string             `xml:"kmsKeyId,omitempty"`
 	MultiAttachEnabled bool               `xml:"multiAttachEnabled"`
 }
 

@@ -1,0 +1,254 @@
+package ec2emu
+
+import (
+	"context"
+	"errors"
+	"regexp"
+	"slices"
+	"time"
+
+	"github.com/ec2emu/ec2emu/backend"
+	"github.com/ec2emu/ec2emu/xmlproto"
+)
+
+// EBS volumes. An instance's root volume is its machine's own disk: it is
+// shown from the instance (rootVolume) while the instance lives. Every other
+// volume is an ebsVolume of its tenant: made by CreateVolume, or by a
+// BlockDeviceMapping at launch, or left behind by a terminated instance whose
+// mapping said DeleteOnTermination=false. On a backend that is a
+// backend.Volumer it holds data, visible inside each instance it is attached
+// to at backend.VolumePath(device) (docs/volumes.md).
+
+// ebsVolume is a volume the Server keeps apart from any instance.
+type ebsVolume struct {
+	id, az, azID     string
+	size             int
+	typ              string
+	iops, throughput int
+	encrypted        bool
+	kmsKey           string
+	snapshotID       string
+	created          time.Time
+	// state is creating, available, deleting or error; in-use is shown
+	// while att is set.
+	state        string
+	tags         []xmlproto.Tag
+	att          *volAttachment
+	noData       bool // the backend keeps no data for it (see dataless)
+	root         bool // it was an instance's root volume
+	autoEnableIO bool
+	mods         []*volumeMod // ModifyVolume, oldest first
+
+	// lastOp is closed when the last backend call queued on this volume
+	// has ended (volumeOp).
+	lastOp chan struct{}
+}
+
+// volAttachment ties a volume to an instance at a device.
+type volAttachment struct {
+	instanceID, device string
+	at                 time.Time
+	deleteOnTerm       bool
+	state              string // attaching, attached, detaching
+}
+
+// volumeMod is one ModifyVolume.
+type volumeMod struct {
+	xmlproto.VolumeModification
+}
+
+// Volume states (VolumeState) and attachment states.
+const (
+	volCreating  = "creating"
+	volAvailable = "available"
+	volInUse     = "in-use"
+	volDeleting  = "deleting"
+	volError     = "error"
+)
+
+// deviceRe is what AttachVolume accepts as a device name: the Linux names
+// of the EC2 documentation (/dev/sd[a-z], /dev/xvd[a-z], /dev/xvd[b-c][a-z],
+// each optionally with a partition number), and the Windows xvd[f-z] names.
+var deviceRe = regexp.MustCompile(`^(/dev/(sd[a-z]|xvd[a-z]|xvd[b-c][a-z]|hd[a-z])([1-9]|1[0-5])?|xvd[a-z]|xvd[b-c][a-z])$`)
+
+// volume returns z's volume id, or nil.
+func (z *tenant) volume(id string) *ebsVolume {
+	for _, v := range z.volumes {
+		if v.id == id {
+			return v
+		}
+	}
+	return nil
+}
+
+// volumer returns the backend's volume capability, or nil.
+func (s *Server) volumer() backend.Volumer {
+	v, _ := s.b.(backend.Volumer)
+	return v
+}
+
+// shownState is the volume's VolumeState.
+func (v *ebsVolume) shownState() string {
+	if v.att != nil {
+		return volInUse
+	}
+	return v.state
+}
+
+// rootVolume is inst's root volume as DescribeVolumes shows it, or nil once
+// the instance is terminated. Callers hold s.mu.
+func rootVolume(inst *instance) *ebsVolume {
+	if inst.state == stateTerminated || len(inst.attrs.Volumes) == 0 {
+		return nil
+	}
+	r := &inst.attrs.Volumes[0]
+	return &ebsVolume{
+		id: volumeID(inst.id, *r), az: inst.az, size: r.Size, typ: r.Type, iops: r.Iops, throughput: r.Throughput,
+		encrypted: r.Encrypted, snapshotID: amiSnapshotID(inst.imageID), created: inst.launchTime,
+		state: volInUse, tags: r.Tags, noData: true, root: true,
+		att: &volAttachment{instanceID: inst.id, device: r.Device, at: inst.launchTime,
+			deleteOnTerm: r.DeleteOnTermination, state: attachmentState(inst)},
+	}
+}
+
+// amiSnapshotID is the snapshot an AMI's root device mapping names.
+func amiSnapshotID(imageID string) string { return "snap-" + imageID[len("ami-"):] }
+
+// view is the volume as DescribeVolumes and CreateVolume show it.
+func (v *ebsVolume) view() xmlproto.Volume {
+	out := xmlproto.Volume{
+		VolumeID: v.id, Size: v.size, SnapshotID: v.snapshotID, AvailabilityZone: v.az, State: v.shownState(),
+		CreateTime: v.created, Tags: v.tags, VolumeType: v.typ, Iops: v.iops, Throughput: v.throughput,
+		Encrypted: v.encrypted, KmsKeyID: v.kmsKey, Attachments: []xmlproto.VolumeAttachment{},
+	}
+	if a := v.att; a != nil {
+		out.Attachments = append(out.Attachments, xmlproto.VolumeAttachment{
+			VolumeID: v.id, InstanceID: a.instanceID, Device: a.device, State: a.state,
+			AttachTime: a.at, DeleteOnTermination: a.deleteOnTerm,
+		})
+	}
+	return out
+}
+
+func (v *ebsVolume) attachmentView() *xmlproto.VolumeAttachmentResponse {
+	a := v.att
+	return &xmlproto.VolumeAttachmentResponse{VolumeID: v.id, InstanceID: a.instanceID, Device: a.device,
+		State: a.state, AttachTime: a.at, DeleteOnTermination: a.deleteOnTerm}
+}
+
+// touchVolume marks v's records dirty: the tenant's volumes, and the view of
+// the instance it is attached to. Callers hold s.mu (write).
+func (s *Server) touchVolume(z *tenant, v *ebsVolume) {
+	if v.att != nil {
+		if inst := s.instances[v.att.instanceID]; inst != nil {
+			inst.volGen++
+			s.touch(inst)
+		}
+	}
+	s.touchTenant(z, partVolumes)
+}
+
+// volumeOp runs op on v's data in a goroutine the Server owns, after the
+// calls queued on v before it, and records the outcome with done under s.mu,
+// as background does for machines. Callers hold s.mu (write).
+func (s *Server) volumeOp(z *tenant, v *ebsVolume, what string, op func(ctx context.Context) error, done func(err error)) {
+	s.touchVolume(z, v)
+	if s.closed {
+		return // the state the request set is stored; the next start finishes it (resumeVolumes)
+	}
+	prev, mine := v.lastOp, make(chan struct{})
+	v.lastOp = mine
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer close(mine)
+		if prev != nil {
+			<-prev
+		}
+		ctx, cancel := context.WithTimeout(s.ctx, s.cfg.backendTimeout)
+		err := s.untilAvailable(ctx, func() error { return op(ctx) })
+		cancel()
+		if err != nil {
+			s.log.Warn("backend volume call failed", "op", what, "volume", v.id, "err", err)
+		}
+		s.mu.Lock()
+		done(err)
+		s.touchVolume(z, v)
+		s.mu.Unlock()
+	}()
+}
+
+// makeVolume creates v's data (CreateVolume, or a mapping at launch).
+// Callers hold s.mu (write).
+func (s *Server) makeVolume(z *tenant, v *ebsVolume, snapData string) {
+	vb := s.volumer()
+	s.volumeOp(z, v, "create volume", func(ctx context.Context) error {
+		return vb.CreateVolume(ctx, backend.VolumeSpec{ID: v.id, SizeGiB: v.size, SnapshotID: snapData})
+	}, func(err error) {
+		if v.state != volCreating {
+			return
+		}
+		if err != nil {
+			v.state = volError
+			return
+		}
+		v.state = volAvailable
+	})
+}
+
+// dropVolume deletes v and its data. Callers hold s.mu (write).
+func (s *Server) dropVolume(z *tenant, v *ebsVolume) {
+	v.state = volDeleting
+	if v.noData {
+		z.volumes = slices.DeleteFunc(z.volumes, func(x *ebsVolume) bool { return x == v })
+		s.touchTenant(z, partVolumes)
+		return
+	}
+	vb := s.volumer()
+	s.volumeOp(z, v, "delete volume", func(ctx context.Context) error {
+		return vb.DeleteVolume(ctx, v.id)
+	}, func(err error) {
+		if err != nil && !errors.Is(err, backend.ErrNotFound) {
+			v.state = volError
+			return
+		}
+		z.volumes = slices.DeleteFunc(z.volumes, func(x *ebsVolume) bool { return x == v })
+	})
+}
+
+// volumesEnded settles the volumes of an instance that has just been
+// terminated: those whose mapping says DeleteOnTermination are deleted, the
+// others become available, the root volume included (without data: it was
+// the machine's own disk). Its machine is gone, and the backend released
+// its attachments with it. Callers hold s.mu (write).
+func (s *Server) volumesEnded(inst *instance) {
+	z := inst.tenant
+	for _, v := range inst.vols {
+		dot := v.att.deleteOnTerm
+		v.att = nil
+		s.touchTenant(z, partVolumes)
+		if dot {
+			s.dropVolume(z, v)
+		} else if v.state == volCreating {
+			// its create is still queued: it becomes available when done
+		} else {
+			v.state = volAvailable
+		}
+	}
+	if len(inst.vols) > 0 {
+		inst.vols = nil
+		inst.volGen++
+	}
+	if len(inst.attrs.Volumes) > 0 && !inst.attrs.Volumes[0].DeleteOnTermination {
+		r := inst.attrs.Volumes[0]
+		id := volumeID(inst.id, r)
+		if z.volume(id) == nil {
+			z.volumes = append(z.volumes, &ebsVolume{
+				id: id, az: inst.az, size: r.Size, typ: r.Type, iops: r.Iops, throughput: r.Throughput,
+				encrypted: r.Encrypted, snapshotID: amiSnapshotID(inst.imageID), created: inst.launchTime,
+				state: volAvailable, tags: r.Tags, noData: true, root: true,
+			})
+			s.touchTenant(z, partVolumes)
+		}
+	}
+}
