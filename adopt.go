@@ -76,6 +76,7 @@ func (s *Server) adopt(ctx context.Context) error {
 		default:
 			inst.state, inst.endedAt = stateTerminated, s.cfg.now()
 		}
+		s.splitVolumes(inst)
 		s.syncAccess(inst)
 		s.log.Info("adopted machine", "instance", inst.id, "state", inst.state, "reservation", inst.res.id)
 	}
@@ -295,6 +296,7 @@ func (s *Server) machineLost(inst *instance) {
 	inst.state, inst.endedAt = stateTerminated, s.cfg.now()
 	inst.stateReason = &xmlproto.StateReason{Code: "Server.InternalError",
 		Message: "Server.InternalError: the instance's machine was not found when the emulator restarted"}
+	s.volumesEnded(inst)
 	s.syncAccess(inst)
 	s.touch(inst)
 }

@@ -94,6 +94,7 @@ type volume struct {
 	DeleteOnTermination bool           `json:"deleteOnTermination"`
 	Encrypted           bool           `json:"encrypted,omitempty"`
 	Root                bool           `json:"root,omitempty"`
+	Snapshot            string         `json:"snapshot,omitempty"` // the mapping's Ebs.SnapshotId
 	Tags                []xmlproto.Tag `json:"tags,omitempty"`
 }
 
@@ -363,6 +364,9 @@ func (a *instanceAttrs) applyBlockDevices(bdms []xmlproto.BlockDeviceMappingRequ
 		if e.Encrypted != nil {
 			v.Encrypted = *e.Encrypted
 		}
+		if !root {
+			v.Snapshot = e.SnapshotID
+		}
 		if root {
 			a.Volumes[0] = v
 		} else {
@@ -447,16 +451,26 @@ func (s *Server) viewAttrs(inst *instance, v *xmlproto.Instance) {
 	// instance is terminated.
 	switch inst.state {
 	case stateRunning, stateStopping, stateStopped, stateShuttingDown:
-		for _, vol := range a.Volumes {
+		for _, vol := range instanceVolumes(inst) {
+			a := vol.att
 			v.BlockDeviceMappings = append(v.BlockDeviceMappings, xmlproto.InstanceBlockDeviceMapping{
-				DeviceName: vol.Device,
+				DeviceName: a.device,
 				Ebs: xmlproto.EbsInstanceBlockDevice{
-					VolumeID: volumeID(inst.id, vol), Status: attachmentState(inst),
-					AttachTime: inst.launchTime, DeleteOnTermination: vol.DeleteOnTermination,
+					VolumeID: vol.id, Status: a.state, AttachTime: a.at, DeleteOnTermination: a.deleteOnTerm,
 				},
 			})
 		}
 	}
+}
+
+// instanceVolumes are the volumes attached to inst, its root volume first.
+// Callers hold s.mu.
+func instanceVolumes(inst *instance) []*ebsVolume {
+	var out []*ebsVolume
+	if r := rootVolume(inst); r != nil {
+		out = append(out, r)
+	}
+	return append(out, inst.vols...)
 }
 
 // attachmentState is the EBS attachment state of inst's volumes.
@@ -488,25 +502,19 @@ var attrInstanceFields = map[string]func(*instance) []string{
 		return one("disabled")
 	},
 	"block-device-mapping.device-name": func(i *instance) []string {
-		var out []string
-		for _, v := range i.attrs.Volumes {
-			out = append(out, v.Device)
-		}
-		return out
+		return bdmField(i, func(v *ebsVolume) string { return v.att.device })
 	},
 	"block-device-mapping.volume-id": func(i *instance) []string {
-		var out []string
-		for _, v := range i.attrs.Volumes {
-			out = append(out, volumeID(i.id, v))
-		}
-		return out
+		return bdmField(i, func(v *ebsVolume) string { return v.id })
 	},
 	"block-device-mapping.delete-on-termination": func(i *instance) []string {
-		var out []string
-		for _, v := range i.attrs.Volumes {
-			out = append(out, strconv.FormatBool(v.DeleteOnTermination))
-		}
-		return out
+		return bdmField(i, func(v *ebsVolume) string { return strconv.FormatBool(v.att.deleteOnTerm) })
+	},
+	"block-device-mapping.status": func(i *instance) []string {
+		return bdmField(i, func(v *ebsVolume) string { return v.att.state })
+	},
+	"block-device-mapping.attach-time": func(i *instance) []string {
+		return bdmField(i, func(v *ebsVolume) string { return v.att.at.UTC().Format(xmlproto.TimeFormat) })
 	},
 	"ebs-optimized":                       func(i *instance) []string { return one(strconv.FormatBool(i.attrs.EbsOptimized)) },
 	"metadata-options.http-tokens":        func(i *instance) []string { return one(i.attrs.Metadata.HTTPTokens) },
@@ -703,6 +711,9 @@ func (s *Server) modifyInstanceAttribute(ctx context.Context, c *call, req *xmlp
 	}
 	attr.apply(inst, ch, &v)
 	s.touch(inst)
+	if len(v.dots) > 0 {
+		s.touchTenant(inst.tenant, partVolumes)
+	}
 	if ch.name == "groupSet" {
 		s.accessChanged() // other groups, other forwarded ports
 	}
@@ -773,7 +784,7 @@ func (s *Server) modifyInstanceMetadataOptions(ctx context.Context, c *call, req
 type attrValue struct {
 	flag     bool
 	userData []byte
-	dots     []int                      // blockDeviceMapping: the volumes to change
+	dots     []*ebsVolume               // blockDeviceMapping: the volumes to change
 	groups   []xmlproto.GroupIdentifier // groupSet: resolved in the instance's VPC
 }
 
@@ -920,30 +931,37 @@ var attributeTable = map[string]instanceAttr{
 		},
 		modifiable: true,
 		resolve: func(inst *instance, ch attrChange, v *attrValue) error {
-			a := &inst.attrs
+			vols := instanceVolumes(inst)
 			for _, m := range ch.bdms {
-				i := slices.IndexFunc(a.Volumes, func(v volume) bool { return v.Device == m.DeviceName })
+				i := slices.IndexFunc(vols, func(v *ebsVolume) bool { return v.att.device == m.DeviceName })
 				if i < 0 {
 					return apiErr(ErrInvalidParameterValue, "No device is currently mapped at %s", m.DeviceName)
 				}
 				if m.Ebs == nil || m.Ebs.DeleteOnTermination == nil {
 					return apiErr(ErrMissingParameter, "The request must contain the parameter BlockDeviceMapping.Ebs.DeleteOnTermination for %s", m.DeviceName)
 				}
-				if m.Ebs.VolumeID != "" && m.Ebs.VolumeID != volumeID(inst.id, a.Volumes[i]) {
+				if m.Ebs.VolumeID != "" && m.Ebs.VolumeID != vols[i].id {
 					return apiErr(ErrInvalidParameterValue, "The volume '%s' is not attached to %s at %s", m.Ebs.VolumeID, inst.id, m.DeviceName)
 				}
-				v.dots = append(v.dots, i)
+				v.dots = append(v.dots, vols[i])
 			}
 			return nil
 		},
 		apply: func(inst *instance, ch attrChange, v *attrValue) {
-			// A new slice, not a change in place: a DescribeInstances item
-			// encoded earlier is known stale by its volumes' identity (viewKey).
-			vols := slices.Clone(inst.attrs.Volumes)
-			for i, d := range v.dots {
-				vols[d].DeleteOnTermination = *ch.bdms[i].Ebs.DeleteOnTermination
+			for i, vol := range v.dots {
+				dot := *ch.bdms[i].Ebs.DeleteOnTermination
+				if vol.root {
+					// A new slice, not a change in place: a DescribeInstances
+					// item encoded earlier is known stale by its volumes'
+					// identity (viewKey).
+					vols := slices.Clone(inst.attrs.Volumes)
+					vols[0].DeleteOnTermination = dot
+					inst.attrs.Volumes = vols
+				} else {
+					vol.att.deleteOnTerm = dot
+					inst.volGen++
+				}
 			}
-			inst.attrs.Volumes = vols
 		},
 	},
 	// Describable, and accepted by ModifyInstanceAttribute, but fixed here.
@@ -973,4 +991,14 @@ var attributeTable = map[string]instanceAttr{
 	// Describable only.
 	"rootDeviceName": {describe: fixed(func(out *xmlproto.InstanceAttribute) { out.RootDeviceName = stringValue(rootDeviceName) })},
 	"productCodes":   {describe: fixed(func(out *xmlproto.InstanceAttribute) { out.ProductCodes = &[]xmlproto.ProductCode{} })},
+}
+
+// bdmField is a block-device-mapping.* filter's values: f of each volume
+// attached to i.
+func bdmField(i *instance, f func(*ebsVolume) string) []string {
+	var out []string
+	for _, v := range instanceVolumes(i) {
+		out = append(out, f(v))
+	}
+	return out
 }

@@ -29,6 +29,8 @@ func updating() bool {
 var describeIDs = map[string][3]string{
 	"DescribeInstances":                    {"InstanceId.1", "instance-1", "i-0123456789abcdef0"},
 	"DescribeInstanceStatus":               {"InstanceId.1", "instance-1", "i-0123456789abcdef0"},
+	"DescribeVolumeStatus":                 {"VolumeId.1", "volume-1", "vol-0123456789abcdef0"},
+	"DescribeVolumesModifications":         {"VolumeId.1", "volume-1", "vol-0123456789abcdef0"},
 	"DescribeInstanceCreditSpecifications": {"InstanceId.1", "instance-1", "i-0123456789abcdef0"},
 	"DescribeImages":                       {"ImageId.1", "image-1", "ami-0123456789abcdef0"},
 	"DescribeKeyPairs":                     {"KeyPairId.1", "kp-1", "key-0123456789abcdef0"},

@@ -28,6 +28,7 @@ type ebsVolume struct {
 	encrypted        bool
 	kmsKey           string
 	snapshotID       string
+	snapData         string // the backend data of snapshotID it is made from, while creating
 	created          time.Time
 	// state is creating, available, deleting or error; in-use is shown
 	// while att is set.
@@ -180,14 +181,16 @@ func (s *Server) volumeOp(z *tenant, v *ebsVolume, what string, op func(ctx cont
 
 // makeVolume creates v's data (CreateVolume, or a mapping at launch).
 // Callers hold s.mu (write).
-func (s *Server) makeVolume(z *tenant, v *ebsVolume, snapData string) {
+func (s *Server) makeVolume(z *tenant, v *ebsVolume) {
 	vb := s.volumer()
+	spec := backend.VolumeSpec{ID: v.id, SizeGiB: v.size, SnapshotID: v.snapData}
 	s.volumeOp(z, v, "create volume", func(ctx context.Context) error {
-		return vb.CreateVolume(ctx, backend.VolumeSpec{ID: v.id, SizeGiB: v.size, SnapshotID: snapData})
+		return vb.CreateVolume(ctx, spec)
 	}, func(err error) {
 		if v.state != volCreating {
 			return
 		}
+		v.snapData = ""
 		if err != nil {
 			v.state = volError
 			return
@@ -251,4 +254,111 @@ func (s *Server) volumesEnded(inst *instance) {
 			s.touchTenant(z, partVolumes)
 		}
 	}
+}
+
+// splitVolumes turns the volumes of inst's block device mappings beyond
+// its root into volumes of its tenant, attached to it (or, once it is
+// terminated, kept available as DeleteOnTermination says), and links the
+// tenant's volumes attached to it. RunInstances, restore and adoption call
+// it; a volume already known keeps its record. Callers hold s.mu (write).
+func (s *Server) splitVolumes(inst *instance) {
+	z := s.tenant(inst.tenant.scope)
+	if len(inst.attrs.Volumes) > 1 {
+		for _, r := range inst.attrs.Volumes[1:] {
+			id := volumeID(inst.id, r)
+			if z.volume(id) != nil || inst.state == stateTerminated && r.DeleteOnTermination {
+				continue
+			}
+			v := &ebsVolume{
+				id: id, az: inst.az, size: r.Size, typ: r.Type, iops: r.Iops, throughput: r.Throughput,
+				encrypted: r.Encrypted, snapshotID: r.Snapshot, created: inst.launchTime, state: volAvailable,
+				tags: r.Tags, noData: s.volumer() == nil,
+			}
+			if inst.state != stateTerminated {
+				v.att = &volAttachment{instanceID: inst.id, device: r.Device, at: inst.launchTime,
+					deleteOnTerm: r.DeleteOnTermination, state: "attached"}
+			}
+			z.volumes = append(z.volumes, v)
+			s.touchTenant(z, partVolumes)
+		}
+		inst.attrs.Volumes = inst.attrs.Volumes[:1:1]
+	}
+	s.linkVolumes(inst)
+}
+
+// linkVolumes sets inst.vols: the volumes of its tenant attached to it, in
+// the tenant's order, so that the order is the same after a restart.
+// Callers hold s.mu (write).
+func (s *Server) linkVolumes(inst *instance) {
+	var vols []*ebsVolume
+	for _, v := range inst.tenant.volumes {
+		if v.att != nil && v.att.instanceID == inst.id {
+			vols = append(vols, v)
+		}
+	}
+	inst.vols = vols
+	inst.volGen++
+}
+
+// launchVolumes makes the volumes of a new instance's block device
+// mappings (splitVolumes) and asks the backend to attach them before the
+// machine first runs; their data is created by the launch (launch). Callers
+// hold s.mu (write).
+func (s *Server) launchVolumes(c *call, inst *instance, spec *backend.LaunchSpec) {
+	s.splitVolumes(inst)
+	for _, v := range inst.vols {
+		v.att.state = "attaching"
+		if !v.noData {
+			v.state = volCreating
+			if v.snapshotID != "" {
+				v.snapData, _, _ = s.restorableSnapshot(inst.tenant, c, v.snapshotID) // checked by mappedSnapshots
+			}
+			spec.Volumes = append(spec.Volumes, backend.VolumeAttachment{VolumeID: v.id, Device: v.att.device})
+		}
+	}
+}
+
+// volumeSpecs are the volumes inst's launch must create first: those of its
+// mappings still creating. Callers hold s.mu.
+func (s *Server) volumeSpecs(inst *instance) []backend.VolumeSpec {
+	var out []backend.VolumeSpec
+	for _, v := range inst.vols {
+		if v.state == volCreating && !v.noData {
+			out = append(out, backend.VolumeSpec{ID: v.id, SizeGiB: v.size, SnapshotID: v.snapData})
+		}
+	}
+	return out
+}
+
+// launched records the outcome of inst's launch for its mapped volumes.
+// Callers hold s.mu (write).
+func (s *Server) launched(inst *instance, err error, made map[string]bool) {
+	for _, v := range inst.vols {
+		if v.state == volCreating {
+			v.state, v.snapData = volAvailable, ""
+			if !made[v.id] {
+				v.state = volError
+			}
+		}
+		if err == nil && v.att.state == "attaching" {
+			v.att.state = "attached"
+		}
+		s.touchVolume(inst.tenant, v)
+	}
+}
+
+// mappedSnapshots checks the snapshots RunInstances' mappings beyond the
+// root name: each must be one c may make a volume from. Callers hold s.mu.
+func (s *Server) mappedSnapshots(z *tenant, c *call, a instanceAttrs) error {
+	if s.volumer() == nil {
+		return nil // the volumes hold no data: the snapshot is a record only
+	}
+	for _, r := range a.Volumes[1:] {
+		if r.Snapshot != "" {
+			if _, _, err := s.restorableSnapshot(z, c, r.Snapshot); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

@@ -2,12 +2,15 @@ package ec2emu
 
 import (
 	"context"
+	"iter"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/ec2emu/ec2emu/backend"
 	"github.com/ec2emu/ec2emu/internal/catalog"
+	"github.com/ec2emu/ec2emu/internal/query"
 	"github.com/ec2emu/ec2emu/xmlproto"
 )
 
@@ -144,7 +147,7 @@ func (s *Server) createVolume(ctx context.Context, c *call, req *xmlproto.Create
 	v := &ebsVolume{
 		id: newID("vol-"), az: az, azID: azID, size: size, typ: typ, iops: iops, throughput: tp,
 		encrypted: req.Encrypted != nil && *req.Encrypted, kmsKey: req.KmsKeyID, snapshotID: req.SnapshotID,
-		created: s.cfg.now().UTC().Truncate(time.Millisecond), state: volCreating, tags: tags,
+		created: s.cfg.now().UTC().Truncate(time.Millisecond), state: volCreating, tags: tags, snapData: snapData,
 	}
 	if v.encrypted && v.kmsKey == "" {
 		v.kmsKey = "arn:aws:kms:" + c.region + ":" + c.account + ":alias/aws/ebs"
@@ -156,7 +159,7 @@ func (s *Server) createVolume(ctx context.Context, c *call, req *xmlproto.Create
 		}
 		z.volumeTokens[req.ClientToken] = v
 	}
-	s.makeVolume(z, v, snapData)
+	s.makeVolume(z, v)
 	out := v.view()
 	return &out, nil
 }
@@ -236,7 +239,7 @@ func (s *Server) attachVolume(ctx context.Context, c *call, req *xmlproto.Attach
 		return nil, errDryRun
 	}
 	v.att = &volAttachment{instanceID: inst.id, device: req.Device, at: s.cfg.now().UTC().Truncate(time.Millisecond), state: "attaching"}
-	inst.vols = append(inst.vols, v)
+	s.linkVolumes(inst)
 	s.attachData(inst, v)
 	return v.attachmentView(), nil
 }
@@ -351,4 +354,241 @@ func (s *Server) detachData(inst *instance, v *ebsVolume) {
 		}
 		s.touchVolume(z, v)
 	})
+}
+
+func (s *Server) modifyVolume(ctx context.Context, c *call, req *xmlproto.ModifyVolumeRequest) (any, error) {
+	if err := checkVolumeID(req.VolumeID); err != nil {
+		return nil, err
+	}
+	if req.MultiAttachEnabled != nil && *req.MultiAttachEnabled {
+		return nil, apiErr(ErrUnsupportedOperation, "Multi-Attach is not supported by ec2emu: a volume is attached to one instance at a time.")
+	}
+	if req.Size == nil && req.VolumeType == "" && req.Iops == nil && req.Throughput == nil && req.MultiAttachEnabled == nil {
+		return nil, apiErr(ErrMissingParameter, "The request must contain at least one of size, volumeType, iops, throughput or multiAttachEnabled")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	z := s.tenant(c.scope)
+	v, err := s.findVolume(z, req.VolumeID, func(inst *instance) error {
+		return apiErr(ErrUnsupportedOperation, "The root volume '%s' of %s is the machine's own disk: ec2emu cannot modify it.", req.VolumeID, inst.id)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if v.state != volAvailable {
+		return nil, apiErr(ErrIncorrectState, "The volume '%s' is '%s'.", v.id, v.state)
+	}
+	typ, size := cmpOr(req.VolumeType, v.typ), v.size
+	if req.Size != nil {
+		if *req.Size < v.size {
+			return nil, apiErr(ErrInvalidParameterValue, "New size cannot be smaller than existing size")
+		}
+		size = *req.Size
+	}
+	iops, tp := req.Iops, req.Throughput
+	if iops == nil && typ == v.typ && (typ == "io1" || typ == "io2" || typ == "gp3") {
+		iops = &v.iops // kept unless changed, as EC2 keeps a volume's provisioned IOPS
+	}
+	if tp == nil && typ == v.typ && typ == "gp3" {
+		tp = &v.throughput
+	}
+	newIops, newTp, err := volumeSpec(typ, size, iops, tp)
+	if err != nil {
+		return nil, err
+	}
+	if req.DryRun {
+		return nil, errDryRun
+	}
+	// A directory has no size or speed to change: the modification is
+	// done at once, and shown as EC2 shows one that has completed.
+	now := s.cfg.now().UTC().Truncate(time.Millisecond)
+	m := &volumeMod{xmlproto.VolumeModification{
+		VolumeID: v.id, ModificationState: "completed", Progress: 100, StartTime: now, EndTime: &now,
+		OriginalSize: v.size, OriginalIops: v.iops, OriginalVolumeType: v.typ, OriginalThroughput: v.throughput,
+		TargetSize: size, TargetIops: newIops, TargetVolumeType: typ, TargetThroughput: newTp,
+	}}
+	v.size, v.typ, v.iops, v.throughput = size, typ, newIops, newTp
+	v.mods = append(v.mods, m)
+	s.touchVolume(z, v)
+	return &xmlproto.ModifyVolumeResponse{VolumeModification: m.VolumeModification}, nil
+}
+
+var volumeModFields = query.Fields[*volumeMod]{
+	ByName: map[string]func(*volumeMod) []string{
+		"volume-id":                     func(m *volumeMod) []string { return one(m.VolumeID) },
+		"modification-state":            func(m *volumeMod) []string { return one(m.ModificationState) },
+		"target-size":                   func(m *volumeMod) []string { return one(strconv.Itoa(m.TargetSize)) },
+		"target-iops":                   func(m *volumeMod) []string { return one(strconv.Itoa(m.TargetIops)) },
+		"target-volume-type":            func(m *volumeMod) []string { return one(m.TargetVolumeType) },
+		"original-size":                 func(m *volumeMod) []string { return one(strconv.Itoa(m.OriginalSize)) },
+		"original-iops":                 func(m *volumeMod) []string { return one(strconv.Itoa(m.OriginalIops)) },
+		"original-volume-type":          func(m *volumeMod) []string { return one(m.OriginalVolumeType) },
+		"start-time":                    func(m *volumeMod) []string { return one(m.StartTime.Format(xmlproto.TimeFormat)) },
+		"target-multi-attach-enabled":   func(m *volumeMod) []string { return one("false") },
+		"original-multi-attach-enabled": func(m *volumeMod) []string { return one("false") },
+	},
+}
+
+func (s *Server) describeVolumesModifications(ctx context.Context, c *call, req *xmlproto.DescribeVolumesModificationsRequest) (any, error) {
+	return describe(ctx, s, c, describeQuery{req.VolumeIDs, req.Filters, req.MaxResults, req.NextToken, req.DryRun}, &describeVolumeModsSpec)
+}
+
+var describeVolumeModsSpec = describeSpec[*volumeMod]{
+	checkIDs: eachID(checkVolumeID),
+	checkMax: func(max *int) error { return nil },
+	fields:   volumeModFields,
+	list: func(s *Server, ctx context.Context, c *call, ids []string) (iter.Seq[*volumeMod], error) {
+		z := s.tenants[c.scope]
+		var all []*volumeMod
+		for _, id := range ids {
+			if z == nil || z.volume(id) == nil {
+				return nil, volumeNotFound(id)
+			}
+		}
+		if z != nil {
+			for _, v := range z.volumes {
+				if len(ids) == 0 || slices.Contains(ids, v.id) {
+					all = append(all, v.mods...)
+				}
+			}
+		}
+		return slices.Values(all), nil
+	},
+	emit: func(s *Server, c *call, page []*volumeMod, next string) any {
+		out := &xmlproto.DescribeVolumesModificationsResponse{VolumesModifications: []xmlproto.VolumeModification{}, NextToken: next}
+		for _, m := range page {
+			out.VolumesModifications = append(out.VolumesModifications, m.VolumeModification)
+		}
+		return out
+	},
+}
+
+// volumeStatus is one volume as DescribeVolumeStatus sees it.
+type volumeStatus struct{ *ebsVolume }
+
+// status is the volume's status: impaired if its data could not be made.
+func (v volumeStatus) status() string {
+	if v.state == volError {
+		return "impaired"
+	}
+	return "ok"
+}
+
+var volumeStatusFields = query.Fields[volumeStatus]{
+	ByName: map[string]func(volumeStatus) []string{
+		"availability-zone":          func(v volumeStatus) []string { return one(v.az) },
+		"volume-status.status":       func(v volumeStatus) []string { return one(v.status()) },
+		"volume-status.details-name": func(v volumeStatus) []string { return []string{"io-enabled", "io-performance"} },
+		"volume-status.details-status": func(v volumeStatus) []string {
+			if v.state == volError {
+				return []string{"failed", "not-applicable"}
+			}
+			return []string{"passed", "not-applicable"}
+		},
+		"action.code": func(v volumeStatus) []string { return nil }, "action.description": func(v volumeStatus) []string { return nil },
+		"action.event-id": func(v volumeStatus) []string { return nil }, "event.description": func(v volumeStatus) []string { return nil },
+		"event.event-id": func(v volumeStatus) []string { return nil }, "event.event-type": func(v volumeStatus) []string { return nil },
+		"event.not-after": func(v volumeStatus) []string { return nil }, "event.not-before": func(v volumeStatus) []string { return nil },
+	},
+}
+
+func (s *Server) describeVolumeStatus(ctx context.Context, c *call, req *xmlproto.DescribeVolumeStatusRequest) (any, error) {
+	return describe(ctx, s, c, describeQuery{req.VolumeIDs, req.Filters, req.MaxResults, req.NextToken, req.DryRun}, &describeVolumeStatusSpec)
+}
+
+var describeVolumeStatusSpec = describeSpec[volumeStatus]{
+	checkIDs: eachID(checkVolumeID),
+	checkMax: func(max *int) error { return nil },
+	fields:   volumeStatusFields,
+	list: func(s *Server, ctx context.Context, c *call, ids []string) (iter.Seq[volumeStatus], error) {
+		all := s.zoneVolumes(s.tenants[c.scope], s.cfg.now())
+		if id, ok := firstMissing(ids, func(id string) bool {
+			return slices.ContainsFunc(all, func(v *ebsVolume) bool { return v.id == id })
+		}); ok {
+			return nil, volumeNotFound(id)
+		}
+		var out []volumeStatus
+		for _, v := range all {
+			if (len(ids) == 0 || slices.Contains(ids, v.id)) && v.state != volCreating && v.state != volDeleting {
+				out = append(out, volumeStatus{v})
+			}
+		}
+		return slices.Values(out), nil
+	},
+	emit: func(s *Server, c *call, page []volumeStatus, next string) any {
+		out := &xmlproto.DescribeVolumeStatusResponse{VolumeStatuses: []xmlproto.VolumeStatusItem{}, NextToken: next}
+		for _, v := range page {
+			it := xmlproto.VolumeStatusItem{VolumeID: v.id, AvailabilityZone: v.az,
+				VolumeStatus: xmlproto.VolumeStatusInfo{Status: v.status(), Details: []xmlproto.StatusDetail{
+					{Name: "io-enabled", Status: cmpOr(map[bool]string{true: "failed"}[v.state == volError], "passed")},
+					{Name: "io-performance", Status: "not-applicable"},
+				}},
+				Actions: []xmlproto.VolumeStatusAction{}, Events: []xmlproto.VolumeStatusEvent{}}
+			out.VolumeStatuses = append(out.VolumeStatuses, it)
+		}
+		return out
+	},
+}
+
+func (s *Server) describeVolumeAttribute(ctx context.Context, c *call, req *xmlproto.DescribeVolumeAttributeRequest) (any, error) {
+	if err := checkVolumeID(req.VolumeID); err != nil {
+		return nil, err
+	}
+	switch req.Attribute {
+	case "":
+		return nil, apiErr(ErrMissingParameter, "The request must contain the parameter attribute")
+	case "autoEnableIO", "productCodes":
+	default:
+		return nil, apiErr(ErrInvalidParameterValue, "Value (%s) for parameter attribute is invalid. Valid values: autoEnableIO, productCodes.", req.Attribute)
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	z := s.tenants[c.scope]
+	if z == nil {
+		return nil, volumeNotFound(req.VolumeID)
+	}
+	var v *ebsVolume
+	for _, x := range s.zoneVolumes(z, s.cfg.now()) {
+		if x.id == req.VolumeID {
+			v = x
+		}
+	}
+	if v == nil {
+		return nil, volumeNotFound(req.VolumeID)
+	}
+	if req.DryRun {
+		return nil, errDryRun
+	}
+	out := &xmlproto.DescribeVolumeAttributeResponse{VolumeID: v.id}
+	if req.Attribute == "autoEnableIO" {
+		b := v.autoEnableIO
+		out.AutoEnableIO = &xmlproto.AttributeBooleanValue{Value: &b}
+	} else {
+		out.ProductCodes = &[]xmlproto.ProductCode{}
+	}
+	return out, nil
+}
+
+func (s *Server) modifyVolumeAttribute(ctx context.Context, c *call, req *xmlproto.ModifyVolumeAttributeRequest) (any, error) {
+	if err := checkVolumeID(req.VolumeID); err != nil {
+		return nil, err
+	}
+	if req.AutoEnableIO == nil || req.AutoEnableIO.Value == nil {
+		return nil, apiErr(ErrMissingParameter, "The request must contain the parameter autoEnableIO")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	z := s.tenant(c.scope)
+	v, err := s.findVolume(z, req.VolumeID, func(inst *instance) error {
+		return apiErr(ErrUnsupportedOperation, "The root volume '%s' of %s is the machine's own disk: ec2emu keeps no attributes for it.", req.VolumeID, inst.id)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if req.DryRun {
+		return nil, errDryRun
+	}
+	v.autoEnableIO = *req.AutoEnableIO.Value
+	s.touchVolume(z, v)
+	return &xmlproto.Return{Return: true}, nil
 }

@@ -173,6 +173,7 @@ func (s *Server) run() {
 		err := s.adopt(ctx)
 		cancel()
 		if err == nil {
+			s.resumeVolumes()
 			break
 		}
 		s.log.Warn("adopting machines failed; will retry", "err", err)

@@ -207,6 +207,9 @@ func (s *Server) runInstances(ctx context.Context, c *call, req *xmlproto.RunIns
 			return nil, apiErr(ErrInvalidIPAddressInUse, "Address %s is in use.", a)
 		}
 	}
+	if err := s.mappedSnapshots(z, c, attrs); err != nil {
+		return nil, err
+	}
 	if req.DryRun {
 		return nil, errDryRun
 	}
@@ -257,6 +260,7 @@ func (s *Server) runInstances(ctx context.Context, c *call, req *xmlproto.RunIns
 		s.instances[inst.id] = inst
 		s.touch(inst)
 		spec.Metadata = md
+		s.launchVolumes(c, inst, &spec)
 		s.launch(inst, spec)
 	}
 	z.reservations[r.id] = r

@@ -45,6 +45,9 @@ func (s *Server) background(inst *instance, what string, op func(ctx context.Con
 		s.mu.Lock()
 		inst.busy--
 		done(err)
+		if inst.state == stateTerminated {
+			s.volumesEnded(inst)
+		}
 		s.syncAccess(inst)
 		s.touch(inst)
 		s.mu.Unlock()
@@ -84,7 +87,16 @@ func (s *Server) launch(inst *instance, spec backend.LaunchSpec) {
 	var m backend.Machine
 	s.launching++
 	inst.spec = &spec
+	vols, made := s.volumeSpecs(inst), map[string]bool{}
 	s.background(inst, "launch", func(ctx context.Context) (err error) {
+		for _, v := range vols {
+			// The data of the instance's mapped volumes first, so the
+			// machine finds them at its first boot.
+			if err := s.untilAvailable(ctx, func() error { return s.volumer().CreateVolume(ctx, v) }); err != nil {
+				return fmt.Errorf("creating volume %s: %w", v.ID, err)
+			}
+			made[v.ID] = true
+		}
 		m, err = s.b.Launch(ctx, spec)
 		if errors.Is(err, backend.ErrUnavailable) {
 			// The backend could not clean up after itself with its engine
@@ -98,6 +110,7 @@ func (s *Server) launch(inst *instance, spec backend.LaunchSpec) {
 	}, func(err error) {
 		s.launching--
 		inst.spec = nil
+		s.launched(inst, err, made)
 		if errors.Is(err, backend.ErrCapacity) {
 			// Capacity ran out between the check and the launch.
 			inst.state, inst.endedAt = stateTerminated, s.cfg.now()
@@ -128,6 +141,10 @@ func (s *Server) launch(inst *instance, spec backend.LaunchSpec) {
 func (s *Server) terminate(inst *instance) {
 	inst.state, inst.reason, inst.stateReason = stateShuttingDown, s.userReason(), userShutdown
 	s.detachOnTermination(inst)
+	for _, v := range inst.vols {
+		v.att.state = "detaching"
+		s.touchVolume(inst.tenant, v)
+	}
 	s.background(inst, "terminate", func(ctx context.Context) error {
 		// A terminate was accepted: it must happen, so an engine that is
 		// down is waited for (within the backend timeout), not given up on.
@@ -217,6 +234,7 @@ func (s *Server) drift(ev backend.Event) {
 	case backend.StateTerminated:
 		inst.state, inst.endedAt = stateTerminated, s.cfg.now()
 		inst.stateReason = &xmlproto.StateReason{Code: "Server.InternalError", Message: "Server.InternalError: the machine was removed outside the emulator"}
+		s.volumesEnded(inst)
 	}
 	s.syncAccess(inst)
 	s.touch(inst)

@@ -39,13 +39,14 @@ const (
 	bucketLTs       = "launchtemplates"
 	bucketFleets    = "fleets"
 	bucketShares    = "imageshares"
+	bucketVolumes   = "volumes"
 )
 
 // stateSchema is the store's layout. Bump Version and add a Migration
 // when a record changes shape in a way older code could not read.
 var stateSchema = statestore.Schema{
 	Version: 1,
-	Buckets: []string{bucketInstances, bucketKeyPairs, bucketGroups, bucketNetworks, bucketImageTags, bucketImages, bucketLTs, bucketFleets, bucketShares},
+	Buckets: []string{bucketInstances, bucketKeyPairs, bucketGroups, bucketNetworks, bucketImageTags, bucketImages, bucketLTs, bucketFleets, bucketShares, bucketVolumes},
 }
 
 // tenantPart is one kind of a tenant's control-plane records.
@@ -351,6 +352,16 @@ func (p *persister) diffTenant(z *tenant, parts tenantPart) []statestore.Op {
 		buckets = append(buckets, bucketFleets)
 		for i, f := range z.fleets {
 			add(bucketFleets, tenantKey(z.scope, f.id), fleetRecOf(i, f))
+		}
+	}
+	if parts&partVolumes != 0 {
+		buckets = append(buckets, bucketVolumes)
+		tokens := map[*ebsVolume]string{}
+		for t, v := range z.volumeTokens {
+			tokens[v] = t
+		}
+		for i, v := range z.volumes {
+			add(bucketVolumes, tenantKey(z.scope, v.id), volumeRecOf(i, v, tokens[v]))
 		}
 	}
 	prefix := tenantKey(z.scope, "")
@@ -894,6 +905,38 @@ func (s *Server) load(p *persister) error {
 	}); err != nil {
 		return err
 	}
+	vols := map[scope][]volumeRec{}
+	if err := each(bucketVolumes, func(k, v []byte) error {
+		sc, _, err := splitTenantKey(k)
+		if err != nil {
+			return err
+		}
+		var r volumeRec
+		if err := json.Unmarshal(v, &r); err != nil {
+			return err
+		}
+		if r.ID == "" || r.AZ == "" {
+			return errors.New("incomplete volume record")
+		}
+		vols[sc] = append(vols[sc], r)
+		return nil
+	}); err != nil {
+		return err
+	}
+	for sc, rs := range vols {
+		slices.SortFunc(rs, func(a, b volumeRec) int { return cmp.Compare(a.Order, b.Order) })
+		z := s.tenant(sc)
+		for _, r := range rs {
+			v := volumeFromRec(r)
+			z.volumes = append(z.volumes, v)
+			if r.Token != "" {
+				if z.volumeTokens == nil {
+					z.volumeTokens = map[string]*ebsVolume{}
+				}
+				z.volumeTokens[r.Token] = v
+			}
+		}
+	}
 	var recs []instanceRec
 	if err := each(bucketInstances, func(k, v []byte) error {
 		var r instanceRec
@@ -966,4 +1009,5 @@ func (s *Server) restore(r instanceRec) {
 	res.instances = slices.Insert(res.instances, i, inst)
 	z.order = append(z.order, inst)
 	s.instances[inst.id] = inst
+	s.splitVolumes(inst) // records written before volumes were kept apart hold them in Attrs
 }

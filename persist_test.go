@@ -248,6 +248,8 @@ func describeAll(t *testing.T, c *ec2.Client) string {
 		Rules      []types.SecurityGroupRule
 		Instances  []types.Reservation
 		Volumes    []types.Volume
+		VolumeMods []types.VolumeModification
+		AutoIO     map[string]bool
 		Tags       []types.TagDescription
 		Vpcs       []types.Vpc
 		Subnets    []types.Subnet
@@ -297,6 +299,15 @@ func describeAll(t *testing.T, c *ec2.Client) string {
 	vo, err := c.DescribeVolumes(ctx, &ec2.DescribeVolumesInput{})
 	collect(err)
 	doc.Volumes = vo.Volumes
+	vm, err := c.DescribeVolumesModifications(ctx, &ec2.DescribeVolumesModificationsInput{})
+	collect(err)
+	doc.VolumeMods = vm.VolumesModifications
+	doc.AutoIO = map[string]bool{}
+	for _, v := range vo.Volumes {
+		if a, err := c.DescribeVolumeAttribute(ctx, &ec2.DescribeVolumeAttributeInput{VolumeId: v.VolumeId, Attribute: types.VolumeAttributeNameAutoEnableIO}); err == nil {
+			doc.AutoIO[aws.ToString(v.VolumeId)] = aws.ToBool(a.AutoEnableIO.Value)
+		}
+	}
 	tg, err := c.DescribeTags(ctx, &ec2.DescribeTagsInput{})
 	collect(err)
 	doc.Tags = tg.Tags
@@ -526,6 +537,7 @@ func TestEachWriteSurvivesRestart(t *testing.T) {
 		eni, attachment  string  // an available interface; one attached to v.inst
 		eip, eipAssoc    string  // an Elastic IP, and the association of another with running
 		img              string  // an AMI of the account's own, made public
+		vol, attVol      string  // an available volume; one attached to running
 	}
 	perm := func(port int32) []types.IpPermission {
 		return []types.IpPermission{{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(port), ToPort: aws.Int32(port),
@@ -754,6 +766,28 @@ func TestEachWriteSurvivesRestart(t *testing.T) {
 		{"ResetImageAttribute", func(ctx context.Context, e env) (any, error) {
 			return e.c.ResetImageAttribute(ctx, &ec2.ResetImageAttributeInput{ImageId: &e.img, Attribute: types.ResetImageAttributeNameLaunchPermission})
 		}},
+		{"CreateVolume", func(ctx context.Context, e env) (any, error) {
+			return e.c.CreateVolume(ctx, &ec2.CreateVolumeInput{AvailabilityZone: aws.String("us-east-1a"), Size: aws.Int32(3), ClientToken: aws.String("t")})
+		}},
+		{"DeleteVolume", func(ctx context.Context, e env) (any, error) {
+			return e.c.DeleteVolume(ctx, &ec2.DeleteVolumeInput{VolumeId: &e.vol})
+		}},
+		{"AttachVolume", func(ctx context.Context, e env) (any, error) {
+			return e.c.AttachVolume(ctx, &ec2.AttachVolumeInput{VolumeId: &e.vol, InstanceId: &e.running, Device: aws.String("/dev/sdg")})
+		}},
+		{"DetachVolume", func(ctx context.Context, e env) (any, error) {
+			return e.c.DetachVolume(ctx, &ec2.DetachVolumeInput{VolumeId: &e.attVol})
+		}},
+		{"ModifyVolume", func(ctx context.Context, e env) (any, error) {
+			return e.c.ModifyVolume(ctx, &ec2.ModifyVolumeInput{VolumeId: &e.attVol, Size: aws.Int32(9)})
+		}},
+		{"ModifyVolumeAttribute", func(ctx context.Context, e env) (any, error) {
+			return e.c.ModifyVolumeAttribute(ctx, &ec2.ModifyVolumeAttributeInput{VolumeId: &e.vol, AutoEnableIO: &types.AttributeBooleanValue{Value: aws.Bool(true)}})
+		}},
+		{"ModifyInstanceAttribute/volume", func(ctx context.Context, e env) (any, error) {
+			return e.c.ModifyInstanceAttribute(ctx, &ec2.ModifyInstanceAttributeInput{InstanceId: &e.running, BlockDeviceMappings: []types.InstanceBlockDeviceMappingSpecification{
+				{DeviceName: aws.String("/dev/sdf"), Ebs: &types.EbsInstanceBlockDeviceSpecification{DeleteOnTermination: aws.Bool(true)}}}})
+		}},
 		{"ReplaceRouteTableAssociation", func(ctx context.Context, e env) (any, error) {
 			return e.c.ReplaceRouteTableAssociation(ctx, &ec2.ReplaceRouteTableAssociationInput{AssociationId: &e.v.mainAssoc, RouteTableId: &e.v.rt})
 		}},
@@ -811,6 +845,10 @@ func TestEachWriteSurvivesRestart(t *testing.T) {
 			}
 			must(st.c.ModifyImageAttribute(ctx, &ec2.ModifyImageAttributeInput{ImageId: &e.img,
 				LaunchPermission: &types.LaunchPermissionModifications{Add: []types.LaunchPermission{{Group: types.PermissionGroupAll}}}}))
+			az := aws.ToString(out.Instances[0].Placement.AvailabilityZone)
+			e.vol = createVolume(t, st.c, az, 2)
+			e.attVol = createVolume(t, st.c, az, 2)
+			attach(t, st.c, e.attVol, e.running, "/dev/sdf")
 			base := describeAll(t, st.c)
 			if _, err := tt.op(ctx, e); err != nil {
 				t.Fatal(err)

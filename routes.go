@@ -128,10 +128,15 @@ func (s *Server) routes() map[string]handler {
 		"DescribeVolumes":                      op(s.describeVolumes),
 
 		// EBS volumes (ebs.go, ebsapi.go) and snapshots (snapshots.go).
-		"CreateVolume": op(s.createVolume),
-		"DeleteVolume": op(s.deleteVolume),
-		"AttachVolume": op(s.attachVolume),
-		"DetachVolume": op(s.detachVolume),
+		"CreateVolume":                 op(s.createVolume),
+		"DeleteVolume":                 op(s.deleteVolume),
+		"AttachVolume":                 op(s.attachVolume),
+		"DetachVolume":                 op(s.detachVolume),
+		"ModifyVolume":                 op(s.modifyVolume),
+		"DescribeVolumesModifications": op(s.describeVolumesModifications),
+		"DescribeVolumeStatus":         op(s.describeVolumeStatus),
+		"DescribeVolumeAttribute":      op(s.describeVolumeAttribute),
+		"ModifyVolumeAttribute":        op(s.modifyVolumeAttribute),
 
 		// Launch templates (launchtemplates.go).
 		"CreateLaunchTemplate":           op(s.createLaunchTemplate),
