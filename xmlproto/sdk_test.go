@@ -309,6 +309,9 @@ func TestSDKRoundTrip(t *testing.T) {
 	for _, c := range addressGoldenCases() {
 		covered[c.name] = true // round-tripped by TestSDKRoundTripAddresses
 	}
+	for _, c := range volumeGoldenCases() {
+		covered[c.name] = true // round-tripped by TestSDKRoundTripVolumes
+	}
 	for _, c := range fleetGoldenCases() {
 		covered[c.name] = true // round-tripped by TestSDKRoundTripFleets
 	}
@@ -567,6 +570,11 @@ func TestBotocore(t *testing.T) {
 		}
 	}
 	for name, cs := range imageBotocoreChecks() {
+		for _, ch := range cs {
+			checks[name] = append(checks[name], check(ch))
+		}
+	}
+	for name, cs := range volumeBotocoreChecks() {
 		for _, ch := range cs {
 			checks[name] = append(checks[name], check(ch))
 		}
