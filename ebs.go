@@ -82,10 +82,26 @@ func (z *tenant) volume(id string) *ebsVolume {
 	return nil
 }
 
-// volumer returns the backend's volume capability, or nil.
+// volumer returns the backend's volume capability, or nil when it has none
+// or says its volumes do not work here (backend.VolumeChecker).
 func (s *Server) volumer() backend.Volumer {
 	v, _ := s.b.(backend.Volumer)
+	if c, ok := v.(backend.VolumeChecker); ok && c.VolumesAvailable() != nil {
+		return nil
+	}
 	return v
+}
+
+// noVolumes is the answer to a volume action on a backend without volume
+// data.
+func (s *Server) noVolumes() error {
+	why := "it keeps no volume data"
+	if c, ok := s.b.(backend.VolumeChecker); ok {
+		if err := c.VolumesAvailable(); err != nil {
+			why = err.Error()
+		}
+	}
+	return apiErr(ErrUnsupportedOperation, "Volumes are not supported by this backend: %s (docs/volumes.md).", why)
 }
 
 // shownState is the volume's VolumeState.
@@ -230,11 +246,13 @@ func (s *Server) volumesEnded(inst *instance) {
 		dot := v.att.deleteOnTerm
 		v.att = nil
 		s.touchTenant(z, partVolumes)
-		if dot {
+		switch {
+		case dot:
 			s.dropVolume(z, v)
-		} else if v.state == volCreating {
-			// its create is still queued: it becomes available when done
-		} else {
+		case v.state == volCreating, v.state == volError:
+			// creating: its create is queued and makes it available;
+			// error: it stays so
+		default:
 			v.state = volAvailable
 		}
 	}
@@ -242,7 +260,14 @@ func (s *Server) volumesEnded(inst *instance) {
 		inst.vols = nil
 		inst.volGen++
 	}
-	if len(inst.attrs.Volumes) > 0 && !inst.attrs.Volumes[0].DeleteOnTermination {
+	if len(inst.attrs.Volumes) == 0 {
+		return
+	}
+	// The root volume is settled once: it leaves the instance's record,
+	// so a later call (a restart's reconcile) cannot bring it back after
+	// it was deleted.
+	defer func() { inst.attrs.Volumes = nil }()
+	if !inst.attrs.Volumes[0].DeleteOnTermination {
 		r := inst.attrs.Volumes[0]
 		id := volumeID(inst.id, r)
 		if z.volume(id) == nil {

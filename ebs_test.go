@@ -8,7 +8,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/ec2emu/ec2emu/backend"
 	"github.com/ec2emu/ec2emu/backend/mock"
+	"github.com/ec2emu/ec2emu/ec2emutest"
 	"github.com/ec2emu/ec2emu/internal/testutil"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -326,5 +328,35 @@ func TestVolumesSurviveRestart(t *testing.T) {
 	detach(t, st.c, vol)
 	must(st.c.DeleteVolume(t.Context(), &ec2.DeleteVolumeInput{VolumeId: aws.String(spare)}))
 	_, err := st.c.DescribeVolumes(t.Context(), &ec2.DescribeVolumesInput{VolumeIds: []string{spare}})
+	wantAPIError(t, err, "InvalidVolume.NotFound", 400)
+}
+
+// plainBackend hides the mock's optional capabilities, as a backend that
+// keeps no volume data.
+type plainBackend struct{ backend.Backend }
+
+// TestVolumesWithoutVolumeData: on a backend without volume data, the
+// volume actions that need data answer UnsupportedOperation, and mappings
+// at launch are records that can still be detached and deleted.
+func TestVolumesWithoutVolumeData(t *testing.T) {
+	srv := ec2emutest.NewServer(t, plainBackend{mock.New(mock.WithDelay(time.Millisecond))})
+	c, ctx := srv.Client, t.Context()
+	_, err := c.CreateVolume(ctx, &ec2.CreateVolumeInput{AvailabilityZone: aws.String("us-east-1a"), Size: aws.Int32(1)})
+	wantAPIError(t, err, "UnsupportedOperation", 400)
+	out := run(t, c, &ec2.RunInstancesInput{BlockDeviceMappings: []types.BlockDeviceMapping{
+		{DeviceName: aws.String("/dev/sdf"), Ebs: &types.EbsBlockDevice{VolumeSize: aws.Int32(2), DeleteOnTermination: aws.Bool(false)}}}})
+	waitRunning(t, c, out)
+	id := aws.ToString(out.Instances[0].InstanceId)
+	vols := must(c.DescribeVolumes(ctx, &ec2.DescribeVolumesInput{Filters: []types.Filter{
+		{Name: aws.String("attachment.device"), Values: []string{"/dev/sdf"}}}})).Volumes
+	if len(vols) != 1 || aws.ToString(vols[0].Attachments[0].InstanceId) != id {
+		t.Fatalf("mapped volume: %+v", vols)
+	}
+	vol := aws.ToString(vols[0].VolumeId)
+	detach(t, c, vol)
+	_, err = c.AttachVolume(ctx, &ec2.AttachVolumeInput{VolumeId: &vol, InstanceId: &id, Device: aws.String("/dev/sdf")})
+	wantAPIError(t, err, "UnsupportedOperation", 400)
+	must(c.DeleteVolume(ctx, &ec2.DeleteVolumeInput{VolumeId: &vol}))
+	_, err = c.DescribeVolumes(ctx, &ec2.DescribeVolumesInput{VolumeIds: []string{vol}})
 	wantAPIError(t, err, "InvalidVolume.NotFound", 400)
 }

@@ -108,9 +108,8 @@ func (s *Server) createVolume(ctx context.Context, c *call, req *xmlproto.Create
 	if err != nil {
 		return nil, err
 	}
-	vb := s.volumer()
-	if vb == nil {
-		return nil, apiErr(ErrUnsupportedOperation, "Volumes are not supported by this backend: it keeps no volume data (docs/volumes.md).")
+	if s.volumer() == nil {
+		return nil, s.noVolumes()
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -232,8 +231,10 @@ func (s *Server) attachVolume(ctx context.Context, c *call, req *xmlproto.Attach
 		return nil, apiErr(ErrInvalidVolumeZoneMismatch, "The volume '%s' is not in the same availability zone as instance '%s'", v.id, inst.id)
 	case s.deviceInUse(inst, req.Device):
 		return nil, apiErr(ErrInvalidParameterValue, "Invalid value '%s' for unixDevice. Attachment point %s is already in use", req.Device, req.Device)
-	case v.noData || vb == nil:
-		return nil, apiErr(ErrUnsupportedOperation, "Volume '%s' holds no data this backend can attach: %s (docs/volumes.md).", v.id, whyDataless(v, vb))
+	case vb == nil:
+		return nil, s.noVolumes()
+	case v.noData:
+		return nil, apiErr(ErrUnsupportedOperation, "Volume '%s' holds no data this backend can attach: %s (docs/volumes.md).", v.id, whyDataless(v))
 	}
 	if req.DryRun {
 		return nil, errDryRun
@@ -245,10 +246,7 @@ func (s *Server) attachVolume(ctx context.Context, c *call, req *xmlproto.Attach
 }
 
 // whyDataless says why volume v cannot be attached.
-func whyDataless(v *ebsVolume, vb backend.Volumer) string {
-	if vb == nil {
-		return "the backend keeps no volume data"
-	}
+func whyDataless(v *ebsVolume) string {
 	if v.root {
 		return "it was an instance's root volume, which is the machine's own disk"
 	}

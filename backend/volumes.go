@@ -66,3 +66,13 @@ const VolumeRoot = "/ebs"
 func VolumePath(device string) string {
 	return path.Join(VolumeRoot, path.Base(strings.TrimSpace(device)))
 }
+
+// VolumeChecker is an optional addition to Volumer, for a backend whose
+// volumes depend on how it runs (docker: root on the engine's host). It says
+// whether volumes work here: nil if they do, else an error wrapping
+// ErrUnsupported that says why. The Server then treats the backend as one
+// without volumes: mappings at launch are records only, and the volume
+// actions answer UnsupportedOperation with the reason.
+type VolumeChecker interface {
+	VolumesAvailable() error
+}

@@ -84,12 +84,16 @@ func TestSDKRoundTripVolumes(t *testing.T) {
 				return fmt.Sprintf("%s %s %d %s %d %d %t %d", aws.ToString(v.VolumeId), v.State, aws.ToInt32(v.Size), v.VolumeType,
 					aws.ToInt32(v.Iops), aws.ToInt32(v.Throughput), aws.ToBool(v.Encrypted), len(v.Tags))
 			}},
-		{"AttachVolume", func(c *ec2.Client) (any, error) { return c.AttachVolume(ctx, &ec2.AttachVolumeInput{VolumeId: aws.String("vol-1"), InstanceId: aws.String("i-1"), Device: aws.String("/dev/sdf")}) },
+		{"AttachVolume", func(c *ec2.Client) (any, error) {
+			return c.AttachVolume(ctx, &ec2.AttachVolumeInput{VolumeId: aws.String("vol-1"), InstanceId: aws.String("i-1"), Device: aws.String("/dev/sdf")})
+		},
 			"attaching /dev/sdf i-1234567890abcdef0", func(o any) any {
 				v := o.(*ec2.AttachVolumeOutput)
 				return fmt.Sprintf("%s %s %s", v.State, aws.ToString(v.Device), aws.ToString(v.InstanceId))
 			}},
-		{"ModifyVolume", func(c *ec2.Client) (any, error) { return c.ModifyVolume(ctx, &ec2.ModifyVolumeInput{VolumeId: aws.String("vol-1")}) },
+		{"ModifyVolume", func(c *ec2.Client) (any, error) {
+			return c.ModifyVolume(ctx, &ec2.ModifyVolumeInput{VolumeId: aws.String("vol-1")})
+		},
 			"completed 8→20 gp3→io2 100", func(o any) any {
 				m := o.(*ec2.ModifyVolumeOutput).VolumeModification
 				return fmt.Sprintf("%s %d→%d %s→%s %d", m.ModificationState, aws.ToInt32(m.OriginalSize), aws.ToInt32(m.TargetSize),
