@@ -375,6 +375,15 @@ func (s *Server) metadataOf(id string) (mdTree, metadataOpts, bool) {
 	set("ami-manifest-path", "(unknown)")
 	set("block-device-mapping/ami", "/dev/xvda")
 	set("block-device-mapping/root", "/dev/xvda")
+	// EBS volumes appear only if they were there at launch (the IMDS
+	// reference): ebs1, ebs2… name their devices without /dev/.
+	n := 0
+	for _, v := range inst.vols {
+		if v.att.at.Equal(inst.launchTime) {
+			n++
+			set("block-device-mapping/ebs"+strconv.Itoa(n), strings.TrimPrefix(v.att.device, "/dev/"))
+		}
+	}
 	set("instance-id", inst.id)
 	set("instance-type", inst.instanceType)
 	set("instance-life-cycle", "on-demand")

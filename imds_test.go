@@ -36,7 +36,8 @@ func mdInstance(t *testing.T) (*ec2emutest.Server, string, string) {
 		UserData: aws.String(base64.StdEncoding.EncodeToString([]byte("#!/bin/sh\necho hi\n"))),
 		TagSpecifications: []types.TagSpecification{{ResourceType: types.ResourceTypeInstance,
 			Tags: []types.Tag{{Key: aws.String("Name"), Value: aws.String("web")}}}},
-		MetadataOptions: &types.InstanceMetadataOptionsRequest{InstanceMetadataTags: types.InstanceMetadataTagsStateEnabled},
+		MetadataOptions:     &types.InstanceMetadataOptionsRequest{InstanceMetadataTags: types.InstanceMetadataTagsStateEnabled},
+		BlockDeviceMappings: []types.BlockDeviceMapping{{DeviceName: aws.String("/dev/sdf"), Ebs: &types.EbsBlockDevice{VolumeSize: aws.Int32(1)}}},
 	})
 	id := *out.Instances[0].InstanceId
 	waitInstance(t, c, id, types.InstanceStateNameRunning)
@@ -69,6 +70,8 @@ func TestMetadataSDK(t *testing.T) {
 		"ami-launch-index":            "0",
 		"instance-type":               "t3.micro",
 		"instance-life-cycle":         "on-demand",
+		"block-device-mapping/root":   "/dev/xvda",
+		"block-device-mapping/ebs1":   "sdf",
 		"local-ipv4":                  *inst.PrivateIpAddress,
 		"local-hostname":              *inst.PrivateDnsName,
 		"hostname":                    *inst.PrivateDnsName,
