@@ -66,12 +66,13 @@ func BenchmarkAttachVisible(b *testing.B) {
 		code, err := be.Exec(ctx, id, backend.ExecSpec{Cmd: []string{"test", "-e", "/ebs/sdf/f"}})
 		return err == nil && code == 0
 	}
-	var total time.Duration
+	var total, attach time.Duration
 	for b.Loop() {
 		t0 := time.Now()
 		if err := be.AttachVolume(ctx, id, att); err != nil {
 			b.Fatal(err)
 		}
+		attach += time.Since(t0)
 		deadline := time.Now().Add(10 * time.Second)
 		for !visible() {
 			if time.Now().After(deadline) {
@@ -88,7 +89,10 @@ func BenchmarkAttachVisible(b *testing.B) {
 		}
 		b.StartTimer()
 	}
+	// visible-ms is what a client sees; attach-ms the call alone (the rest
+	// is the exec that looks).
 	b.ReportMetric(float64(total.Microseconds())/1000/float64(b.N), "visible-ms")
+	b.ReportMetric(float64(attach.Microseconds())/1000/float64(b.N), "attach-ms")
 }
 
 // BenchmarkCreateSnapshot100MiB measures CreateSnapshot of a volume holding

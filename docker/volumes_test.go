@@ -15,7 +15,9 @@ import (
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/mount"
 	"github.com/docker/docker/api/types/volume"
 	"github.com/docker/docker/client"
 
@@ -123,6 +125,11 @@ func TestVolumeMovesBetweenContainers(t *testing.T) {
 		t.Errorf("after detach the host still has mounts %v", m)
 	}
 	e.attach(t, b, vol, "xvdg")
+	e.waitRead(t, b, "/ebs/xvdg/f", "written-in-a\n")
+	// A reboot (a restart of the container) keeps it.
+	if err := e.b.Reboot(t.Context(), b); err != nil {
+		t.Fatal(err)
+	}
 	e.waitRead(t, b, "/ebs/xvdg/f", "written-in-a\n")
 	for _, m := range e.inspect(t, b).Mounts {
 		if m.Destination == backend.VolumeRoot && m.Propagation != "rslave" {
@@ -380,4 +387,36 @@ func TestVolumeCleanupAfterAbandonedTest(t *testing.T) {
 	if len(vols.Volumes) != 0 {
 		t.Errorf("%d Docker volumes left", len(vols.Volumes))
 	}
+}
+
+// A launch resumed over the container an earlier process created (after
+// mounting the volumes, before starting it) starts it with the volumes.
+func TestVolumeResumedLaunch(t *testing.T) {
+	e := newVolumeEnv(t)
+	vol := e.volume(t, e.volID("a"), "")
+	a := e.launch(t, backend.LaunchSpec{}).ID
+	e.attach(t, a, vol, "sdf")
+	e.sh(t, a, "echo before > /ebs/sdf/f")
+	e.detach(t, a, vol, "sdf")
+
+	base, err := dockertest.BaseImage(t.Context(), e.cli)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := newID(t)
+	if err := os.MkdirAll(e.instanceDir(id), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.cli.ContainerCreate(t.Context(), &container.Config{Image: base, Cmd: []string{"sleep", "3600"},
+		Labels: map[string]string{docker.LabelNamespace: e.ns, docker.LabelInstanceID: id}},
+		&container.HostConfig{Mounts: []mount.Mount{{Type: mount.TypeBind, Source: e.instanceDir(id), Target: backend.VolumeRoot,
+			BindOptions: &mount.BindOptions{Propagation: mount.PropagationRSlave}}}}, nil, nil, docker.ContainerPrefix+id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.b.Launch(t.Context(), backend.LaunchSpec{InstanceID: id, ImageID: e.ami, InstanceType: "t3.micro",
+		Volumes: []backend.VolumeAttachment{{VolumeID: vol, Device: "sdg"}}}); err != nil {
+		t.Fatalf("resumed Launch: %v", err)
+	}
+	e.waitRead(t, id, "/ebs/sdg/f", "before\n")
 }
