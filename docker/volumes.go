@@ -253,10 +253,12 @@ func (b *Backend) DeleteVolume(ctx context.Context, id string) error {
 		}
 		rel, _ := filepath.Rel(nsDir, p)
 		machine, _, _ := strings.Cut(rel, string(filepath.Separator))
-		if _, err := b.resolve(ctx, machine); err == nil {
+		// Asked of the engine, not of what b remembers: the container
+		// may have been removed behind the backend's back.
+		if _, err := b.cli.ContainerInspect(ctx, containerName(machine)); err == nil {
 			return fmt.Errorf("docker: volume %s is attached to %s at %s: %w", id, machine, p, backend.ErrInvalidState)
-		} else if !errors.Is(err, backend.ErrNotFound) {
-			return err
+		} else if !cerrdefs.IsNotFound(err) {
+			return wrap("inspect container", containerName(machine), err)
 		}
 		if err := unmount(p); err != nil {
 			return fmt.Errorf("docker: volume %s: stale mount of gone machine %s: %w", id, machine, err)

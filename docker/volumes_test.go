@@ -420,3 +420,21 @@ func TestVolumeResumedLaunch(t *testing.T) {
 	}
 	e.waitRead(t, id, "/ebs/sdg/f", "before\n")
 }
+
+// A container removed behind the backend's back leaves its volume's mount;
+// DeleteVolume undoes it rather than refuse for ever.
+func TestVolumeDeleteAfterDrift(t *testing.T) {
+	e := newVolumeEnv(t)
+	vol := e.volume(t, e.volID("a"), "")
+	id := e.launch(t, backend.LaunchSpec{Volumes: []backend.VolumeAttachment{{VolumeID: vol, Device: "sdf"}}}).ID
+	e.sh(t, id, "test -d /ebs/sdf") // the backend has seen the container
+	if err := e.cli.ContainerRemove(t.Context(), docker.ContainerPrefix+id, container.RemoveOptions{Force: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.b.DeleteVolume(t.Context(), vol); err != nil {
+		t.Fatalf("DeleteVolume of a volume whose container is gone: %v", err)
+	}
+	if m := hostMounts(t, e.instanceDir(id)); len(m) != 0 {
+		t.Errorf("mounts left: %v", m)
+	}
+}
