@@ -1,6 +1,7 @@
 package docker_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"sync"
@@ -76,6 +77,31 @@ func TestConformance(t *testing.T) {
 			out, err := read("/root/.ssh/authorized_keys")(ctx, b, id)
 			return string(out), err
 		},
+		Files:   func(b backend.Backend) backendtest.FileAccess { return execFiles{b.(backend.Execer)} },
 		Timeout: 30 * time.Second,
 	})
+}
+
+// execFiles reads and writes files in a machine through the backend's
+// Exec, with busybox's sh and cat.
+type execFiles struct{ ex backend.Execer }
+
+func (f execFiles) run(id string, stdin []byte, cmd ...string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var out, errb bytes.Buffer
+	code, err := f.ex.Exec(ctx, id, backend.ExecSpec{Cmd: cmd, Stdin: bytes.NewReader(stdin), Stdout: &out, Stderr: &errb})
+	if err == nil && code != 0 {
+		err = fmt.Errorf("%v in %s: exit %d: %s", cmd, id, code, errb.String())
+	}
+	return out.Bytes(), err
+}
+
+func (f execFiles) WriteFile(id, name string, data []byte) error {
+	_, err := f.run(id, data, "/bin/sh", "-c", `cat > "$1"`, "sh", name)
+	return err
+}
+
+func (f execFiles) ReadFile(id, name string) ([]byte, error) {
+	return f.run(id, nil, "cat", name)
 }

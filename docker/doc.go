@@ -41,12 +41,61 @@
 // implements backend.ConsoleOutputer (the container's logs),
 // backend.Watcher (Docker events for the namespace, minus those its own calls
 // caused), backend.ImageLooker (one AMI by an inspect of its tag, instead of
-// listing every image per launch) and backend.Pinger (no call while the
-// Watch event stream shows the daemon answers).
+// listing every image per launch), backend.Pinger (no call while the
+// Watch event stream shows the daemon answers) and backend.Volumer (below).
 //
 // It never lists or changes containers without its name prefix and namespace
-// label, nor images without the localstack-ec2/ prefix, but for its
+// label, images without the localstack-ec2/ prefix, nor volumes but its own
+// ec2emu-vol.<namespace>.* and ec2emu-snap.<namespace>.*, but for its
 // namespace lock.
+//
+// # EBS volumes
+//
+// The backend implements backend.Volumer: EBS volumes hold real data, and an
+// instance sees each volume attached to it as a directory,
+// /ebs/<device name> (backend.VolumePath): a volume attached as /dev/sdf or
+// xvdf is /ebs/sdf or /ebs/xvdf. There is no block device: `mkfs -t ext4
+// /dev/xvdf` or `mount /dev/xvdf /data` in an instance fail (No such file or
+// directory; mke2fs says "The file /dev/xvdf does not exist and no size was
+// specified", and an unprivileged container may not mount anyway), and
+// need not be run, since the volume arrives formatted and mounted; a
+// user-data script can `ln -s /ebs/xvdf /data` instead. SizeGiB is
+// shown by the EC2 API but not enforced.
+//
+// A volume is a Docker volume of the local driver named
+// ec2emu-vol.<namespace>.<vol-id>, a snapshot another one,
+// ec2emu-snap.<namespace>.<snap-id>, both labelled with the namespace
+// (ec2emu.namespace) and their IDs (ec2emu.volume-id, ec2emu.snapshot-id).
+// Every container gets, at create, a bind mount of the host directory
+// <root>/<namespace>/<instance-id> on /ebs with rslave propagation; the
+// backend makes <root> a shared mount once per process (bind-mounting it on
+// itself if it is not a mount point, which stays). AttachVolume bind-mounts
+// the volume's directory (its Mountpoint, under /var/lib/docker/volumes) on
+// <root>/<namespace>/<instance-id>/<device>, and propagation carries it into
+// the container at once, running or stopped (paused), without a restart;
+// DetachVolume unmounts it lazily, so a shell whose working directory is
+// inside does not make it fail. Volumes in LaunchSpec.Volumes are mounted
+// before the container starts, so user data finds them. Terminate unmounts
+// what its instance had, and does not delete volumes: the Server decides
+// (DeleteOnTermination).
+//
+// CreateSnapshot copies the volume's files (as `cp -a` does: modes, owners,
+// times, symlinks, hard links) into the snapshot's volume, and CreateVolume
+// from a snapshot copies them back. Instances are not paused for it (the
+// drift watcher would take the pause for a stop), so a snapshot of a volume
+// being written is a file-by-file copy, not a block-level crash-consistent
+// image: quiesce the writer (sync, or stop the instance) first if that
+// matters.
+//
+// Volumes need the process to be root (CAP_SYS_ADMIN, to mount) on the
+// engine's host: the engine must be reached through a unix socket that
+// exists here, and see this process's mounts (not a Docker-in-Docker
+// client with only the socket shared). New decides this once and logs it;
+// otherwise the Volumer methods answer an error wrapping
+// backend.ErrUnsupported that says why, and containers get no /ebs.
+// WithVolumeRoot sets <root>; the default, DefaultVolumeRoot (/run/ec2emu),
+// is on tmpfs on most hosts, so its directories and mounts vanish with a
+// reboot as the containers' processes do.
 //
 // # Namespace lock
 //

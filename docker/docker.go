@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -144,8 +146,8 @@ func WithNetwork(name string) Option { return func(b *Backend) { b.network = nam
 
 // Backend runs EC2 instances as Docker containers. It implements
 // backend.Backend, backend.ConsoleOutputer, backend.Watcher,
-// backend.ImageLooker and backend.NamespaceLocker, and is safe for
-// concurrent use.
+// backend.ImageLooker, backend.NamespaceLocker and backend.Volumer, and is
+// safe for concurrent use.
 type Backend struct {
 	cli         Client
 	ownClient   bool
@@ -159,6 +161,9 @@ type Backend struct {
 	mdNetMu     sync.Mutex   // serialises creating it
 	mdNetDone   sync.Once    // Close gives up its use of it once
 	vpcMu       sync.RWMutex // held for writing to make or remove a VPC network, for reading by a launch joining one (vpcnet.go)
+	volRoot     string       // host directory of the instances' /ebs directories (volumes.go)
+	volErr      error        // why volumes do not work here; nil if they do
+	volMu       sync.Mutex   // serialises mounting and unmounting under volRoot
 
 	mu      sync.Mutex
 	cids    map[string]ctr    // instance ID → its container
@@ -189,6 +194,7 @@ var (
 func New(ctx context.Context, opts ...Option) (*Backend, error) {
 	b := &Backend{
 		ns:          DefaultNamespace,
+		volRoot:     DefaultVolumeRoot,
 		remove:      true,
 		mountSocket: true,
 		cids:        map[string]ctr{},
@@ -220,6 +226,11 @@ func New(ctx context.Context, opts ...Option) (*Backend, error) {
 	}
 	if b.socketPath == "" {
 		b.socketPath = "/var/run/docker.sock"
+	}
+	if b.volErr = b.setupVolumes(); b.volErr != nil {
+		b.log.InfoContext(ctx, "docker: EBS volumes unavailable; instances get no /ebs", "reason", b.volErr)
+	} else {
+		b.log.InfoContext(ctx, "docker: EBS volumes available", "root", b.instanceDir(""))
 	}
 	pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
@@ -278,6 +289,9 @@ func (b *Backend) Close() error {
 	b.mdNetDone.Do(func() { b.removeMetadataNetwork(ctx) })
 	b.pruneVPCNetworks(ctx)
 	cancel()
+	if b.volErr == nil {
+		os.Remove(filepath.Join(b.volRoot, b.ns)) // if no instance of the namespace is left
+	}
 	if b.ownClient {
 		return b.cli.Close()
 	}

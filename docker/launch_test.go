@@ -160,7 +160,9 @@ func TestDockerSocket(t *testing.T) {
 			id := e.launch(t, backend.LaunchSpec{}).ID
 			var got []string
 			for _, m := range e.inspect(t, id).Mounts {
-				got = append(got, m.Destination)
+				if m.Destination != backend.VolumeRoot { // volumes.go
+					got = append(got, m.Destination)
+				}
 			}
 			var want []string
 			if mount {

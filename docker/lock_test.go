@@ -22,8 +22,8 @@ import (
 )
 
 func TestLockLabelsAgree(t *testing.T) {
-	got := []string{docker.LabelNamespace, docker.LabelLock, docker.LabelVPC}
-	if diff := cmp.Diff([]string{dockertest.NamespaceLabel, dockertest.LockLabel, dockertest.VPCLabel}, got); diff != "" {
+	got := []string{docker.LabelNamespace, docker.LabelLock, docker.LabelVPC, docker.DefaultVolumeRoot}
+	if diff := cmp.Diff([]string{dockertest.NamespaceLabel, dockertest.LockLabel, dockertest.VPCLabel, dockertest.VolumeRoot}, got); diff != "" {
 		t.Errorf("labels dockertest spells (-dockertest +docker):\n%s", diff)
 	}
 }

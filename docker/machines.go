@@ -15,6 +15,7 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/api/types/mount"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/pkg/stdcopy"
 
@@ -55,6 +56,11 @@ func (b *Backend) Launch(ctx context.Context, spec backend.LaunchSpec) (backend.
 	if b.mountSocket {
 		hc.Binds = []string{b.socketPath + ":/var/run/docker.sock"}
 	}
+	if b.volErr == nil {
+		hc.Mounts = []mount.Mount{b.ebsMount(spec.InstanceID)}
+	} else if len(spec.Volumes) > 0 {
+		return backend.Machine{}, b.volErr
+	}
 	var nc *network.NetworkingConfig
 	if b.network != "" {
 		hc.NetworkMode = container.NetworkMode(b.network)
@@ -68,6 +74,14 @@ func (b *Backend) Launch(ctx context.Context, spec backend.LaunchSpec) (backend.
 		labels[LabelVPC] = spec.Network.ID
 	}
 
+	if b.volErr == nil {
+		// Mounted before the container exists, the volumes are in its
+		// /ebs from the first instruction of its boot. A resumed launch
+		// finds them mounted already, which is no error.
+		if err := b.attachAtLaunch(ctx, spec); err != nil {
+			return backend.Machine{}, err
+		}
+	}
 	name := containerName(spec.InstanceID)
 	created, err := b.cli.ContainerCreate(ctx, cfg, hc, nc, nil, name)
 	if cerrdefs.IsConflict(err) {
@@ -79,6 +93,7 @@ func (b *Backend) Launch(ctx context.Context, spec backend.LaunchSpec) (backend.
 		}
 	}
 	if err != nil {
+		b.releaseInstance(context.WithoutCancel(ctx), spec.InstanceID)
 		if cerrdefs.IsNotFound(err) {
 			// The tag went away since it was listed.
 			b.forgetAMI(spec.ImageID)
@@ -92,6 +107,7 @@ func (b *Backend) Launch(ctx context.Context, spec backend.LaunchSpec) (backend.
 		if rerr := b.cli.ContainerRemove(rctx, created.ID, container.RemoveOptions{Force: true}); rerr != nil && !cerrdefs.IsNotFound(rerr) {
 			b.log.WarnContext(ctx, "docker: could not remove container of failed launch", "container", name, "err", rerr)
 		}
+		b.releaseInstance(rctx, spec.InstanceID)
 		return backend.Machine{}, wrap(op, name, err)
 	}
 	if err := b.joinMetadataNetwork(ctx, created.ID); err != nil {
@@ -310,6 +326,12 @@ func (b *Backend) Terminate(ctx context.Context, id string) error {
 		// Machines, so it is not re-adopted as merely stopped.
 		return b.cli.ContainerRename(ctx, cid, keptName(id))
 	})
+	if err == nil || errors.Is(err, backend.ErrNotFound) {
+		// The container is gone (or killed and kept): its volumes go
+		// back to being detached. The Server decides whether to delete
+		// them.
+		b.releaseInstance(ctx, id)
+	}
 	if errors.Is(err, backend.ErrNotFound) {
 		return nil
 	}

@@ -10,9 +10,10 @@ import (
 // An option given a value that cannot be right panics, naming itself.
 func TestOptionsPanicOnWrongValues(t *testing.T) {
 	for name, mk := range map[string]func(){
-		"WithLogger":    func() { docker.WithLogger(nil) },
-		"WithNamespace": func() { docker.WithNamespace("") },
-		"WithClient":    func() { docker.WithClient(nil) },
+		"WithLogger":     func() { docker.WithLogger(nil) },
+		"WithNamespace":  func() { docker.WithNamespace("") },
+		"WithClient":     func() { docker.WithClient(nil) },
+		"WithVolumeRoot": func() { docker.WithVolumeRoot("run/ec2emu") },
 	} {
 		t.Run(name, func(t *testing.T) {
 			defer func() {

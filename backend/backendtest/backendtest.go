@@ -60,6 +60,10 @@ type Harness struct {
 	// sharing the engine would, for the NamespaceLock check of backends
 	// that implement backend.NamespaceLocker. Nil skips the check.
 	Reopen func(ctx context.Context, b backend.Backend) (backend.Backend, error)
+	// Files gives the Volumes check access to files inside backend b's
+	// machines. Nil uses b itself if it is a FileAccess (as the mock is),
+	// and skips the check otherwise.
+	Files func(b backend.Backend) FileAccess
 	// Timeout bounds each waiter. Default one minute.
 	Timeout time.Duration
 }

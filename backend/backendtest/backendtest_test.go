@@ -130,6 +130,56 @@ func (lockless) LockNamespace(ctx context.Context) (backend.NamespaceLock, error
 	return mock.New().LockNamespace(ctx) // a private backend's lock: never contended
 }
 
+// stickyVolumes claims to detach volumes but leaves them attached.
+type stickyVolumes struct{ *mock.Backend }
+
+func (stickyVolumes) DetachVolume(ctx context.Context, machineID string, a backend.VolumeAttachment) error {
+	return nil
+}
+
+// hollowSnapshots makes snapshots that hold none of the volume's data.
+type hollowSnapshots struct{ *mock.Backend }
+
+func (h hollowSnapshots) CreateSnapshot(ctx context.Context, volumeID, snapshotID string) error {
+	if err := h.Backend.CreateSnapshot(ctx, volumeID, snapshotID); err != nil {
+		return err
+	}
+	empty := "vol-hollow-" + snapshotID
+	if err := h.Backend.CreateVolume(ctx, backend.VolumeSpec{ID: empty}); err != nil {
+		return err
+	}
+	h.Backend.DeleteSnapshot(ctx, snapshotID)
+	defer h.Backend.DeleteVolume(ctx, empty)
+	return h.Backend.CreateSnapshot(ctx, empty, snapshotID)
+}
+
+// launchWithoutVolumes ignores LaunchSpec.Volumes.
+type launchWithoutVolumes struct{ *mock.Backend }
+
+func (l launchWithoutVolumes) Launch(ctx context.Context, spec backend.LaunchSpec) (backend.Machine, error) {
+	spec.Volumes = nil
+	return l.Backend.Launch(ctx, spec)
+}
+
+// swappingAttach attaches a volume where another is, detaching that one.
+type swappingAttach struct{ *mock.Backend }
+
+func (s swappingAttach) AttachVolume(ctx context.Context, machineID string, a backend.VolumeAttachment) error {
+	err := s.Backend.AttachVolume(ctx, machineID, a)
+	if errors.Is(err, backend.ErrInvalidState) {
+		for _, id := range s.vols() {
+			s.Backend.DetachVolume(ctx, machineID, backend.VolumeAttachment{VolumeID: id, Device: a.Device})
+		}
+		err = s.Backend.AttachVolume(ctx, machineID, a)
+	}
+	return err
+}
+
+func (s swappingAttach) vols() []string {
+	vols, _ := s.VolumeIDs()
+	return vols
+}
+
 func TestSuiteCatchesBrokenBackends(t *testing.T) {
 	tests := []struct {
 		name string
@@ -139,7 +189,7 @@ func TestSuiteCatchesBrokenBackends(t *testing.T) {
 		{"correct", func(b *mock.Backend) backend.Backend { return b }, nil},
 		{"stop does nothing", func(b *mock.Backend) backend.Backend { return noopStop{b} }, []string{"BackendNotFoundErrors", "Readopt", "StopStartReboot"}},
 		{"metadata dropped", func(b *mock.Backend) backend.Backend { return forgetful{b} }, []string{"Readopt"}},
-		{"terminate leaks", func(b *mock.Backend) backend.Backend { return leaky{b} }, []string{"BackendTerminateGone", "Terminate"}},
+		{"terminate leaks", func(b *mock.Backend) backend.Backend { return leaky{b} }, []string{"BackendTerminateGone", "Terminate", "Volumes"}},
 		{"create-image makes nothing", func(b *mock.Backend) backend.Backend { return noImage{b} }, []string{"BackendNotFoundErrors", "CreateImage"}},
 		{"terminate of a gone machine fails", func(b *mock.Backend) backend.Backend { return strictTerminate{b} }, []string{"BackendTerminateGone"}},
 		{"errors lose their sentinels", func(b *mock.Backend) backend.Backend { return bareErrors{b} }, []string{"BackendNotFoundErrors"}},
@@ -149,6 +199,10 @@ func TestSuiteCatchesBrokenBackends(t *testing.T) {
 		}, []string{"CreateImage", "ImageLookup"}},
 		{"namespace lock never contended", func(b *mock.Backend) backend.Backend { return lockless{b} }, []string{"NamespaceLock"}},
 		{"allocated address not taken", func(b *mock.Backend) backend.Backend { return addressless{b} }, []string{"VPCNetwork"}},
+		{"detach does nothing", func(b *mock.Backend) backend.Backend { return stickyVolumes{b} }, []string{"Volumes"}},
+		{"snapshot without the data", func(b *mock.Backend) backend.Backend { return hollowSnapshots{b} }, []string{"Volumes"}},
+		{"launch ignores volumes", func(b *mock.Backend) backend.Backend { return launchWithoutVolumes{b} }, []string{"Volumes"}},
+		{"attach replaces another volume", func(b *mock.Backend) backend.Backend { return swappingAttach{b} }, []string{"Volumes"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

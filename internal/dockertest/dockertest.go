@@ -28,6 +28,7 @@ import (
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/api/types/volume"
 	"github.com/docker/docker/client"
 	"github.com/docker/docker/pkg/jsonmessage"
 )
@@ -225,11 +226,17 @@ const (
 	NamespaceLabel = "ec2emu.namespace"
 	LockLabel      = "ec2emu.lock"
 	VPCLabel       = "ec2emu.vpc-id"
+	// VolumeRoot is docker.DefaultVolumeRoot, under which a namespace's
+	// instances have their /ebs directories, <VolumeRoot>/<namespace>/….
+	VolumeRoot = "/run/ec2emu"
 )
 
 // RemoveContainers force-removes every container whose label key has value.
 // Removing a namespace's containers (key NamespaceLabel) removes its lock
-// container too, which a server killed in a test leaves behind.
+// container too, which a server killed in a test leaves behind, and its
+// EBS volumes: the mounts under VolumeRoot/<namespace> are undone, the
+// directory removed, and the Docker volumes with the label (volumes and
+// snapshots) removed.
 func RemoveContainers(ctx context.Context, cli *client.Client, key, value string) error {
 	list, err := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("label", key+"="+value))})
 	if err != nil {
@@ -245,6 +252,20 @@ func RemoveContainers(ctx context.Context, cli *client.Client, key, value string
 	for _, c := range list {
 		if err := cli.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true}); err != nil && !cerrdefs.IsNotFound(err) {
 			return fmt.Errorf("remove container %s: %w", c.ID, err)
+		}
+	}
+	if key == NamespaceLabel {
+		if err := RemoveVolumeMounts(VolumeRoot, value); err != nil {
+			return err
+		}
+	}
+	vols, err := cli.VolumeList(ctx, volume.ListOptions{Filters: filters.NewArgs(filters.Arg("label", key+"="+value))})
+	if err != nil {
+		return fmt.Errorf("list volumes %s=%s: %w", key, value, err)
+	}
+	for _, v := range vols.Volumes {
+		if err := cli.VolumeRemove(ctx, v.Name, true); err != nil && !cerrdefs.IsNotFound(err) {
+			return fmt.Errorf("remove volume %s: %w", v.Name, err)
 		}
 	}
 	// The networks the backend made for the namespace's VPCs go with
