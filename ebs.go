@@ -201,7 +201,7 @@ func (s *Server) makeVolume(z *tenant, v *ebsVolume) {
 	vb := s.volumer()
 	spec := backend.VolumeSpec{ID: v.id, SizeGiB: v.size, SnapshotID: v.snapData}
 	s.volumeOp(z, v, "create volume", func(ctx context.Context) error {
-		return vb.CreateVolume(ctx, spec)
+		return createVolumeData(ctx, vb, spec)
 	}, func(err error) {
 		if v.state != volCreating {
 			return
@@ -386,4 +386,21 @@ func (s *Server) mappedSnapshots(z *tenant, c *call, a instanceAttrs) error {
 		}
 	}
 	return nil
+}
+
+// createVolumeData makes a volume's data. Data left by an attempt that a
+// restart cut short (the volume is still creating, so nobody has used it)
+// is replaced, unless a machine has it attached: then a launch resumed
+// after the restart finds the volume its first attempt made and mounted.
+func createVolumeData(ctx context.Context, vb backend.Volumer, spec backend.VolumeSpec) error {
+	err := vb.CreateVolume(ctx, spec)
+	if !errors.Is(err, backend.ErrInvalidState) {
+		return err
+	}
+	if err := vb.DeleteVolume(ctx, spec.ID); errors.Is(err, backend.ErrInvalidState) {
+		return nil // attached: made and mounted by the launch being resumed
+	} else if err != nil {
+		return err
+	}
+	return vb.CreateVolume(ctx, spec)
 }

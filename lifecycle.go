@@ -92,7 +92,7 @@ func (s *Server) launch(inst *instance, spec backend.LaunchSpec) {
 		for _, v := range vols {
 			// The data of the instance's mapped volumes first, so the
 			// machine finds them at its first boot.
-			if err := s.untilAvailable(ctx, func() error { return s.volumer().CreateVolume(ctx, v) }); err != nil {
+			if err := s.untilAvailable(ctx, func() error { return createVolumeData(ctx, s.volumer(), v) }); err != nil {
 				return fmt.Errorf("creating volume %s: %w", v.ID, err)
 			}
 			made[v.ID] = true

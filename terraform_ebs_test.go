@@ -37,6 +37,7 @@ package ec2emu_test
 //	        none.
 
 import (
+	"bytes"
 	"fmt"
 	"net/http/httptest"
 	"strconv"
@@ -52,7 +53,9 @@ import (
 	"github.com/ec2emu/ec2emu"
 	"github.com/ec2emu/ec2emu/backend"
 	"github.com/ec2emu/ec2emu/backend/mock"
+	"github.com/ec2emu/ec2emu/docker"
 	"github.com/ec2emu/ec2emu/ec2emutest"
+	"github.com/ec2emu/ec2emu/internal/dockertest"
 	"github.com/ec2emu/ec2emu/internal/testutil"
 )
 
@@ -250,6 +253,32 @@ func replayEBS(t *testing.T, b backend.Backend, ami string, inside func(t *testi
 		r.deleteVolume()
 		if got, want := seq(), "[DetachVolume DescribeVolumes DeleteVolume DescribeVolumes]"; got != want {
 			t.Errorf("calls = %s, want %s", got, want)
+		}
+	})
+}
+
+// TestTerraformEBSReplayDocker makes the same calls against real containers:
+// the attached volume is a directory in the container, and writable.
+func TestTerraformEBSReplayDocker(t *testing.T) {
+	t.Parallel()
+	cli := dockertest.Require(t)
+	ami, _ := dockertest.UniqueAMI(t, cli)
+	ns := dockertest.Namespace(t)
+	dockertest.RemoveContainersOnCleanup(t, cli, docker.LabelNamespace, ns)
+	b, err := docker.New(ctxT(t), docker.WithClient(cli), docker.WithNamespace(ns))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	if err := b.VolumesAvailable(); err != nil {
+		t.Skipf("volumes do not work here: %v", err)
+	}
+	replayEBS(t, b, ami, func(t *testing.T, inst string) {
+		var out bytes.Buffer
+		code, err := b.Exec(ctxT(t), inst, backend.ExecSpec{Cmd: []string{"sh", "-c", "echo ok > /ebs/sdh/terraform && cat /ebs/sdh/terraform"},
+			Stdout: &out, Stderr: &out})
+		if err != nil || code != 0 || strings.TrimSpace(out.String()) != "ok" {
+			t.Errorf("writing to the attached volume inside the container: exit %d, %v\n%s", code, err, out.String())
 		}
 	})
 }

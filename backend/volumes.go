@@ -14,7 +14,8 @@ import (
 // what); a backend only keeps the data and makes it visible.
 type Volumer interface {
 	// CreateVolume makes volume spec.ID: empty, or holding a copy of the
-	// data of snapshot spec.SnapshotID. On error nothing is left behind.
+	// data of snapshot spec.SnapshotID. On error nothing is left behind. A
+	// volume that exists already answers ErrInvalidState and is kept.
 	CreateVolume(ctx context.Context, spec VolumeSpec) error
 	// DeleteVolume removes a volume that no machine has attached, with its
 	// data. A volume that does not exist is not an error.

@@ -438,3 +438,7 @@ func (b *Backend) releaseInstance(ctx context.Context, id string) {
 		b.log.WarnContext(ctx, "docker: releasing the volumes of a gone instance", "instance", id, "err", err)
 	}
 }
+
+// VolumesAvailable implements backend.VolumeChecker: nil when volumes work
+// here, else why not (decided once, in New).
+func (b *Backend) VolumesAvailable() error { return b.volErr }

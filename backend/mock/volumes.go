@@ -35,6 +35,9 @@ func (b *Backend) CreateVolume(ctx context.Context, spec backend.VolumeSpec) err
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	v := b.vols()
+	if _, ok := v.data[spec.ID]; ok {
+		return fmt.Errorf("volume %s exists: %w", spec.ID, backend.ErrInvalidState)
+	}
 	files := map[string][]byte{}
 	if spec.SnapshotID != "" {
 		snap, ok := v.snaps[spec.SnapshotID]
