@@ -133,6 +133,15 @@ func (s *Server) routes() map[string]handler {
 		"AttachVolume": op(s.attachVolume),
 		"DetachVolume": op(s.detachVolume),
 
+		"CreateSnapshot":            op(s.createSnapshot),
+		"CreateSnapshots":           op(s.createSnapshots),
+		"DescribeSnapshots":         op(s.describeSnapshots),
+		"DeleteSnapshot":            op(s.deleteSnapshot),
+		"CopySnapshot":              op(s.copySnapshot),
+		"DescribeSnapshotAttribute": op(s.describeSnapshotAttribute),
+		"ModifySnapshotAttribute":   op(s.modifySnapshotAttribute),
+		"ResetSnapshotAttribute":    op(s.resetSnapshotAttribute),
+
 		// Launch templates (launchtemplates.go).
 		"CreateLaunchTemplate":           op(s.createLaunchTemplate),
 		"CreateLaunchTemplateVersion":    op(s.createLaunchTemplateVersion),
