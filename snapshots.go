@@ -138,7 +138,7 @@ func (s *Server) runSnapshot(sn *snapshot) {
 	done := func(err error) {
 		s.touchSnapshot(sn.id)
 		if s.snapshots[sn.id] != sn {
-			s.releaseData(sn.data) // deleted while it was being made
+			s.releaseData(sn) // deleted while it was being made
 			return
 		}
 		if err != nil && s.ctx.Err() != nil {
@@ -214,18 +214,36 @@ func (s *Server) dropSnapshot(sn *snapshot) {
 	delete(s.snapshots, sn.id)
 	s.touchSnapshot(sn.id)
 	if sn.state != snapPending || sn.copy {
-		s.releaseData(sn.data)
+		s.releaseData(sn)
 	}
 }
 
-// releaseData deletes backend snapshot data no record uses any more.
+// releaseData deletes the backend data of deleted snapshot sn once no
+// record uses it any more, after the volumes still being made from it (or
+// from another deleted snapshot, which may have shared it) are made.
 // Callers hold s.mu (write).
-func (s *Server) releaseData(data string) {
+func (s *Server) releaseData(sn *snapshot) {
 	vb := s.volumer()
-	if data == "" || vb == nil || s.dataInUse(data) {
+	if sn.data == "" || vb == nil || s.dataInUse(sn.data) {
 		return
 	}
+	var restores []chan struct{}
+	for _, z := range s.tenants {
+		for _, v := range z.volumes {
+			if v.state == volCreating && v.snapshotID != "" && v.lastOp != nil && (v.snapshotID == sn.id || s.snapshots[v.snapshotID] == nil) {
+				restores = append(restores, v.lastOp)
+			}
+		}
+	}
+	data := sn.data
 	s.later("delete snapshot", func(ctx context.Context) error {
+		for _, done := range restores {
+			select {
+			case <-done:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
 		if err := vb.DeleteSnapshot(ctx, data); err != nil && !errors.Is(err, backend.ErrNotFound) {
 			return err
 		}
