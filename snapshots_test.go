@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/ec2emu/ec2emu/backend"
 	"github.com/ec2emu/ec2emu/backend/mock"
 	"github.com/ec2emu/ec2emu/ec2emutest"
 	"github.com/ec2emu/ec2emu/internal/testutil"
@@ -116,54 +117,73 @@ func runInZone(ctx context.Context, t *testing.T, c *ec2.Client) (string, string
 	return id, aws.ToString(out.Instances[0].Placement.AvailabilityZone)
 }
 
-// gated is the mock with snapshots that wait while the test holds them,
-// so that they stay pending.
+// gated is the mock with snapshots and volumes that wait while the test
+// holds them, so that they stay pending or creating.
 type gated struct {
 	*mock.Backend
-	g *gate
+	snaps, vols *gate
 }
 
+// gate holds calls while it is closed.
 type gate struct {
 	mu sync.Mutex
 	ch chan struct{} // nil: open
 }
 
-func newGated() gated {
-	return gated{mock.New(mock.WithDelay(time.Millisecond)), new(gate)}
-}
-
-func (g gated) CreateSnapshot(ctx context.Context, volumeID, snapshotID string) error {
-	g.g.mu.Lock()
-	ch := g.g.ch
-	g.g.mu.Unlock()
-	if ch != nil {
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+func (g *gate) wait(ctx context.Context) error {
+	g.mu.Lock()
+	ch := g.ch
+	g.mu.Unlock()
+	if ch == nil {
+		return nil
 	}
-	return g.Backend.CreateSnapshot(ctx, volumeID, snapshotID)
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
-// Hold makes snapshots wait until the returned function is called.
-func (g gated) Hold(t *testing.T) func() {
+// hold makes calls wait until the returned function is called.
+func (g *gate) hold(t *testing.T) func() {
 	ch := make(chan struct{})
-	g.g.mu.Lock()
-	g.g.ch = ch
-	g.g.mu.Unlock()
+	g.mu.Lock()
+	g.ch = ch
+	g.mu.Unlock()
 	var once sync.Once
 	release := func() {
 		once.Do(func() {
-			g.g.mu.Lock()
-			g.g.ch = nil
-			g.g.mu.Unlock()
+			g.mu.Lock()
+			g.ch = nil
+			g.mu.Unlock()
 			close(ch)
 		})
 	}
 	t.Cleanup(release)
 	return release
 }
+
+func newGated() gated {
+	return gated{mock.New(mock.WithDelay(time.Millisecond)), new(gate), new(gate)}
+}
+
+func (g gated) CreateSnapshot(ctx context.Context, volumeID, snapshotID string) error {
+	if err := g.snaps.wait(ctx); err != nil {
+		return err
+	}
+	return g.Backend.CreateSnapshot(ctx, volumeID, snapshotID)
+}
+
+func (g gated) CreateVolume(ctx context.Context, spec backend.VolumeSpec) error {
+	if err := g.vols.wait(ctx); err != nil {
+		return err
+	}
+	return g.Backend.CreateVolume(ctx, spec)
+}
+
+// Hold makes snapshots wait until the returned function is called.
+func (g gated) Hold(t *testing.T) func() { return g.snaps.hold(t) }
 
 // TestSnapshotDataRoundTrip: a file written in one instance's volume is in
 // the volume another instance gets from that volume's snapshot, as it was
@@ -635,4 +655,36 @@ func TestPendingSnapshotFinishesAfterRestart(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestDeleteSnapshotWhileRestoring: a snapshot deleted while a volume is
+// still being made from it keeps its data until the volume is made.
+func TestDeleteSnapshotWhileRestoring(t *testing.T) {
+	b := newGated()
+	srv := ec2emutest.NewServer(t, b)
+	c := srv.Client
+	ctx := ctxT(t)
+	inst, az := runInZone(ctx, t, c)
+	vol := newVolume(ctx, t, c, az, "")
+	attach(ctx, t, c, vol, inst, "/dev/sdf")
+	if err := b.WriteFile(inst, "/ebs/sdf/f", []byte("kept")); err != nil {
+		t.Fatal(err)
+	}
+	snap := snapshotOf(ctx, t, c, vol)
+	release := b.vols.hold(t)
+	restored := aws.ToString(must(c.CreateVolume(ctx, &ec2.CreateVolumeInput{AvailabilityZone: &az, SnapshotId: &snap})).VolumeId)
+	must(c.DeleteSnapshot(ctx, &ec2.DeleteSnapshotInput{SnapshotId: &snap}))
+	if _, snaps := b.VolumeIDs(); !slices.Contains(snaps, snap) {
+		t.Errorf("the data of %s went while a volume was being made from it", snap)
+	}
+	release()
+	waitVolume(ctx, t, c, restored, "available")
+	attach(ctx, t, c, restored, inst, "/dev/sdg")
+	if data, err := b.ReadFile(inst, "/ebs/sdg/f"); err != nil || string(data) != "kept" {
+		t.Errorf("the restored volume holds %q, %v", data, err)
+	}
+	testutil.WaitFor(t, time.Minute, "the snapshot data released", func() (bool, string) {
+		_, snaps := b.VolumeIDs()
+		return len(snaps) == 0, fmt.Sprint(snaps)
+	})
 }
