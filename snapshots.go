@@ -76,9 +76,9 @@ func checkSnapshotID(id string) error {
 	return nil
 }
 
-// snapshotNotFound is AWS's answer for a snapshot that does not exist or
-// that the caller may not see (moto and the placeholder before this file
-// used the same text).
+// snapshotNotFound is the answer for a snapshot that does not exist or
+// that the caller may not see: moto's text, and the placeholder's before
+// this file (AWS's text for these actions is not verified).
 func snapshotNotFound(id string) error {
 	return apiErr(ErrInvalidSnapshotNotFound, "The snapshot '%s' does not exist.", id)
 }
@@ -338,8 +338,10 @@ func (s *Server) restorableSnapshot(z *tenant, c *call, id string) (data string,
 			return "", 0, apiErr(ErrUnsupportedOperation, "Snapshot %s is the root snapshot of %s: it holds no data in ec2emu, where an AMI's root is the engine's image. Launch the AMI instead (docs/snapshots.md).", id, ami)
 		}
 		// Another account's snapshot not shared with c is as unknown to
-		// it as one that does not exist.
-		return "", 0, snapshotNotFound(id)
+		// it as one that does not exist. CreateVolume's text, as quoted
+		// (through aws-sdk-go's "code: message") in kvnn/OrdControl#2 and
+		// #13 for a snapshot not made public.
+		return "", 0, apiErr(ErrInvalidSnapshotNotFound, "Snapshot does not exist")
 	}
 	if sn.state != snapCompleted {
 		// AWS's text, quoted in velero-io/velero#1799.
