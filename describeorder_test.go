@@ -35,6 +35,7 @@ var describeIDs = map[string][3]string{
 	"DescribeImages":                       {"ImageId.1", "image-1", "ami-0123456789abcdef0"},
 	"DescribeKeyPairs":                     {"KeyPairId.1", "kp-1", "key-0123456789abcdef0"},
 	"DescribeVolumes":                      {"VolumeId.1", "volume-1", "vol-0123456789abcdef0"},
+	"DescribeSnapshots":                    {"SnapshotId.1", "snapshot-1", "snap-0123456789abcdef0"},
 	"DescribeVpcs":                         {"VpcId.1", "v-1", "vpc-0123456789abcdef0"},
 	"DescribeSubnets":                      {"SubnetId.1", "s-1", "subnet-0123456789abcdef0"},
 	"DescribeSecurityGroups":               {"GroupId.1", "group-1", "sg-0123456789abcdef0"},

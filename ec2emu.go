@@ -46,6 +46,7 @@ type Server struct {
 	instances map[string]*instance   // every instance of every tenant, by ID
 	images    map[string]*image      // images made by CreateImage while in flight or failed
 	shares    map[string]*imageShare // launch permissions and descriptions set by ModifyImageAttribute (imageattrs.go)
+	snapshots map[string]*snapshot   // EBS snapshots of every account, by ID (snapshots.go)
 	seq       uint64                 // launch order across tenants
 	launching int                    // backend launches in flight
 
@@ -97,6 +98,7 @@ func newServer(ctx context.Context, b backend.Backend, opts ...Option) *Server {
 		instances: map[string]*instance{},
 		images:    map[string]*image{},
 		shares:    map[string]*imageShare{},
+		snapshots: map[string]*snapshot{},
 	}
 	s.handlers = s.routes()
 	if cfg.stateDir != "" {

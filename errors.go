@@ -32,6 +32,8 @@ const (
 	ErrInvalidAMINameMalformed      ErrorCode = "InvalidAMIName.Malformed"
 	ErrInvalidAMIAttributeItemValue ErrorCode = "InvalidAMIAttributeItemValue"
 	ErrInvalidSnapshotNotFound      ErrorCode = "InvalidSnapshot.NotFound"
+	ErrInvalidSnapshotIDMalformed   ErrorCode = "InvalidSnapshotID.Malformed"
+	ErrInvalidSnapshotInUse         ErrorCode = "InvalidSnapshot.InUse"
 	ErrInvalidID                    ErrorCode = "InvalidID"
 	ErrInvalidInstanceIDMalformed   ErrorCode = "InvalidInstanceID.Malformed"
 	ErrInvalidInstanceIDNotFound    ErrorCode = "InvalidInstanceID.NotFound"

@@ -14,26 +14,29 @@ import (
 const engineLocation = "docker:"
 
 // registerImage makes an AMI of the caller's from an image the engine
-// already has (ImageLocation=docker:<reference>), at once: the backend tags
-// it before the answer, so a reference the engine lacks is refused and
-// nothing is left. AMIs from a snapshot need snapshots, which ec2emu does
-// not have yet: every snapshot ID is InvalidSnapshot.NotFound.
+// already has (ImageLocation=docker:<reference>), or from the root snapshot
+// of an AMI the caller may launch (a root BlockDeviceMapping's
+// Ebs.SnapshotId; the new AMI is the same engine image), at once: the
+// backend tags it before the answer, so a reference the engine lacks is
+// refused and nothing is left. A snapshot of a volume cannot be a root
+// device: a volume's files are not a bootable image here.
 func (s *Server) registerImage(ctx context.Context, c *call, req *xmlproto.RegisterImageRequest) (any, error) {
 	if req.Name == nil {
 		return nil, apiErr(ErrMissingParameter, "The request must contain the parameter Name")
 	}
-	for _, m := range req.BlockDeviceMappings {
-		if m.Ebs != nil && m.Ebs.SnapshotID != "" {
-			return nil, apiErr(ErrInvalidSnapshotNotFound, "The snapshot '%s' does not exist.", m.Ebs.SnapshotID)
-		}
+	snap, err := rootSnapshotOf(req)
+	if err != nil {
+		return nil, err
 	}
 	if len(req.Description) > 255 {
 		return nil, apiErr(ErrInvalidParameterValue, "The description must be at most 255 characters long.")
 	}
 	switch {
-	case req.ImageLocation == "":
+	case req.ImageLocation == "" && snap == "":
 		return nil, apiErr(ErrMissingParameter, "The request must contain the parameter ImageLocation (docker:<image reference>) or a BlockDeviceMapping with Ebs.SnapshotId")
-	case !strings.HasPrefix(req.ImageLocation, engineLocation) || len(req.ImageLocation) == len(engineLocation):
+	case req.ImageLocation != "" && snap != "":
+		return nil, apiErr(ErrInvalidParameterCombination, "ImageLocation and a root device snapshot cannot be given together.")
+	case snap == "" && (!strings.HasPrefix(req.ImageLocation, engineLocation) || len(req.ImageLocation) == len(engineLocation)):
 		return nil, apiErr(ErrUnsupportedOperation, "ImageLocation must name an image the engine has, as docker:<image reference>; instance store AMIs from an S3 manifest are not supported.")
 	case req.RootDeviceName != "" && req.RootDeviceName != "/dev/xvda":
 		return nil, apiErr(ErrUnsupportedOperation, "The root device of an ec2emu AMI is /dev/xvda; %s is not supported.", req.RootDeviceName)
@@ -44,7 +47,13 @@ func (s *Server) registerImage(ctx context.Context, c *call, req *xmlproto.Regis
 	case len(req.BillingProducts) > 0:
 		return nil, apiErr(ErrUnsupportedOperation, "Billing products are not supported.")
 	}
-	ref := strings.TrimPrefix(req.ImageLocation, engineLocation)
+	ref, from := strings.TrimPrefix(req.ImageLocation, engineLocation), req.ImageLocation
+	if snap != "" {
+		if ref, err = s.snapshotImage(ctx, c, snap); err != nil {
+			return nil, err
+		}
+		from = snap
+	}
 	tags, err := imageTags(req.TagSpecifications)
 	if err != nil {
 		return nil, err
@@ -73,13 +82,15 @@ func (s *Server) registerImage(ctx context.Context, c *call, req *xmlproto.Regis
 	s.mu.Unlock()
 
 	spec := backend.ImageSpec{ImageID: rec.id, Name: rec.name, Description: rec.description,
-		Metadata: map[string]string{mdImageAccount: c.account, mdImageRegion: c.region, mdImageFrom: req.ImageLocation}}
+		Metadata: map[string]string{mdImageAccount: c.account, mdImageRegion: c.region, mdImageFrom: from}}
 	_, err = t.TagImage(ctx, ref, spec)
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.images, rec.id) // on success the backend lists it
 	switch {
+	case errors.Is(err, backend.ErrNotFound) && snap != "":
+		return nil, snapshotNotFound(snap) // its AMI went meanwhile
 	case errors.Is(err, backend.ErrNotFound):
 		return nil, apiErr(ErrInvalidParameterValue, "Invalid ImageLocation %s: the engine has no image %s.", req.ImageLocation, ref)
 	case err != nil:

@@ -40,13 +40,14 @@ const (
 	bucketFleets    = "fleets"
 	bucketShares    = "imageshares"
 	bucketVolumes   = "volumes"
+	bucketSnapshots = "snapshots" // snapshots.go
 )
 
 // stateSchema is the store's layout. Bump Version and add a Migration
 // when a record changes shape in a way older code could not read.
 var stateSchema = statestore.Schema{
 	Version: 1,
-	Buckets: []string{bucketInstances, bucketKeyPairs, bucketGroups, bucketNetworks, bucketImageTags, bucketImages, bucketLTs, bucketFleets, bucketShares, bucketVolumes},
+	Buckets: []string{bucketInstances, bucketKeyPairs, bucketGroups, bucketNetworks, bucketImageTags, bucketImages, bucketLTs, bucketFleets, bucketShares, bucketVolumes, bucketSnapshots},
 }
 
 // tenantPart is one kind of a tenant's control-plane records.
@@ -65,11 +66,12 @@ const (
 // dirtySet is what changed since the committer last took it. Guarded by
 // s.mu.
 type dirtySet struct {
-	seq     uint64 // changes made so far
-	insts   map[string]struct{}
-	tenants map[scope]tenantPart
-	images  map[string]struct{}
-	shares  map[string]struct{} // imageattrs.go
+	seq       uint64 // changes made so far
+	insts     map[string]struct{}
+	tenants   map[scope]tenantPart
+	images    map[string]struct{}
+	shares    map[string]struct{} // imageattrs.go
+	snapshots map[string]struct{} // snapshots.go
 }
 
 // persister owns the database and the committer.
@@ -293,6 +295,7 @@ func (s *Server) takeDirty(p *persister) []statestore.Op {
 		}
 		ops = append(ops, op)
 	}
+	ops = append(ops, s.takeDirtySnapshots()...)
 	for sc, parts := range s.dirty.tenants {
 		if z := s.tenants[sc]; z != nil {
 			ops = append(ops, p.diffTenant(z, parts)...)
@@ -936,6 +939,9 @@ func (s *Server) load(p *persister) error {
 				z.volumeTokens[r.Token] = v
 			}
 		}
+	}
+	if err := s.loadSnapshots(each); err != nil {
+		return err
 	}
 	var recs []instanceRec
 	if err := each(bucketInstances, func(k, v []byte) error {

@@ -266,6 +266,8 @@ func describeAll(t *testing.T, c *ec2.Client) string {
 		Interfaces []types.NetworkInterface
 		Addresses  []types.Address
 		Fleets     []types.FleetData
+		Snapshots  []types.Snapshot
+		SnapPerms  map[string][]types.CreateVolumePermission
 	}
 	collect := func(err error) {
 		t.Helper()
@@ -350,6 +352,16 @@ func describeAll(t *testing.T, c *ec2.Client) string {
 	ad, err := c.DescribeAddresses(ctx, &ec2.DescribeAddressesInput{})
 	collect(err)
 	doc.Addresses = ad.Addresses
+	sp, err := c.DescribeSnapshots(ctx, &ec2.DescribeSnapshotsInput{OwnerIds: []string{"self"}})
+	collect(err)
+	doc.Snapshots = sp.Snapshots
+	doc.SnapPerms = map[string][]types.CreateVolumePermission{}
+	for _, x := range sp.Snapshots {
+		a, err := c.DescribeSnapshotAttribute(ctx, &ec2.DescribeSnapshotAttributeInput{SnapshotId: x.SnapshotId,
+			Attribute: types.SnapshotAttributeNameCreateVolumePermission})
+		collect(err)
+		doc.SnapPerms[aws.ToString(x.SnapshotId)] = a.CreateVolumePermissions
+	}
 	im, err := c.DescribeImages(ctx, &ec2.DescribeImagesInput{Owners: []string{"self"}})
 	collect(err)
 	doc.Images = im.Images
@@ -538,6 +550,7 @@ func TestEachWriteSurvivesRestart(t *testing.T) {
 		eip, eipAssoc    string  // an Elastic IP, and the association of another with running
 		img              string  // an AMI of the account's own, made public
 		vol, attVol      string  // an available volume; one attached to running
+		snap, az         string  // a completed snapshot shared with acctB (its volume deleted); the running instance's zone
 	}
 	perm := func(port int32) []types.IpPermission {
 		return []types.IpPermission{{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(port), ToPort: aws.Int32(port),
@@ -788,6 +801,44 @@ func TestEachWriteSurvivesRestart(t *testing.T) {
 			return e.c.ModifyInstanceAttribute(ctx, &ec2.ModifyInstanceAttributeInput{InstanceId: &e.running, BlockDeviceMappings: []types.InstanceBlockDeviceMappingSpecification{
 				{DeviceName: aws.String("/dev/sdf"), Ebs: &types.EbsInstanceBlockDeviceSpecification{DeleteOnTermination: aws.Bool(true)}}}})
 		}},
+		{"CreateSnapshot", func(ctx context.Context, e env) (any, error) {
+			vol := newVolume(ctx, t, e.c, e.az, "")
+			snap := must(e.c.CreateSnapshot(ctx, &ec2.CreateSnapshotInput{VolumeId: &vol, Description: aws.String("new"),
+				TagSpecifications: tagSpec(types.ResourceTypeSnapshot, "a", "b")}))
+			waitSnapshot(ctx, t, e.c, aws.ToString(snap.SnapshotId))
+			deleteVolume(ctx, t, e.c, vol)
+			return snap, nil
+		}},
+		{"CreateSnapshots", func(ctx context.Context, e env) (any, error) {
+			vol := newVolume(ctx, t, e.c, e.az, "")
+			attach(t, e.c, vol, e.running, "/dev/sdh")
+			out := must(e.c.CreateSnapshots(ctx, &ec2.CreateSnapshotsInput{InstanceSpecification: &types.InstanceSpecification{
+				InstanceId: &e.running, ExcludeBootVolume: aws.Bool(true)}}))
+			waitSnapshot(ctx, t, e.c, aws.ToString(out.Snapshots[0].SnapshotId))
+			must(e.c.DetachVolume(ctx, &ec2.DetachVolumeInput{VolumeId: &vol}))
+			waitVolume(t, e.c, vol, types.VolumeStateAvailable, "")
+			deleteVolume(ctx, t, e.c, vol)
+			return out, nil
+		}},
+		{"DeleteSnapshot", func(ctx context.Context, e env) (any, error) {
+			return e.c.DeleteSnapshot(ctx, &ec2.DeleteSnapshotInput{SnapshotId: &e.snap})
+		}},
+		{"CopySnapshot", func(ctx context.Context, e env) (any, error) {
+			out := must(e.c.CopySnapshot(ctx, &ec2.CopySnapshotInput{SourceRegion: aws.String("us-east-1"), SourceSnapshotId: &e.snap}))
+			waitSnapshot(ctx, t, e.c, aws.ToString(out.SnapshotId))
+			// A write after it completed: its answer waits until that is stored too.
+			return e.c.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{aws.ToString(out.SnapshotId)}, Tags: []types.Tag{{Key: aws.String("k"), Value: aws.String("v")}}})
+		}},
+		{"ModifySnapshotAttribute", func(ctx context.Context, e env) (any, error) {
+			return e.c.ModifySnapshotAttribute(ctx, &ec2.ModifySnapshotAttributeInput{SnapshotId: &e.snap,
+				CreateVolumePermission: &types.CreateVolumePermissionModifications{Add: []types.CreateVolumePermission{{Group: types.PermissionGroupAll}}}})
+		}},
+		{"ResetSnapshotAttribute", func(ctx context.Context, e env) (any, error) {
+			return e.c.ResetSnapshotAttribute(ctx, &ec2.ResetSnapshotAttributeInput{SnapshotId: &e.snap, Attribute: types.SnapshotAttributeNameCreateVolumePermission})
+		}},
+		{"CreateTags/snapshot", func(ctx context.Context, e env) (any, error) {
+			return e.c.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{e.snap}, Tags: []types.Tag{{Key: aws.String("k"), Value: aws.String("v")}}})
+		}},
 		{"ReplaceRouteTableAssociation", func(ctx context.Context, e env) (any, error) {
 			return e.c.ReplaceRouteTableAssociation(ctx, &ec2.ReplaceRouteTableAssociationInput{AssociationId: &e.v.mainAssoc, RouteTableId: &e.v.rt})
 		}},
@@ -845,9 +896,15 @@ func TestEachWriteSurvivesRestart(t *testing.T) {
 			}
 			must(st.c.ModifyImageAttribute(ctx, &ec2.ModifyImageAttributeInput{ImageId: &e.img,
 				LaunchPermission: &types.LaunchPermissionModifications{Add: []types.LaunchPermission{{Group: types.PermissionGroupAll}}}}))
-			az := aws.ToString(out.Instances[0].Placement.AvailabilityZone)
-			e.vol = createVolume(t, st.c, az, 2)
-			e.attVol = createVolume(t, st.c, az, 2)
+			e.az = aws.ToString(out.Instances[0].Placement.AvailabilityZone)
+			vol := newVolume(ctx, t, st.c, e.az, "")
+			e.snap = aws.ToString(must(st.c.CreateSnapshot(ctx, &ec2.CreateSnapshotInput{VolumeId: &vol})).SnapshotId)
+			waitSnapshot(ctx, t, st.c, e.snap)
+			deleteVolume(ctx, t, st.c, vol)
+			must(st.c.ModifySnapshotAttribute(ctx, &ec2.ModifySnapshotAttributeInput{SnapshotId: &e.snap,
+				CreateVolumePermission: &types.CreateVolumePermissionModifications{Add: []types.CreateVolumePermission{{UserId: aws.String(acctB)}}}}))
+			e.vol = createVolume(t, st.c, e.az, 2)
+			e.attVol = createVolume(t, st.c, e.az, 2)
 			attach(t, st.c, e.attVol, e.running, "/dev/sdf")
 			base := describeAll(t, st.c)
 			if _, err := tt.op(ctx, e); err != nil {
@@ -881,6 +938,9 @@ func TestEachTagSurvivesRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	eip := must(st.c.AllocateAddress(ctx, &ec2.AllocateAddressInput{}))
+	vol := newVolume(ctx, t, st.c, aws.ToString(out.Instances[0].Placement.AvailabilityZone), "")
+	snap := snapshotOf(ctx, t, st.c, vol)
+	deleteVolume(ctx, t, st.c, vol)
 	all := describeAll(t, st.c)
 	var doc struct {
 		Volumes  []types.Volume
@@ -900,6 +960,7 @@ func TestEachTagSurvivesRestart(t *testing.T) {
 		"security-group-rule": aws.ToString(doc.Rules[0].SecurityGroupRuleId), "key-pair": aws.ToString(kp.KeyPairId),
 		"internet-gateway": aws.ToString(doc.Gateways[0].InternetGatewayId), "route-table": aws.ToString(doc.Tables[0].RouteTableId),
 		"network-acl": aws.ToString(doc.Acls[0].NetworkAclId), "elastic-ip": aws.ToString(eip.AllocationId),
+		"snapshot": snap,
 	} {
 		t.Run(kind, func(t *testing.T) {
 			if _, err := st.c.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{id},

@@ -138,6 +138,15 @@ func (s *Server) routes() map[string]handler {
 		"DescribeVolumeAttribute":      op(s.describeVolumeAttribute),
 		"ModifyVolumeAttribute":        op(s.modifyVolumeAttribute),
 
+		"CreateSnapshot":            op(s.createSnapshot),
+		"CreateSnapshots":           op(s.createSnapshots),
+		"DescribeSnapshots":         op(s.describeSnapshots),
+		"DeleteSnapshot":            op(s.deleteSnapshot),
+		"CopySnapshot":              op(s.copySnapshot),
+		"DescribeSnapshotAttribute": op(s.describeSnapshotAttribute),
+		"ModifySnapshotAttribute":   op(s.modifySnapshotAttribute),
+		"ResetSnapshotAttribute":    op(s.resetSnapshotAttribute),
+
 		// Launch templates (launchtemplates.go).
 		"CreateLaunchTemplate":           op(s.createLaunchTemplate),
 		"CreateLaunchTemplateVersion":    op(s.createLaunchTemplateVersion),

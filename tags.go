@@ -61,6 +61,8 @@ func (s *Server) touchTagged(z *tenant, targets []*taggable) {
 			parts |= partFleets
 		case r.kind == "volume":
 			parts |= partVolumes
+		case r.kind == "snapshot":
+			s.touchSnapshot(r.id)
 		case r.kind == "security-group" || r.kind == "security-group-rule":
 			parts |= partGroups
 		default: // vpc, subnet
@@ -106,6 +108,11 @@ func (s *Server) resource(z *tenant, id string, imgs map[string]bool) (*taggable
 			return nil, malformedTagID(id)
 		}
 		return s.volumeTaggable(z, id)
+	case strings.HasPrefix(id, "snap-"):
+		if !snapIDRe.MatchString(id) {
+			return nil, malformedTagID(id)
+		}
+		return s.snapshotTaggable(z, id)
 	case strings.HasPrefix(id, "lt-"):
 		if !ltIDRe.MatchString(id) {
 			return nil, malformedTagID(id)
@@ -298,6 +305,7 @@ var describeTagsSpec = describeSpec[*xmlproto.TagDescription]{
 			for _, v := range s.zoneVolumes(z, now) {
 				add(v.id, "volume", v.tags)
 			}
+			s.eachSnapshotTag(z, add)
 			z.net.eachTagged(add)
 		}
 		slices.SortStableFunc(all, func(a, b xmlproto.TagDescription) int {

@@ -286,7 +286,7 @@ func goldenCases() []goldenCase {
 			InstanceID: "i-1234567890abcdef0", Timestamp: t0, Output: "Ym9vdCBvawpsb2dpbjog",
 		}},
 		{"Error", nil},
-	}, append(append(append(append(append(attrGoldenCases(), networkGoldenCases()...), vpcGoldenCases()...), ltGoldenCases()...), append(addressGoldenCases(), fleetGoldenCases()...)...), append(imageGoldenCases(), volumeGoldenCases()...)...)...)
+	}, append(append(append(append(append(attrGoldenCases(), networkGoldenCases()...), vpcGoldenCases()...), ltGoldenCases()...), append(addressGoldenCases(), fleetGoldenCases()...)...), append(append(imageGoldenCases(), volumeGoldenCases()...), snapshotGoldenCases()...)...)...)
 }
 
 func encodeCase(c goldenCase) []byte {
