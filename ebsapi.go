@@ -148,6 +148,11 @@ func (s *Server) createVolume(ctx context.Context, c *call, req *xmlproto.Create
 		encrypted: req.Encrypted != nil && *req.Encrypted, kmsKey: req.KmsKeyID, snapshotID: req.SnapshotID,
 		created: s.cfg.now().UTC().Truncate(time.Millisecond), state: volCreating, tags: tags, snapData: snapData,
 	}
+	if sn := s.snapshots[req.SnapshotID]; sn != nil && sn.encrypted {
+		// A volume from an encrypted snapshot is encrypted, with its key
+		// unless the request names another.
+		v.encrypted, v.kmsKey = true, cmpOr(v.kmsKey, sn.kmsKey)
+	}
 	if v.encrypted && v.kmsKey == "" {
 		v.kmsKey = "arn:aws:kms:" + c.region + ":" + c.account + ":alias/aws/ebs"
 	}
