@@ -200,7 +200,17 @@ func replayEBS(t *testing.T, b backend.Backend, ami string, inside func(t *testi
 	r := &tfEBS{t: t, c: ec2emutest.Client(hs.URL, "us-east-1"), inst: aws.ToString(out.Instances[0].InstanceId),
 		az: aws.ToString(out.Instances[0].Placement.AvailabilityZone)}
 	t.Cleanup(func() {
-		dc.TerminateInstances(ctxT(t), &ec2.TerminateInstancesInput{InstanceIds: []string{r.inst}})
+		// Terminated before the server closes, so that its machine goes
+		// the way EC2's does rather than in the middle of Close.
+		if _, err := dc.TerminateInstances(ctxT(t), &ec2.TerminateInstancesInput{InstanceIds: []string{r.inst}}); err != nil {
+			t.Errorf("TerminateInstances: %v", err)
+			return
+		}
+		// t.Context is done by now: wait with a context of our own.
+		testutil.Until(t, time.Minute, r.inst+" to be terminated", func() bool {
+			out, err := dc.DescribeInstances(ctxT(t), &ec2.DescribeInstancesInput{InstanceIds: []string{r.inst}})
+			return err == nil && out.Reservations[0].Instances[0].State.Name == types.InstanceStateNameTerminated
+		})
 	})
 	wantState := map[string]string{
 		"availability_zone": r.az, "size": "4", "type": "gp3", "iops": "3000", "throughput": "125", "encrypted": "false",

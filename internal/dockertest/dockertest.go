@@ -250,8 +250,8 @@ func RemoveContainers(ctx context.Context, cli *client.Client, key, value string
 		list = append(list, locks...)
 	}
 	for _, c := range list {
-		if err := cli.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true}); err != nil && !cerrdefs.IsNotFound(err) {
-			return fmt.Errorf("remove container %s: %w", c.ID, err)
+		if err := removeContainer(ctx, cli, c.ID); err != nil {
+			return err
 		}
 	}
 	if key == NamespaceLabel {
@@ -280,6 +280,26 @@ func RemoveContainers(ctx context.Context, cli *client.Client, key, value string
 		}
 	}
 	return nil
+}
+
+// removeContainer removes container id, waiting for a removal already in
+// progress (a terminate the test's server started as it closed) to end:
+// until then its volumes are still mounted and its network in use.
+func removeContainer(ctx context.Context, cli *client.Client, id string) error {
+	for {
+		err := cli.ContainerRemove(ctx, id, container.RemoveOptions{Force: true})
+		if err == nil || cerrdefs.IsNotFound(err) {
+			return nil
+		}
+		if !cerrdefs.IsConflict(err) && !strings.Contains(err.Error(), "already in progress") {
+			return fmt.Errorf("remove container %s: %w", id, err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("remove container %s: %w", id, err)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 // RemoveLockImage removes the docker backend's lock image if no container
