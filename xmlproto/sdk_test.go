@@ -318,6 +318,9 @@ func TestSDKRoundTrip(t *testing.T) {
 	for _, c := range imageGoldenCases() {
 		covered[c.name] = true // round-tripped by TestSDKRoundTripImages
 	}
+	for _, c := range spotGoldenCases() {
+		covered[c.name] = true // round-tripped by TestSDKRoundTripSpot
+	}
 	for _, tt := range tests {
 		covered[tt.name] = true
 		t.Run(tt.name, func(t *testing.T) {
@@ -580,6 +583,11 @@ func TestBotocore(t *testing.T) {
 		}
 	}
 	for name, cs := range addressBotocoreChecks() {
+		for _, ch := range cs {
+			checks[name] = append(checks[name], check(ch))
+		}
+	}
+	for name, cs := range spotBotocoreChecks() {
 		for _, ch := range cs {
 			checks[name] = append(checks[name], check(ch))
 		}

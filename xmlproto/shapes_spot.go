@@ -72,7 +72,7 @@ type SpotInstanceRequestIDsRequest struct {
 // SpotInstanceRequest is an item of `spotInstanceRequestSet`.
 type SpotInstanceRequest struct {
 	SpotInstanceRequestID        string                  `xml:"spotInstanceRequestId"`
-	SpotPrice                    string                  `xml:"spotPrice"`
+	SpotPrice                    string                  `xml:"spotPrice,omitempty"`
 	Type                         string                  `xml:"type"`
 	State                        string                  `xml:"state"`
 	Status                       SpotInstanceStatus      `xml:"status"`
