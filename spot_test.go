@@ -2,6 +2,7 @@ package ec2emu_test
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"slices"
 	"testing"
@@ -327,5 +328,37 @@ func TestSpotSurvivesRestart(t *testing.T) {
 	}
 	if got, want := spotState(describeSpot(t, st.c)[0]), "active/fulfilled/instance"; got != want {
 		t.Errorf("after a restart: %s, want %s", got, want)
+	}
+}
+
+// TestSpotLifecycleAdopted: without a state directory a restarted Server
+// re-adopts a Spot instance from its machine's launch metadata, still Spot.
+// Its request is not kept (docs/spot.md).
+func TestSpotLifecycleAdopted(t *testing.T) {
+	b := mock.New(mock.WithDelay(time.Millisecond))
+	t.Cleanup(func() { b.Close() })
+	first := ec2emu.New(b)
+	hs := httptest.NewServer(first)
+	t.Cleanup(hs.Close)
+	<-first.Ready()
+	c := ec2emutest.Client(hs.URL, "us-east-1")
+	out := run(t, c, &ec2.RunInstancesInput{InstanceMarketOptions: &types.InstanceMarketOptionsRequest{MarketType: types.MarketTypeSpot}})
+	id, sir := aws.ToString(out.Instances[0].InstanceId), aws.ToString(out.Instances[0].SpotInstanceRequestId)
+	testutil.WaitStates(t, c, time.Minute, "running", id)
+	first.Close()
+
+	second := ec2emu.New(b)
+	t.Cleanup(func() { second.Close() })
+	hs2 := httptest.NewServer(second)
+	t.Cleanup(hs2.Close)
+	select {
+	case <-second.Ready():
+	case <-time.After(10 * time.Second):
+		t.Fatal("server not ready")
+	}
+	c2 := ec2emutest.Client(hs2.URL, "us-east-1")
+	inst := must(c2.DescribeInstances(ctxT(t), &ec2.DescribeInstancesInput{InstanceIds: []string{id}})).Reservations[0].Instances[0]
+	if got := string(inst.InstanceLifecycle) + " " + aws.ToString(inst.SpotInstanceRequestId); got != "spot "+sir {
+		t.Errorf("adopted: %q, want %q", got, "spot "+sir)
 	}
 }
