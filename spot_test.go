@@ -223,6 +223,11 @@ func TestRequestSpotInstances(t *testing.T) {
 		t.Errorf("after cancel: %s, want %s", got, want)
 	}
 	testutil.WaitStates(t, c, time.Minute, "running", aws.ToString(r.InstanceId))
+	// Its instance terminated later: the request stays cancelled and says so.
+	must(c.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{aws.ToString(r.InstanceId)}}))
+	if got, want := spotState(describeSpot(t, c, sirs[0])[0]), "cancelled/instance-terminated-by-user/instance"; got != want {
+		t.Errorf("after terminating a cancelled request's instance: %s, want %s", got, want)
+	}
 
 	// Tags through CreateTags, DeleteTags and DescribeTags.
 	must(c.CreateTags(ctx, &ec2.CreateTagsInput{Resources: sirs[1:], Tags: []types.Tag{{Key: aws.String("k"), Value: aws.String("v")}}}))
@@ -360,5 +365,27 @@ func TestSpotLifecycleAdopted(t *testing.T) {
 	inst := must(c2.DescribeInstances(ctxT(t), &ec2.DescribeInstancesInput{InstanceIds: []string{id}})).Reservations[0].Instances[0]
 	if got := string(inst.InstanceLifecycle) + " " + aws.ToString(inst.SpotInstanceRequestId); got != "spot "+sir {
 		t.Errorf("adopted: %q, want %q", got, "spot "+sir)
+	}
+}
+
+// TestSpotFromLaunchTemplate: a template's InstanceMarketOptions and its
+// spot-instances-request tags make RunInstances from it a Spot launch.
+func TestSpotFromLaunchTemplate(t *testing.T) {
+	srv, _ := newServer(t)
+	c, ctx := srv.Client, ctxT(t)
+	lt := must(c.CreateLaunchTemplate(ctx, &ec2.CreateLaunchTemplateInput{LaunchTemplateName: aws.String("spot"),
+		LaunchTemplateData: &types.RequestLaunchTemplateData{ImageId: aws.String(ubuntuAMI),
+			InstanceMarketOptions: &types.LaunchTemplateInstanceMarketOptionsRequest{MarketType: types.MarketTypeSpot,
+				SpotOptions: &types.LaunchTemplateSpotMarketOptionsRequest{MaxPrice: aws.String("0.5")}},
+			TagSpecifications: []types.LaunchTemplateTagSpecificationRequest{{ResourceType: types.ResourceTypeSpotInstancesRequest,
+				Tags: []types.Tag{{Key: aws.String("from"), Value: aws.String("lt")}}}}}}))
+	out := must(c.RunInstances(ctx, &ec2.RunInstancesInput{MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
+		LaunchTemplate: &types.LaunchTemplateSpecification{LaunchTemplateId: lt.LaunchTemplate.LaunchTemplateId}}))
+	if got := out.Instances[0].InstanceLifecycle; got != types.InstanceLifecycleTypeSpot {
+		t.Fatalf("InstanceLifecycle %q, want spot", got)
+	}
+	r := describeSpot(t, c)[0]
+	if got := aws.ToString(r.SpotPrice) + " " + testutil.TagMap(r.Tags)["from"]; got != "0.500000 lt" {
+		t.Errorf("the request: %s, want 0.500000 lt", got)
 	}
 }
