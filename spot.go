@@ -36,13 +36,15 @@ import (
 // Sources. Verified against AWS's documentation or real answers quoted in
 // public issues: the request states and status codes (the "Spot request
 // status" page), the messages of pending-evaluation, fulfilled and
-// instance-terminated-by-user, InvalidSpotInstanceRequestID.NotFound and
+// instance-terminated-by-user, StopInstances' refusal of a one-time Spot
+// instance, RunInstances' refusal of ValidUntil with a one-time request
+// (InvalidParameterCombination), InvalidSpotInstanceRequestID.NotFound and
 // its message, "BlockDurationMinutes is not a valid parameter."
 // (InvalidParameterValue), "The terminate InstanceInterruptionBehavior is
 // not supported when requestType is set to persistent." (RunInstances),
 // "The request with type '...' is not supported when
 // instanceInterruptionBehavior is set to 'stop'."
-// (InvalidParameterCombination), Spot request IDs as sir- and 8 lower-case
+// (InvalidParameterCombination, RequestSpotInstances), Spot request IDs as sir- and 8 lower-case
 // letters and digits (e.g. sir-wi4yedxg), prices shown with six decimals.
 // Inferred, not seen: the other status messages, the codes of the
 // persistent/terminate error, InvalidSpotInstanceRequestID.Malformed's
@@ -212,6 +214,11 @@ func runSpotOptions(c *call, now time.Time) (*spotLaunch, error) {
 	if o.BlockDurationMinutes != nil {
 		return nil, apiErr(ErrInvalidParameterValue, "BlockDurationMinutes is not a valid parameter.")
 	}
+	if o.ValidUntil != "" && o.SpotInstanceType != "persistent" {
+		// RunInstances takes ValidUntil for persistent requests only
+		// (SpotMarketOptions' documentation; AWS's answer, verified).
+		return nil, apiErr(ErrInvalidParameterCombination, "The parameter validUntil cannot be specified when the SpotRequestType is set to 'one-time'.")
+	}
 	if err := checkSpotKind(o.SpotInstanceType, o.InstanceInterruptionBehavior, true); err != nil {
 		return nil, err
 	}
@@ -219,17 +226,9 @@ func runSpotOptions(c *call, now time.Time) (*spotLaunch, error) {
 	if err != nil {
 		return nil, err
 	}
-	until, err := spotTime("ValidUntil", o.ValidUntil)
-	if err != nil {
-		return nil, err
-	}
-	if !until.IsZero() && !until.After(now) {
-		return nil, apiErr(ErrInvalidParameterValue, "Value (%s) for parameter ValidUntil is invalid. The end date must be in the future.", o.ValidUntil)
-	}
-	if until.IsZero() {
-		until = now.Add(spotDefaultValidity)
-	}
-	return &spotLaunch{tmpl: spotRequest{typ: "one-time", created: now, validUntil: until, price: price,
+	// A one-time request RunInstances makes is fulfilled at once: its end
+	// date is the default one, never reached while it is open.
+	return &spotLaunch{tmpl: spotRequest{typ: "one-time", created: now, validUntil: now.Add(spotDefaultValidity), price: price,
 		interruption: cmpOr(o.InstanceInterruptionBehavior, "terminate")}}, nil
 }
 

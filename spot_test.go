@@ -137,7 +137,7 @@ func TestRunInstancesSpotRefused(t *testing.T) {
 			InstanceInterruptionBehavior: types.InstanceInterruptionBehaviorStop}), "UnsupportedOperation"},
 		{"one-time hibernate", spot(&types.SpotMarketOptions{InstanceInterruptionBehavior: types.InstanceInterruptionBehaviorHibernate}), "InvalidParameterCombination"},
 		{"bad price", spot(&types.SpotMarketOptions{MaxPrice: aws.String("cheap")}), "InvalidParameterValue"},
-		{"past end", spot(&types.SpotMarketOptions{ValidUntil: aws.Time(time.Now().Add(-time.Hour))}), "InvalidParameterValue"},
+		{"end date of a one-time request", spot(&types.SpotMarketOptions{ValidUntil: aws.Time(time.Now().Add(time.Hour))}), "InvalidParameterCombination"},
 		{"capacity block", &types.InstanceMarketOptionsRequest{MarketType: types.MarketTypeCapacityBlock}, "UnsupportedOperation"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
