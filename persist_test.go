@@ -922,6 +922,8 @@ func TestEachTagSurvivesRestart(t *testing.T) {
 		"security-group-rule": aws.ToString(doc.Rules[0].SecurityGroupRuleId), "key-pair": aws.ToString(kp.KeyPairId),
 		"internet-gateway": aws.ToString(doc.Gateways[0].InternetGatewayId), "route-table": aws.ToString(doc.Tables[0].RouteTableId),
 		"network-acl": aws.ToString(doc.Acls[0].NetworkAclId), "elastic-ip": aws.ToString(eip.AllocationId),
+		"spot-instances-request": aws.ToString(must(st.c.RequestSpotInstances(ctx, &ec2.RequestSpotInstancesInput{
+			LaunchSpecification: &types.RequestSpotLaunchSpecification{ImageId: aws.String(ubuntuAMI)}})).SpotInstanceRequests[0].SpotInstanceRequestId),
 	} {
 		t.Run(kind, func(t *testing.T) {
 			if _, err := st.c.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{id},
