@@ -62,6 +62,8 @@ type attrFlags struct {
 	CoreCount      int           `json:"coreCount,omitempty"`
 	ThreadsPerCore int           `json:"threadsPerCore,omitempty"`
 	Placement      placementOpts `json:"placement,omitzero"`
+	// SpotRequestID is the Spot request of a Spot instance (spot.go).
+	SpotRequestID string `json:"spotRequestId,omitempty"`
 }
 
 // placementOpts are the members of RunInstances' Placement besides the
@@ -417,6 +419,9 @@ func (s *Server) viewAttrs(inst *instance, v *xmlproto.Instance) {
 	a := &inst.attrs
 	v.RootDeviceName = rootDeviceName
 	v.EbsOptimized = a.EbsOptimized
+	if a.SpotRequestID != "" {
+		v.InstanceLifecycle, v.SpotInstanceRequestID = "spot", a.SpotRequestID
+	}
 	if a.Monitoring {
 		v.Monitoring.State = "enabled"
 	} else {

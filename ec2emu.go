@@ -242,6 +242,9 @@ type call struct {
 	// sysTags are tags with reserved aws: keys RunInstances puts on the
 	// instances it launches, as CreateFleet's aws:ec2:fleet-id (fleets.go).
 	sysTags []xmlproto.Tag
+	// spot, when set, makes RunInstances launch Spot instances for
+	// RequestSpotInstances (spot.go).
+	spot *spotLaunch
 }
 
 // ownParams are the parameters the caller sent.

@@ -149,6 +149,12 @@ const (
 	ErrInvalidFleetIDNotFound  ErrorCode = "InvalidFleetId.NotFound"
 )
 
+// Codes of Spot Instance requests (all 400).
+const (
+	ErrInvalidSpotInstanceRequestIDMalformed ErrorCode = "InvalidSpotInstanceRequestID.Malformed"
+	ErrInvalidSpotInstanceRequestIDNotFound  ErrorCode = "InvalidSpotInstanceRequestID.NotFound"
+)
+
 // errorStatus is the one table of code → HTTP status. Codes not listed are
 // client faults (400).
 var errorStatus = map[ErrorCode]int{

@@ -17,12 +17,13 @@ import (
 )
 
 // EC2 Fleets of type instant: CreateFleet launches, once and at once, the
-// On-Demand capacity asked for over launch templates and their overrides,
-// each launch going through RunInstances (runInstances, with the template
-// merged by applyLaunchTemplate), so a fleet's instances pass the same
-// checks, quotas, capacity and address allocation as any other. Fleets are
-// state of the tenant (partFleets). Types request and maintain, which keep
-// capacity over time, and Spot capacity are refused with
+// On-Demand and Spot capacity asked for over launch templates and their
+// overrides, each launch going through RunInstances (runInstances, with the
+// template merged by applyLaunchTemplate), so a fleet's instances pass the
+// same checks, quotas, capacity and address allocation as any other; its
+// Spot instances are one-time Spot instances as RunInstances launches them
+// (spot.go). Fleets are state of the tenant (partFleets). Types request and
+// maintain, which keep capacity over time, are refused with
 // UnsupportedOperation.
 
 // fleet is one EC2 Fleet.
@@ -35,11 +36,13 @@ type fleet struct {
 	requestHash string
 	target      xmlproto.TargetCapacitySpecification
 	onDemand    *xmlproto.FleetOnDemandOptions
+	spotOpts    *xmlproto.FleetSpotOptions
 	configs     []xmlproto.FleetLaunchTemplateConfig
 	tags        []xmlproto.Tag
 	instances   []xmlproto.FleetInstances
 	errors      []xmlproto.FleetError
 	fulfilled   float64
+	fulfilledSp float64 // of fulfilled, the Spot capacity
 }
 
 // fleetTagID is the tag EC2 puts on each instance a fleet launches.
@@ -82,12 +85,30 @@ const (
 	maxFleetClientToken = 64
 	maxFleetOverrides   = 300
 	fleetLifecycle      = "on-demand"
+	fleetSpotLifecycle  = "spot"
 )
+
+// fleetSplit is the On-Demand and Spot capacity a fleet's target asks
+// for: the type not named by DefaultTargetCapacityType takes what its own
+// target says, the default type the rest.
+func fleetSplit(t *xmlproto.TargetCapacitySpecification) (od, spot int) {
+	total := *t.TotalTargetCapacity
+	if t.DefaultTargetCapacityType == "on-demand" {
+		if t.SpotTargetCapacity != nil {
+			spot = *t.SpotTargetCapacity
+		}
+		return total - spot, spot
+	}
+	if t.OnDemandTargetCapacity != nil {
+		od = *t.OnDemandTargetCapacity
+	}
+	return od, total - od
+}
 
 // checkCreateFleet checks what CreateFleet can check without the tenant.
 func checkCreateFleet(c *call, req *xmlproto.CreateFleetRequest) error {
 	if unused := xmlproto.Unused(c.req.Params, req); len(unused) > 0 {
-		return apiErr(ErrUnsupportedOperation, "The CreateFleet parameter %s is not supported by ec2emu, which launches On-Demand instances of instant fleets from launch templates with overrides of InstanceType, SubnetId, AvailabilityZone, ImageId, WeightedCapacity and Priority.", unused[0])
+		return apiErr(ErrUnsupportedOperation, "The CreateFleet parameter %s is not supported by ec2emu, which launches On-Demand and one-time Spot instances of instant fleets from launch templates with overrides of InstanceType, SubnetId, AvailabilityZone, ImageId, WeightedCapacity and Priority.", unused[0])
 	}
 	switch req.Type {
 	case "instant":
@@ -133,20 +154,35 @@ func checkCreateFleet(c *call, req *xmlproto.CreateFleetRequest) error {
 	if total < 1 {
 		return apiErr(ErrInvalidParameterValue, "Value (%d) for parameter TotalTargetCapacity is invalid. An instant fleet's target capacity must be at least 1.", total)
 	}
-	if t.SpotTargetCapacity != nil && *t.SpotTargetCapacity > 0 || t.DefaultTargetCapacityType == "spot" {
-		return apiErr(ErrUnsupportedOperation, "Spot capacity is not supported by ec2emu: an EC2 Fleet launches On-Demand instances only (DefaultTargetCapacityType on-demand, no SpotTargetCapacity).")
+	deref := func(p *int) int {
+		if p == nil {
+			return 0
+		}
+		return *p
 	}
 	switch t.DefaultTargetCapacityType {
-	case "on-demand":
+	case "on-demand", "spot":
 	case "":
-		if t.OnDemandTargetCapacity == nil || *t.OnDemandTargetCapacity < total {
+		if deref(t.OnDemandTargetCapacity)+deref(t.SpotTargetCapacity) < total {
 			return apiErr(ErrMissingParameter, "The request must contain the parameter TargetCapacitySpecification.DefaultTargetCapacityType")
 		}
 	default:
-		return apiErr(ErrUnsupportedOperation, "DefaultTargetCapacityType %s is not supported by ec2emu: an EC2 Fleet launches On-Demand instances only.", t.DefaultTargetCapacityType)
+		return apiErr(ErrUnsupportedOperation, "DefaultTargetCapacityType %s is not supported by ec2emu: an EC2 Fleet launches On-Demand and Spot instances only.", t.DefaultTargetCapacityType)
 	}
 	if od := t.OnDemandTargetCapacity; od != nil && (*od < 0 || *od > total) {
 		return apiErr(ErrInvalidParameterValue, "Value (%d) for parameter OnDemandTargetCapacity is invalid. It must be between 0 and TotalTargetCapacity (%d).", *od, total)
+	}
+	if sp := t.SpotTargetCapacity; sp != nil && (*sp < 0 || *sp > total) {
+		return apiErr(ErrInvalidParameterValue, "Value (%d) for parameter SpotTargetCapacity is invalid. It must be between 0 and TotalTargetCapacity (%d).", *sp, total)
+	}
+	if deref(t.OnDemandTargetCapacity)+deref(t.SpotTargetCapacity) > total {
+		return apiErr(ErrInvalidParameterValue, "The sum of OnDemandTargetCapacity and SpotTargetCapacity must not exceed TotalTargetCapacity (%d).", total)
+	}
+	if so := req.SpotOptions; so != nil && so.AllocationStrategy != "" {
+		if err := oneOf("AllocationStrategy", so.AllocationStrategy, "lowest-price", "diversified", "capacity-optimized",
+			"capacity-optimized-prioritized", "price-capacity-optimized"); err != nil {
+			return err
+		}
 	}
 	for _, ts := range req.TagSpecifications {
 		switch ts.ResourceType {
@@ -252,9 +288,37 @@ func (s *Server) createFleet(ctx context.Context, c *call, req *xmlproto.CreateF
 	if priorView != nil {
 		return priorView, nil
 	}
-	if od := req.OnDemandOptions; od != nil && od.AllocationStrategy == "prioritized" {
-		// Lower numbers first; overrides without a priority last, in the
-		// order given.
+	f := &fleet{id: newFleetID(), typ: req.Type, state: "active", created: s.cfg.now().UTC().Truncate(time.Second),
+		clientToken: req.ClientToken, requestHash: hash, target: *req.TargetCapacitySpecification,
+		onDemand: req.OnDemandOptions, spotOpts: req.SpotOptions, configs: configs, tags: fleetTags}
+	if f.onDemand == nil {
+		f.onDemand = &xmlproto.FleetOnDemandOptions{AllocationStrategy: "lowest-price"}
+	}
+	odTarget, spotTarget := fleetSplit(req.TargetCapacitySpecification)
+	if spotTarget > 0 && f.spotOpts == nil {
+		f.spotOpts = &xmlproto.FleetSpotOptions{AllocationStrategy: "lowest-price"}
+	}
+	// The On-Demand part first, then the Spot part, each over the pools
+	// in its own order: by Priority for the prioritized strategies (lower
+	// first, none last), else as given (ec2emu has no prices or capacity
+	// pools to optimize for).
+	s.fleetLaunchPart(ctx, c, f, pools, fleetLifecycle, odTarget, f.onDemand.AllocationStrategy == "prioritized", instTags)
+	if spotTarget > 0 {
+		s.fleetLaunchPart(ctx, c, f, pools, fleetSpotLifecycle, spotTarget, f.spotOpts.AllocationStrategy == "capacity-optimized-prioritized", instTags)
+	}
+	s.mu.Lock()
+	zz := s.tenant(c.scope)
+	zz.fleets = append(zz.fleets, f)
+	s.touchTenant(zz, partFleets)
+	s.mu.Unlock()
+	return &xmlproto.CreateFleetResponse{FleetID: f.id, Errors: f.errors, Instances: f.instances}, nil
+}
+
+// fleetLaunchPart launches target capacity of one lifecycle (on-demand or
+// spot) for f over pools, recording what launched and what failed.
+func (s *Server) fleetLaunchPart(ctx context.Context, c *call, f *fleet, pools []fleetPool, lifecycle string, target int, byPriority bool, instTags []xmlproto.Tag) {
+	if byPriority {
+		pools = slices.Clone(pools)
 		slices.SortStableFunc(pools, func(a, b fleetPool) int {
 			switch {
 			case a.priority < b.priority:
@@ -265,14 +329,7 @@ func (s *Server) createFleet(ctx context.Context, c *call, req *xmlproto.CreateF
 			return 0
 		})
 	}
-
-	f := &fleet{id: newFleetID(), typ: req.Type, state: "active", created: s.cfg.now().UTC().Truncate(time.Second),
-		clientToken: req.ClientToken, requestHash: hash, target: *req.TargetCapacitySpecification,
-		onDemand: req.OnDemandOptions, configs: configs, tags: fleetTags}
-	if f.onDemand == nil {
-		f.onDemand = &xmlproto.FleetOnDemandOptions{AllocationStrategy: "lowest-price"}
-	}
-	remaining := float64(*req.TargetCapacitySpecification.TotalTargetCapacity)
+	remaining := float64(target)
 	for _, p := range pools {
 		if remaining <= 0 {
 			break
@@ -282,14 +339,14 @@ func (s *Server) createFleet(ctx context.Context, c *call, req *xmlproto.CreateF
 		// A tiny weight must not overflow the count: RunInstances' quotas
 		// refuse a count this large anyway.
 		n := int(min(math.Ceil(remaining/p.weight), math.MaxInt32))
-		res, err := s.fleetLaunch(ctx, c, f.id, p, n, instTags)
+		res, err := s.fleetLaunch(ctx, c, f.id, p, n, instTags, lifecycle == fleetSpotLifecycle)
 		if err != nil {
 			e := s.toAPIError(err, c)
-			f.errors = append(f.errors, xmlproto.FleetError{LaunchTemplateAndOverrides: from, Lifecycle: fleetLifecycle,
+			f.errors = append(f.errors, xmlproto.FleetError{LaunchTemplateAndOverrides: from, Lifecycle: lifecycle,
 				ErrorCode: string(e.Code), ErrorMessage: e.Message})
 			continue
 		}
-		out := xmlproto.FleetInstances{LaunchTemplateAndOverrides: from, Lifecycle: fleetLifecycle}
+		out := xmlproto.FleetInstances{LaunchTemplateAndOverrides: from, Lifecycle: lifecycle}
 		for _, inst := range res.Instances {
 			out.InstanceIDs = append(out.InstanceIDs, inst.InstanceID)
 			out.InstanceType = inst.InstanceType
@@ -298,26 +355,27 @@ func (s *Server) createFleet(ctx context.Context, c *call, req *xmlproto.CreateF
 		if len(res.Instances) < n {
 			// RunInstances launched what capacity allowed; the rest is
 			// this pool's error, as EC2 reports a pool it could not fill.
-			f.errors = append(f.errors, xmlproto.FleetError{LaunchTemplateAndOverrides: from, Lifecycle: fleetLifecycle,
+			f.errors = append(f.errors, xmlproto.FleetError{LaunchTemplateAndOverrides: from, Lifecycle: lifecycle,
 				ErrorCode: string(ErrInsufficientInstanceCapacity), ErrorMessage: fmt.Sprintf("There is not enough capacity to fulfill your request: %d of %d instances launched.", len(res.Instances), n)})
 		}
-		f.fulfilled += float64(len(res.Instances)) * p.weight
-		remaining -= float64(len(res.Instances)) * p.weight
+		got := float64(len(res.Instances)) * p.weight
+		f.fulfilled += got
+		if lifecycle == fleetSpotLifecycle {
+			f.fulfilledSp += got
+		}
+		remaining -= got
 	}
-	s.mu.Lock()
-	zz := s.tenant(c.scope)
-	zz.fleets = append(zz.fleets, f)
-	s.touchTenant(zz, partFleets)
-	s.mu.Unlock()
-	return &xmlproto.CreateFleetResponse{FleetID: f.id, Errors: f.errors, Instances: f.instances}, nil
 }
 
 // fleetLaunch launches up to n instances of pool p through RunInstances:
 // the template version, the override's members as RunInstances' own
 // parameters (so they win over the template's, as EC2 Fleet overrides
 // do), MinCount 1, and the fleet's instance tags.
-func (s *Server) fleetLaunch(ctx context.Context, c *call, fleetID string, p fleetPool, n int, tags []xmlproto.Tag) (*xmlproto.Reservation, error) {
+func (s *Server) fleetLaunch(ctx context.Context, c *call, fleetID string, p fleetPool, n int, tags []xmlproto.Tag, spot bool) (*xmlproto.Reservation, error) {
 	params := url.Values{}
+	if spot {
+		params.Set("InstanceMarketOptions.MarketType", "spot")
+	}
 	params.Set("LaunchTemplate.LaunchTemplateId", p.ltID)
 	params.Set("LaunchTemplate.Version", strconv.FormatInt(p.version, 10))
 	params.Set("MinCount", "1")
@@ -402,8 +460,8 @@ func (f *fleet) activity() string {
 
 func (s *Server) fleetView(f *fleet) xmlproto.FleetData {
 	return xmlproto.FleetData{ActivityStatus: f.activity(), CreateTime: f.created, FleetID: f.id, FleetState: s.fleetState(f),
-		ClientToken: f.clientToken, FulfilledCapacity: f.fulfilled, FulfilledOnDemandCapacity: f.fulfilled,
-		LaunchTemplateConfigs: f.configs, TargetCapacitySpecification: f.target, Type: f.typ, OnDemandOptions: f.onDemand,
+		ClientToken: f.clientToken, FulfilledCapacity: f.fulfilled, FulfilledOnDemandCapacity: f.fulfilled - f.fulfilledSp,
+		LaunchTemplateConfigs: f.configs, TargetCapacitySpecification: f.target, Type: f.typ, OnDemandOptions: f.onDemand, SpotOptions: f.spotOpts,
 		Tags: f.tags, Errors: f.errors, Instances: f.instances}
 }
 
@@ -602,21 +660,23 @@ type fleetRec struct {
 	RequestHash string                               `json:"requestHash,omitempty"`
 	Target      xmlproto.TargetCapacitySpecification `json:"target"`
 	OnDemand    *xmlproto.FleetOnDemandOptions       `json:"onDemand,omitempty"`
+	SpotOpts    *xmlproto.FleetSpotOptions           `json:"spotOptions,omitempty"`
 	Configs     []xmlproto.FleetLaunchTemplateConfig `json:"configs"`
 	Tags        []xmlproto.Tag                       `json:"tags,omitempty"`
 	Instances   []xmlproto.FleetInstances            `json:"instances,omitempty"`
 	Errors      []xmlproto.FleetError                `json:"errors,omitempty"`
 	Fulfilled   float64                              `json:"fulfilled"`
+	FulfilledSp float64                              `json:"fulfilledSpot,omitempty"`
 }
 
 func fleetRecOf(order int, f *fleet) fleetRec {
 	return fleetRec{Order: order, ID: f.id, Type: f.typ, State: f.state, Created: f.created, ClientToken: f.clientToken,
-		RequestHash: f.requestHash, Target: f.target, OnDemand: f.onDemand, Configs: f.configs, Tags: f.tags,
-		Instances: f.instances, Errors: f.errors, Fulfilled: f.fulfilled}
+		RequestHash: f.requestHash, Target: f.target, OnDemand: f.onDemand, SpotOpts: f.spotOpts, Configs: f.configs, Tags: f.tags,
+		Instances: f.instances, Errors: f.errors, Fulfilled: f.fulfilled, FulfilledSp: f.fulfilledSp}
 }
 
 func fleetFromRec(r fleetRec) *fleet {
 	return &fleet{id: r.ID, typ: r.Type, state: r.State, created: r.Created, clientToken: r.ClientToken,
-		requestHash: r.RequestHash, target: r.Target, onDemand: r.OnDemand, configs: r.Configs, tags: r.Tags,
-		instances: r.Instances, errors: r.Errors, fulfilled: r.Fulfilled}
+		requestHash: r.RequestHash, target: r.Target, onDemand: r.OnDemand, spotOpts: r.SpotOpts, configs: r.Configs, tags: r.Tags,
+		instances: r.Instances, errors: r.Errors, fulfilled: r.Fulfilled, fulfilledSp: r.FulfilledSp}
 }

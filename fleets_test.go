@@ -226,12 +226,16 @@ func TestFleetErrors(t *testing.T) {
 		{"type maintain", with(func(in *ec2.CreateFleetInput) { in.Type = types.FleetTypeMaintain }), "UnsupportedOperation"},
 		{"type request", with(func(in *ec2.CreateFleetInput) { in.Type = types.FleetTypeRequest }), "UnsupportedOperation"},
 		{"type omitted (maintain)", with(func(in *ec2.CreateFleetInput) { in.Type = "" }), "UnsupportedOperation"},
-		{"spot default", with(func(in *ec2.CreateFleetInput) {
-			in.TargetCapacitySpecification.DefaultTargetCapacityType = types.DefaultTargetCapacityTypeSpot
-		}), "UnsupportedOperation"},
-		{"spot capacity", with(func(in *ec2.CreateFleetInput) { in.TargetCapacitySpecification.SpotTargetCapacity = aws.Int32(1) }), "UnsupportedOperation"},
-		{"spot options", with(func(in *ec2.CreateFleetInput) {
-			in.SpotOptions = &types.SpotOptionsRequest{AllocationStrategy: types.SpotAllocationStrategyLowestPrice}
+		{"spot over total", with(func(in *ec2.CreateFleetInput) { in.TargetCapacitySpecification.SpotTargetCapacity = aws.Int32(2) }), "InvalidParameterValue"},
+		{"spot and on-demand over total", with(func(in *ec2.CreateFleetInput) {
+			in.TargetCapacitySpecification.SpotTargetCapacity = aws.Int32(1)
+			in.TargetCapacitySpecification.OnDemandTargetCapacity = aws.Int32(1)
+		}), "InvalidParameterValue"},
+		{"spot strategy", with(func(in *ec2.CreateFleetInput) {
+			in.SpotOptions = &types.SpotOptionsRequest{AllocationStrategy: "cheapest"}
+		}), "InvalidParameterValue"},
+		{"spot options beyond the strategy", with(func(in *ec2.CreateFleetInput) {
+			in.SpotOptions = &types.SpotOptionsRequest{MaxTotalPrice: aws.String("1")}
 		}), "UnsupportedOperation"},
 		{"instance requirements", with(func(in *ec2.CreateFleetInput) {
 			in.LaunchTemplateConfigs[0].Overrides = []types.FleetLaunchTemplateOverridesRequest{{MaxPrice: aws.String("0.1")}}
@@ -432,5 +436,44 @@ func TestFleetClientTokenConcurrent(t *testing.T) {
 	}
 	if n := countInstances(must(c.DescribeInstances(ctx, &ec2.DescribeInstancesInput{}))); n != 2 {
 		t.Errorf("%d instances, want the one fleet's 2", n)
+	}
+}
+
+// TestFleetInstantSpot: an instant fleet's Spot part launches one-time Spot
+// instances, each with its request; the On-Demand part does not.
+func TestFleetInstantSpot(t *testing.T) {
+	srv, _ := newServer(t)
+	c, ctx := srv.Client, ctxT(t)
+	lt := fleetLT(t, c)
+	in := instantFleet(lt, 3,
+		types.FleetLaunchTemplateOverridesRequest{InstanceType: types.InstanceTypeT3Small, Priority: aws.Float64(2)},
+		types.FleetLaunchTemplateOverridesRequest{InstanceType: types.InstanceTypeT3Nano, Priority: aws.Float64(1)})
+	in.TargetCapacitySpecification.DefaultTargetCapacityType = types.DefaultTargetCapacityTypeSpot
+	in.TargetCapacitySpecification.OnDemandTargetCapacity = aws.Int32(1)
+	in.SpotOptions = &types.SpotOptionsRequest{AllocationStrategy: types.SpotAllocationStrategyCapacityOptimizedPrioritized}
+	out := must(c.CreateFleet(ctx, in))
+	want := []string{"t3.small:t3.small/:1:1:on-demand", "t3.nano:t3.nano/:1:2:spot"}
+	if diff := cmp.Diff(want, fleetSummary(out.Instances, out.Errors)); diff != "" {
+		t.Errorf("CreateFleet (-want +got):\n%s", diff)
+	}
+	var got []string
+	for _, fi := range out.Instances {
+		res := must(c.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: fi.InstanceIds}))
+		for _, r := range res.Reservations {
+			for _, i := range r.Instances {
+				got = append(got, fmt.Sprintf("%s %s %v", i.InstanceType, i.InstanceLifecycle, i.SpotInstanceRequestId != nil))
+			}
+		}
+	}
+	if diff := cmp.Diff([]string{"t3.small  false", "t3.nano spot true", "t3.nano spot true"}, got); diff != "" {
+		t.Errorf("the fleet's instances (-want +got):\n%s", diff)
+	}
+	f := must(c.DescribeFleets(ctx, &ec2.DescribeFleetsInput{FleetIds: []string{aws.ToString(out.FleetId)}})).Fleets[0]
+	if s := fmt.Sprintf("%s %v %v %s", f.ActivityStatus, aws.ToFloat64(f.FulfilledCapacity), aws.ToFloat64(f.FulfilledOnDemandCapacity),
+		f.SpotOptions.AllocationStrategy); s != "fulfilled 3 1 capacity-optimized-prioritized" {
+		t.Errorf("DescribeFleets: %s", s)
+	}
+	if n := len(must(c.DescribeSpotInstanceRequests(ctx, &ec2.DescribeSpotInstanceRequestsInput{})).SpotInstanceRequests); n != 2 {
+		t.Errorf("%d Spot requests, want 2", n)
 	}
 }

@@ -100,6 +100,10 @@ func (s *Server) runInstances(ctx context.Context, c *call, req *xmlproto.RunIns
 			return nil, err
 		}
 	}
+	spot, err := runSpotOptions(c, s.cfg.now().UTC().Truncate(time.Second))
+	if err != nil {
+		return nil, err
+	}
 	instTags = append(instTags, ltTags...) // reserved aws: keys, so after validateTags
 	instTags = append(instTags, c.sysTags...)
 	attrs, err := s.launchAttributes(c, req, instanceType)
@@ -249,7 +253,10 @@ func (s *Server) runInstances(ctx context.Context, c *call, req *xmlproto.RunIns
 			mdAZ: az, mdLaunchTime: now.Format(time.RFC3339Nano), mdArch: img.arch,
 			mdCount: strconv.Itoa(maxN),
 		}
-		launchMetadata(md, attrs, userData)
+		if spot != nil {
+			spot.launched(z, inst, spotTags(req.TagSpecifications))
+		}
+		launchMetadata(md, inst.attrs, userData)
 		inst.nic.store(md)
 		inst.access.wantPublic = wantsPublicIP(req, sn)
 		md[mdPublicIP] = strconv.FormatBool(inst.access.wantPublic)
@@ -264,6 +271,9 @@ func (s *Server) runInstances(ctx context.Context, c *call, req *xmlproto.RunIns
 		s.launch(inst, spec)
 	}
 	z.reservations[r.id] = r
+	if spot != nil {
+		s.touchTenant(z, partSpot)
+	}
 	if req.ClientToken != "" {
 		z.tokens[req.ClientToken] = r
 	}
@@ -445,7 +455,14 @@ var instanceFields = query.Fields[*instance]{
 			}
 			return one(i.stateReason.Code)
 		},
-		"reason": func(i *instance) []string { return one(i.reason) },
+		"reason":                   func(i *instance) []string { return one(i.reason) },
+		"spot-instance-request-id": func(i *instance) []string { return one(i.attrs.SpotRequestID) },
+		"instance-lifecycle": func(i *instance) []string {
+			if i.attrs.SpotRequestID != "" {
+				return one("spot")
+			}
+			return nil
+		},
 	},
 	Tags: func(i *instance) []xmlproto.Tag { return i.tags },
 }

@@ -86,6 +86,9 @@ func (s *Server) stopInstances(ctx context.Context, c *call) (any, error) {
 		case stateShuttingDown, stateTerminated:
 			return notInState(inst, "stopped")
 		}
+		if err := spotStopRefusal(inst); err != nil {
+			return err
+		}
 		if inst.attrs.DisableAPIStop && inst.state == stateRunning {
 			return apiErr(ErrOperationNotPermitted, "The instance '%s' may not be stopped. Modify its 'disableApiStop' instance attribute and try again.", inst.id)
 		}

@@ -41,17 +41,18 @@ const (
 	bucketShares    = "imageshares"
 	bucketVolumes   = "volumes"
 	bucketSnapshots = "snapshots" // snapshots.go
+	bucketSpot      = "spotrequests"
 )
 
 // stateSchema is the store's layout. Bump Version and add a Migration
 // when a record changes shape in a way older code could not read.
 var stateSchema = statestore.Schema{
 	Version: 1,
-	Buckets: []string{bucketInstances, bucketKeyPairs, bucketGroups, bucketNetworks, bucketImageTags, bucketImages, bucketLTs, bucketFleets, bucketShares, bucketVolumes, bucketSnapshots},
+	Buckets: []string{bucketInstances, bucketKeyPairs, bucketGroups, bucketNetworks, bucketImageTags, bucketImages, bucketLTs, bucketFleets, bucketShares, bucketVolumes, bucketSnapshots, bucketSpot},
 }
 
 // tenantPart is one kind of a tenant's control-plane records.
-type tenantPart uint8
+type tenantPart uint16
 
 const (
 	partKeyPairs tenantPart = 1 << iota
@@ -61,6 +62,7 @@ const (
 	partLaunchTemplates
 	partFleets
 	partVolumes
+	partSpot
 )
 
 // dirtySet is what changed since the committer last took it. Guarded by
@@ -365,6 +367,12 @@ func (p *persister) diffTenant(z *tenant, parts tenantPart) []statestore.Op {
 		}
 		for i, v := range z.volumes {
 			add(bucketVolumes, tenantKey(z.scope, v.id), volumeRecOf(i, v, tokens[v]))
+		}
+	}
+	if parts&partSpot != 0 {
+		buckets = append(buckets, bucketSpot)
+		for i, r := range z.spotRequests {
+			add(bucketSpot, tenantKey(z.scope, r.id), spotRecOf(i, r))
 		}
 	}
 	prefix := tenantKey(z.scope, "")
@@ -878,6 +886,28 @@ func (s *Server) load(p *persister) error {
 		z := s.tenant(sc)
 		for _, r := range rs {
 			z.fleets = append(z.fleets, fleetFromRec(r))
+		}
+	}
+	spots := map[scope][]spotRec{}
+	if err := each(bucketSpot, func(k, v []byte) error {
+		sc, _, err := splitTenantKey(k)
+		if err != nil {
+			return err
+		}
+		var r spotRec
+		if err := json.Unmarshal(v, &r); err != nil {
+			return err
+		}
+		spots[sc] = append(spots[sc], r)
+		return nil
+	}); err != nil {
+		return err
+	}
+	for sc, rs := range spots {
+		slices.SortFunc(rs, func(a, b spotRec) int { return cmp.Compare(a.Order, b.Order) })
+		z := s.tenant(sc)
+		for _, r := range rs {
+			z.spotRequests = append(z.spotRequests, spotFromRec(r))
 		}
 	}
 	if err := each(bucketImages, func(k, v []byte) error {

@@ -268,6 +268,7 @@ func describeAll(t *testing.T, c *ec2.Client) string {
 		Fleets     []types.FleetData
 		Snapshots  []types.Snapshot
 		SnapPerms  map[string][]types.CreateVolumePermission
+		Spot       []types.SpotInstanceRequest
 	}
 	collect := func(err error) {
 		t.Helper()
@@ -278,6 +279,9 @@ func describeAll(t *testing.T, c *ec2.Client) string {
 	fleets, err := c.DescribeFleets(ctx, &ec2.DescribeFleetsInput{})
 	collect(err)
 	doc.Fleets = fleets.Fleets
+	spot, err := c.DescribeSpotInstanceRequests(ctx, &ec2.DescribeSpotInstanceRequestsInput{})
+	collect(err)
+	doc.Spot = spot.SpotInstanceRequests
 	lts, err := c.DescribeLaunchTemplates(ctx, &ec2.DescribeLaunchTemplatesInput{})
 	collect(err)
 	doc.LTs = lts.LaunchTemplates
@@ -551,6 +555,7 @@ func TestEachWriteSurvivesRestart(t *testing.T) {
 		img              string  // an AMI of the account's own, made public
 		vol, attVol      string  // an available volume; one attached to running
 		snap, az         string  // a completed snapshot shared with acctB (its volume deleted); the running instance's zone
+		spot             string  // an open one-time Spot request
 	}
 	perm := func(port int32) []types.IpPermission {
 		return []types.IpPermission{{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(port), ToPort: aws.Int32(port),
@@ -839,13 +844,29 @@ func TestEachWriteSurvivesRestart(t *testing.T) {
 		{"CreateTags/snapshot", func(ctx context.Context, e env) (any, error) {
 			return e.c.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{e.snap}, Tags: []types.Tag{{Key: aws.String("k"), Value: aws.String("v")}}})
 		}},
+		{"RunInstances/spot", func(ctx context.Context, e env) (any, error) {
+			return e.c.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String(ubuntuAMI), MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
+				InstanceMarketOptions: &types.InstanceMarketOptionsRequest{MarketType: types.MarketTypeSpot}})
+		}},
+		{"RequestSpotInstances", func(ctx context.Context, e env) (any, error) {
+			return e.c.RequestSpotInstances(ctx, &ec2.RequestSpotInstancesInput{InstanceCount: aws.Int32(2), SpotPrice: aws.String("0.05"),
+				LaunchSpecification: &types.RequestSpotLaunchSpecification{ImageId: aws.String(ubuntuAMI)},
+				TagSpecifications:   tagSpec(types.ResourceTypeSpotInstancesRequest, "k", "v")})
+		}},
+		{"CancelSpotInstanceRequests", func(ctx context.Context, e env) (any, error) {
+			return e.c.CancelSpotInstanceRequests(ctx, &ec2.CancelSpotInstanceRequestsInput{SpotInstanceRequestIds: []string{e.spot}})
+		}},
+		{"CreateTags/spot", func(ctx context.Context, e env) (any, error) {
+			return e.c.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{e.spot}, Tags: []types.Tag{{Key: aws.String("k"), Value: aws.String("v")}}})
+		}},
 		{"ReplaceRouteTableAssociation", func(ctx context.Context, e env) (any, error) {
 			return e.c.ReplaceRouteTableAssociation(ctx, &ec2.ReplaceRouteTableAssociationInput{AssociationId: &e.v.mainAssoc, RouteTableId: &e.v.rt})
 		}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			st := newStateful(t, mock.New(mock.WithDelay(time.Millisecond)))
+			// A capacity, so a Spot request can be left open (openSpotRequest).
+			st := newStateful(t, mock.New(mock.WithDelay(time.Millisecond)), ec2emu.WithCapacity(spotTestCapacity))
 			ctx := ctxT(t)
 			e := env{c: st.c}
 			out := run(t, st.c, &ec2.RunInstancesInput{MinCount: aws.Int32(2), MaxCount: aws.Int32(2), InstanceType: types.InstanceTypeT3Micro})
@@ -906,6 +927,7 @@ func TestEachWriteSurvivesRestart(t *testing.T) {
 			e.vol = createVolume(t, st.c, e.az, 2)
 			e.attVol = createVolume(t, st.c, e.az, 2)
 			attach(t, st.c, e.attVol, e.running, "/dev/sdf")
+			e.spot = openSpotRequest(t, st.c)
 			base := describeAll(t, st.c)
 			if _, err := tt.op(ctx, e); err != nil {
 				t.Fatal(err)
@@ -961,6 +983,8 @@ func TestEachTagSurvivesRestart(t *testing.T) {
 		"internet-gateway": aws.ToString(doc.Gateways[0].InternetGatewayId), "route-table": aws.ToString(doc.Tables[0].RouteTableId),
 		"network-acl": aws.ToString(doc.Acls[0].NetworkAclId), "elastic-ip": aws.ToString(eip.AllocationId),
 		"snapshot": snap,
+		"spot-instances-request": aws.ToString(must(st.c.RequestSpotInstances(ctx, &ec2.RequestSpotInstancesInput{
+			LaunchSpecification: &types.RequestSpotLaunchSpecification{ImageId: aws.String(ubuntuAMI)}})).SpotInstanceRequests[0].SpotInstanceRequestId),
 	} {
 		t.Run(kind, func(t *testing.T) {
 			if _, err := st.c.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{id},

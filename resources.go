@@ -50,6 +50,10 @@ type tenant struct {
 	// (ebs.go).
 	volumes      []*ebsVolume
 	volumeTokens map[string]*ebsVolume // CreateVolume's ClientToken → its volume
+	// spotRequests in creation order (spot.go); spotTokens serializes
+	// RequestSpotInstances calls with a ClientToken.
+	spotRequests []*spotRequest
+	spotTokens   sync.Mutex
 }
 
 // tenant returns sc's state, creating it on first use. Callers hold s.mu.

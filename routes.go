@@ -32,7 +32,7 @@ func op[R any](h func(ctx context.Context, c *call, req *R) (any, error)) handle
 // alsoDecoded names, per action, the request types a handler decodes from
 // the same parameters besides its own, so their keys are not logged as
 // unused.
-var alsoDecoded = map[string][]any{"RunInstances": {&xmlproto.RunInstancesAttributes{}, &struct {
+var alsoDecoded = map[string][]any{"RunInstances": {&xmlproto.RunInstancesAttributes{}, &xmlproto.RunInstancesMarketOptions{}, &struct {
 	LT *xmlproto.LaunchTemplateSpecification `ec2:"LaunchTemplate"`
 }{}}}
 
@@ -162,6 +162,11 @@ func (s *Server) routes() map[string]handler {
 		"DescribeFleets":         op(s.describeFleets),
 		"DescribeFleetInstances": op(s.describeFleetInstances),
 		"DeleteFleets":           op(s.deleteFleets),
+
+		// One-time Spot Instance requests (spot.go).
+		"RequestSpotInstances":         op(s.requestSpotInstances),
+		"DescribeSpotInstanceRequests": op(s.describeSpotInstanceRequests),
+		"CancelSpotInstanceRequests":   op(s.cancelSpotInstanceRequests),
 	}
 }
 

@@ -59,6 +59,8 @@ func (s *Server) touchTagged(z *tenant, targets []*taggable) {
 			parts |= partLaunchTemplates
 		case r.kind == "fleet":
 			parts |= partFleets
+		case r.kind == "spot-instances-request":
+			parts |= partSpot
 		case r.kind == "volume":
 			parts |= partVolumes
 		case r.kind == "snapshot":
@@ -123,6 +125,11 @@ func (s *Server) resource(z *tenant, id string, imgs map[string]bool) (*taggable
 			return nil, malformedTagID(id)
 		}
 		return fleetTaggable(z, id)
+	case strings.HasPrefix(id, "sir-"):
+		if !spotIDRe.MatchString(id) {
+			return nil, malformedTagID(id)
+		}
+		return spotTaggable(z, id)
 	case strings.HasPrefix(id, "key-"):
 		for _, kp := range z.keyPairs {
 			if kp.id == id {
@@ -301,6 +308,9 @@ var describeTagsSpec = describeSpec[*xmlproto.TagDescription]{
 			}
 			for _, f := range z.fleets {
 				add(f.id, "fleet", f.tags)
+			}
+			for _, r := range z.spotRequests {
+				add(r.id, "spot-instances-request", r.tags)
 			}
 			for _, v := range s.zoneVolumes(z, now) {
 				add(v.id, "volume", v.tags)

@@ -127,6 +127,9 @@ func stoppedInstance() xmlproto.Instance {
 		VirtualizationType:  "hvm",
 		Hypervisor:          "xen",
 		BlockDeviceMappings: nil,
+		// A Spot instance (stopped: its request is persistent).
+		InstanceLifecycle:     "spot",
+		SpotInstanceRequestID: "sir-08b93456",
 	}
 }
 
@@ -286,7 +289,7 @@ func goldenCases() []goldenCase {
 			InstanceID: "i-1234567890abcdef0", Timestamp: t0, Output: "Ym9vdCBvawpsb2dpbjog",
 		}},
 		{"Error", nil},
-	}, append(append(append(append(append(attrGoldenCases(), networkGoldenCases()...), vpcGoldenCases()...), ltGoldenCases()...), append(addressGoldenCases(), fleetGoldenCases()...)...), append(append(imageGoldenCases(), volumeGoldenCases()...), snapshotGoldenCases()...)...)...)
+	}, append(append(append(append(append(attrGoldenCases(), networkGoldenCases()...), vpcGoldenCases()...), ltGoldenCases()...), append(addressGoldenCases(), fleetGoldenCases()...)...), append(append(imageGoldenCases(), volumeGoldenCases()...), append(snapshotGoldenCases(), spotGoldenCases()...)...)...)...)
 }
 
 func encodeCase(c goldenCase) []byte {

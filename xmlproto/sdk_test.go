@@ -321,6 +321,9 @@ func TestSDKRoundTrip(t *testing.T) {
 	for _, c := range snapshotGoldenCases() {
 		covered[c.name] = true // round-tripped by TestSDKRoundTripSnapshots
 	}
+	for _, c := range spotGoldenCases() {
+		covered[c.name] = true // round-tripped by TestSDKRoundTripSpot
+	}
 	for _, tt := range tests {
 		covered[tt.name] = true
 		t.Run(tt.name, func(t *testing.T) {
@@ -588,6 +591,11 @@ func TestBotocore(t *testing.T) {
 		}
 	}
 	for name, cs := range snapshotBotocoreChecks() {
+		for _, ch := range cs {
+			checks[name] = append(checks[name], check(ch))
+		}
+	}
+	for name, cs := range spotBotocoreChecks() {
 		for _, ch := range cs {
 			checks[name] = append(checks[name], check(ch))
 		}

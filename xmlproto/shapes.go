@@ -284,6 +284,8 @@ type Instance struct {
 	RootDeviceType        string                       `xml:"rootDeviceType"`
 	RootDeviceName        string                       `xml:"rootDeviceName,omitempty"`
 	BlockDeviceMappings   []InstanceBlockDeviceMapping `xml:"blockDeviceMapping"`
+	InstanceLifecycle     string                       `xml:"instanceLifecycle,omitempty"`
+	SpotInstanceRequestID string                       `xml:"spotInstanceRequestId,omitempty"`
 	VirtualizationType    string                       `xml:"virtualizationType"`
 	ClientToken           string                       `xml:"clientToken,omitempty"`
 	Tags                  []Tag                        `xml:"tagSet,omitempty"`

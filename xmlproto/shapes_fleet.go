@@ -13,6 +13,7 @@ type CreateFleetRequest struct {
 	LaunchTemplateConfigs       []FleetLaunchTemplateConfigRequest `ec2:"LaunchTemplateConfigs"`
 	TargetCapacitySpecification *TargetCapacitySpecification       `ec2:"TargetCapacitySpecification"`
 	OnDemandOptions             *FleetOnDemandOptions              `ec2:"OnDemandOptions"`
+	SpotOptions                 *FleetSpotOptions                  `ec2:"SpotOptions"`
 	TagSpecifications           []TagSpecification                 `ec2:"TagSpecification"`
 }
 
@@ -51,6 +52,11 @@ type TargetCapacitySpecification struct {
 
 // FleetOnDemandOptions is a fleet's OnDemandOptions: the modelled members.
 type FleetOnDemandOptions struct {
+	AllocationStrategy string `ec2:"AllocationStrategy" xml:"allocationStrategy,omitempty" json:"allocationStrategy,omitempty"`
+}
+
+// FleetSpotOptions is a fleet's SpotOptions: the modelled members.
+type FleetSpotOptions struct {
 	AllocationStrategy string `ec2:"AllocationStrategy" xml:"allocationStrategy,omitempty" json:"allocationStrategy,omitempty"`
 }
 
@@ -119,6 +125,7 @@ type FleetData struct {
 	Type                             string                      `xml:"type"`
 	ReplaceUnhealthyInstances        bool                        `xml:"replaceUnhealthyInstances"`
 	OnDemandOptions                  *FleetOnDemandOptions       `xml:"onDemandOptions"`
+	SpotOptions                      *FleetSpotOptions           `xml:"spotOptions"`
 	Tags                             []Tag                       `xml:"tagSet"`
 	Errors                           []FleetError                `xml:"errorSet"`
 	Instances                        []FleetInstances            `xml:"fleetInstanceSet"`
