@@ -73,7 +73,7 @@ fuzz:
 bench:
 	@case "$(BENCHFLAGS)" in *-docker=false*) ;; *) bash scripts/ensure-docker.sh;; esac
 	$(GO) run ./internal/cmd/ec2bench $(BENCHFLAGS)
-	@case "$(BENCHFLAGS)" in *-docker=false*) ;; *) $(GO) test -run '^$$' -bench '^BenchmarkAccess$$' -benchtime 1x ./docker;; esac
+	@case "$(BENCHFLAGS)" in *-docker=false*) ;; *) $(GO) test -run '^$$' -bench '^BenchmarkAccess$$' -benchtime 1x ./docker && $(GO) test -run '^$$' -bench '^(BenchmarkAttachVisible|BenchmarkCreateSnapshot100MiB)$$' -benchtime 10x ./docker;; esac
 
 ## bench-micro: the in-process hot paths (decode, encode, filters, DescribeInstances, RunInstances) with allocations
 bench-micro:
