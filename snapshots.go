@@ -159,7 +159,18 @@ func (s *Server) runSnapshot(sn *snapshot) {
 		done(errors.New("the backend keeps no volume data"))
 		return
 	}
-	op := func(ctx context.Context) error { return vb.CreateSnapshot(ctx, sn.volumeID, sn.id) }
+	op := func(ctx context.Context) error {
+		err := vb.CreateSnapshot(ctx, sn.volumeID, sn.id)
+		if errors.Is(err, backend.ErrInvalidState) {
+			// Data of an attempt a restart cut short: the snapshot is
+			// still pending, so nobody has used it. Take it again.
+			if err := vb.DeleteSnapshot(ctx, sn.id); err != nil {
+				return err
+			}
+			err = vb.CreateSnapshot(ctx, sn.volumeID, sn.id)
+		}
+		return err
+	}
 	if z := s.tenants[sn.owner]; z != nil {
 		if v := z.volume(sn.volumeID); v != nil {
 			s.volumeOp(z, v, "create snapshot", op, done)

@@ -30,7 +30,8 @@ type Volumer interface {
 	DetachVolume(ctx context.Context, machineID string, a VolumeAttachment) error
 	// CreateSnapshot copies the volume's data as it is now into snapshot
 	// snapshotID, which CreateVolume can later restore. Snapshots are
-	// never changed once made.
+	// never changed once made: one that exists already answers
+	// ErrInvalidState.
 	CreateSnapshot(ctx context.Context, volumeID, snapshotID string) error
 	// DeleteSnapshot removes a snapshot's data. A snapshot that does not
 	// exist is not an error.

@@ -179,6 +179,10 @@ func checkVolumes(ctx context.Context, e *env) (err error) {
 		{"DetachVolume from an unknown machine", v.DetachVolume(ctx, missingID, backend.VolumeAttachment{VolumeID: other, Device: "/dev/sdj"}), nil},
 		{"DeleteVolume of an unknown volume", v.DeleteVolume(ctx, missingVol), nil},
 		{"DeleteSnapshot of an unknown snapshot", v.DeleteSnapshot(ctx, missingSnap), nil},
+		// Existing IDs are kept, never overwritten: the Server decides
+		// whether data left by a cut-short attempt is to be replaced.
+		{"CreateVolume of an existing volume", v.CreateVolume(ctx, backend.VolumeSpec{ID: other, SizeGiB: 1}), backend.ErrInvalidState},
+		{"CreateSnapshot of an existing snapshot", v.CreateSnapshot(ctx, other, snap), backend.ErrInvalidState},
 	} {
 		if c.want == nil && c.err != nil || c.want != nil && !errors.Is(c.err, c.want) {
 			return fmt.Errorf("%s: %v, want %v", c.name, c.err, c.want)

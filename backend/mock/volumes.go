@@ -119,6 +119,9 @@ func (b *Backend) CreateSnapshot(ctx context.Context, volumeID, snapshotID strin
 	if !ok {
 		return fmt.Errorf("volume %s: %w", volumeID, backend.ErrNotFound)
 	}
+	if _, ok := v.snaps[snapshotID]; ok {
+		return fmt.Errorf("snapshot %s exists: %w", snapshotID, backend.ErrInvalidState)
+	}
 	v.snaps[snapshotID] = maps.Clone(files)
 	return nil
 }
