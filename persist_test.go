@@ -22,10 +22,8 @@ import (
 	"github.com/ec2emu/ec2emu"
 	"github.com/ec2emu/ec2emu/backend"
 	"github.com/ec2emu/ec2emu/backend/mock"
-	"github.com/ec2emu/ec2emu/docker"
 	"github.com/ec2emu/ec2emu/ec2emutest"
 	"github.com/ec2emu/ec2emu/internal/crashcheck"
-	"github.com/ec2emu/ec2emu/internal/dockertest"
 	"github.com/ec2emu/ec2emu/internal/statestore"
 	"github.com/ec2emu/ec2emu/internal/testutil"
 )
@@ -101,15 +99,7 @@ func stateBackends(t *testing.T) map[string]func(t *testing.T) (backend.Backend,
 		return out
 	}
 	out["docker"] = func(t *testing.T) (backend.Backend, string) {
-		cli := dockertest.Require(t)
-		ami, _ := dockertest.UniqueAMI(t, cli)
-		ns := dockertest.Namespace(t)
-		dockertest.RemoveContainersOnCleanup(t, cli, docker.LabelNamespace, ns)
-		b, err := docker.New(ctxT(t), docker.WithClient(cli), docker.WithNamespace(ns))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { b.Close() })
+		b, _, ami := dockerBackend(t)
 		return b, ami
 	}
 	return out

@@ -53,9 +53,7 @@ import (
 	"github.com/ec2emu/ec2emu"
 	"github.com/ec2emu/ec2emu/backend"
 	"github.com/ec2emu/ec2emu/backend/mock"
-	"github.com/ec2emu/ec2emu/docker"
 	"github.com/ec2emu/ec2emu/ec2emutest"
-	"github.com/ec2emu/ec2emu/internal/dockertest"
 	"github.com/ec2emu/ec2emu/internal/testutil"
 )
 
@@ -271,15 +269,7 @@ func replayEBS(t *testing.T, b backend.Backend, ami string, inside func(t *testi
 // the attached volume is a directory in the container, and writable.
 func TestTerraformEBSReplayDocker(t *testing.T) {
 	t.Parallel()
-	cli := dockertest.Require(t)
-	ami, _ := dockertest.UniqueAMI(t, cli)
-	ns := dockertest.Namespace(t)
-	dockertest.RemoveContainersOnCleanup(t, cli, docker.LabelNamespace, ns)
-	b, err := docker.New(ctxT(t), docker.WithClient(cli), docker.WithNamespace(ns))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close() })
+	b, _, ami := dockerBackend(t)
 	if err := b.VolumesAvailable(); err != nil {
 		t.Skipf("volumes do not work here: %v", err)
 	}

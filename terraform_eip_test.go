@@ -49,7 +49,6 @@ import (
 	"github.com/ec2emu/ec2emu/backend/mock"
 	"github.com/ec2emu/ec2emu/docker"
 	"github.com/ec2emu/ec2emu/ec2emutest"
-	"github.com/ec2emu/ec2emu/internal/dockertest"
 	"github.com/ec2emu/ec2emu/internal/testutil"
 )
 
@@ -154,15 +153,7 @@ func TestTerraformEIPReplayDocker(t *testing.T) {
 		t.Skip("-short: needs Docker")
 	}
 	t.Parallel()
-	cli := dockertest.Require(t)
-	ami, _ := dockertest.UniqueAMI(t, cli)
-	ns := dockertest.Namespace(t)
-	dockertest.RemoveContainersOnCleanup(t, cli, docker.LabelNamespace, ns)
-	b, err := docker.New(ctxT(t), docker.WithClient(cli), docker.WithNamespace(ns))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close() })
+	b, cli, ami := dockerBackend(t)
 	vpc := testutil.VPCRange()
 	subnet := netip.PrefixFrom(vpc.Addr(), 25)
 	replayEIP(t, b, ami, &tfNet{vpcCIDR: vpc.String(), subnetCIDR: subnet.String()}, func(t *testing.T, inst types.Instance) {
@@ -170,7 +161,7 @@ func TestTerraformEIPReplayDocker(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ep := info.NetworkSettings.Networks["ec2emu-vpc."+ns+"."+aws.ToString(inst.VpcId)]
+		ep := info.NetworkSettings.Networks["ec2emu-vpc."+info.Config.Labels[docker.LabelNamespace]+"."+aws.ToString(inst.VpcId)]
 		ip := aws.ToString(inst.PrivateIpAddress)
 		if ep == nil || ep.IPAddress != ip || !subnet.Contains(netip.MustParseAddr(ip)) {
 			t.Errorf("private_ip %s (subnet %s); the container's endpoint on its VPC's network: %+v", ip, subnet, ep)

@@ -91,9 +91,7 @@ import (
 	"github.com/ec2emu/ec2emu"
 	"github.com/ec2emu/ec2emu/backend"
 	"github.com/ec2emu/ec2emu/backend/mock"
-	"github.com/ec2emu/ec2emu/docker"
 	"github.com/ec2emu/ec2emu/ec2emutest"
-	"github.com/ec2emu/ec2emu/internal/dockertest"
 	"github.com/ec2emu/ec2emu/internal/testutil"
 )
 
@@ -430,15 +428,7 @@ func TestTerraformAWSInstanceReplay(t *testing.T) {
 // containers: the update stops (pauses) and starts the container.
 func TestTerraformAWSInstanceReplayDocker(t *testing.T) {
 	t.Parallel()
-	cli := dockertest.Require(t)
-	ami, _ := dockertest.UniqueAMI(t, cli)
-	ns := dockertest.Namespace(t)
-	dockertest.RemoveContainersOnCleanup(t, cli, docker.LabelNamespace, ns)
-	b, err := docker.New(ctxT(t), docker.WithClient(cli), docker.WithNamespace(ns))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close() })
+	b, _, ami := dockerBackend(t)
 	replayTerraform(t, b, ami)
 }
 
