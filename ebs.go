@@ -189,9 +189,14 @@ func (s *Server) volumeOp(z *tenant, v *ebsVolume, what string, op func(ctx cont
 			s.log.Warn("backend volume call failed", "op", what, "volume", v.id, "err", err)
 		}
 		s.mu.Lock()
+		defer s.mu.Unlock()
+		if err != nil && s.ctx.Err() != nil {
+			// Cut short by Close: the stored state (creating, deleting)
+			// stands, and the next start finishes it (resumeVolumes).
+			return
+		}
 		done(err)
 		s.touchVolume(z, v)
-		s.mu.Unlock()
 	}()
 }
 
@@ -218,7 +223,8 @@ func (s *Server) makeVolume(z *tenant, v *ebsVolume) {
 // dropVolume deletes v and its data. Callers hold s.mu (write).
 func (s *Server) dropVolume(z *tenant, v *ebsVolume) {
 	v.state = volDeleting
-	if v.noData {
+	if v.noData || s.volumer() == nil {
+		// No data to delete (or none this backend can reach).
 		z.volumes = slices.DeleteFunc(z.volumes, func(x *ebsVolume) bool { return x == v })
 		s.touchTenant(z, partVolumes)
 		return
@@ -346,6 +352,9 @@ func (s *Server) launchVolumes(c *call, inst *instance, spec *backend.LaunchSpec
 // volumeSpecs are the volumes inst's launch must create first: those of its
 // mappings still creating. Callers hold s.mu.
 func (s *Server) volumeSpecs(inst *instance) []backend.VolumeSpec {
+	if s.volumer() == nil {
+		return nil
+	}
 	var out []backend.VolumeSpec
 	for _, v := range inst.vols {
 		if v.state == volCreating && !v.noData {

@@ -360,3 +360,43 @@ func TestVolumesWithoutVolumeData(t *testing.T) {
 	_, err = c.DescribeVolumes(ctx, &ec2.DescribeVolumesInput{VolumeIds: []string{vol}})
 	wantAPIError(t, err, "InvalidVolume.NotFound", 400)
 }
+
+// gatedVolumes holds the mock's volume creates and deletes until its
+// context ends: a server killed meanwhile never hears back.
+type gatedVolumes struct{ *mock.Backend }
+
+func (g gatedVolumes) CreateVolume(ctx context.Context, spec backend.VolumeSpec) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+func (g gatedVolumes) DeleteVolume(ctx context.Context, id string) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// TestVolumeWorkResumesAfterRestart: a create and a delete the server
+// acknowledged but had not finished when it stopped are finished by the
+// next start.
+func TestVolumeWorkResumesAfterRestart(t *testing.T) {
+	b := mock.New(mock.WithDelay(5 * time.Millisecond))
+	st := newStateful(t, b)
+	ctx := t.Context()
+	gone := createVolume(t, st.c, "us-east-1a", 1)
+	st.stop(false)
+	st.b = gatedVolumes{b}
+	st.start()
+	made := aws.ToString(must(st.c.CreateVolume(ctx, &ec2.CreateVolumeInput{AvailabilityZone: aws.String("us-east-1a"), Size: aws.Int32(2)})).VolumeId)
+	must(st.c.DeleteVolume(ctx, &ec2.DeleteVolumeInput{VolumeId: aws.String(gone)}))
+	st.stop(false) // Close cuts the backend calls short
+	st.b = b
+	st.start()
+	waitVolume(t, st.c, made, types.VolumeStateAvailable, "")
+	testutil.Until(t, 30*time.Second, gone+" to be deleted", func() bool {
+		_, err := st.c.DescribeVolumes(ctx, &ec2.DescribeVolumesInput{VolumeIds: []string{gone}})
+		return apiCode(err) == "InvalidVolume.NotFound"
+	})
+	if vols, _ := b.VolumeIDs(); !cmp.Equal(vols, []string{made}) {
+		t.Errorf("the backend holds data of %v, want only %s", vols, made)
+	}
+}

@@ -294,9 +294,11 @@ func (s *Server) attachData(inst *instance, v *ebsVolume) {
 // unlinkVolume ends v's attachment to inst in the records. Callers hold
 // s.mu (write).
 func (s *Server) unlinkVolume(inst *instance, v *ebsVolume) {
-	inst.vols = slices.DeleteFunc(inst.vols, func(x *ebsVolume) bool { return x == v })
-	inst.volGen++
-	s.touch(inst)
+	if inst != nil {
+		inst.vols = slices.DeleteFunc(inst.vols, func(x *ebsVolume) bool { return x == v })
+		inst.volGen++
+		s.touch(inst)
+	}
 	v.att = nil
 }
 
@@ -329,7 +331,9 @@ func (s *Server) detachVolume(ctx context.Context, c *call, req *xmlproto.Detach
 	v.att.state = "detaching"
 	out := v.attachmentView()
 	s.touchVolume(z, v)
-	if v.noData {
+	if inst == nil || v.noData || s.volumer() == nil {
+		// Bookkeeping only: no data in a machine, or no machine (a record
+		// whose instance the store lost).
 		s.unlinkVolume(inst, v)
 		v.state = volAvailable
 		return out, nil
