@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/volume"
 
@@ -148,9 +149,11 @@ func TestAWSCLIVolumeSession(t *testing.T) {
 	aws("delete-snapshot", "--snapshot-id", snap)
 	aws("delete-launch-template", "--launch-template-id", lt)
 	aws("wait", "volume-deleted", "--volume-ids", vol, vol2)
-	testutil.Until(t, time.Minute, "the namespace's Docker volumes to be gone", func() bool {
-		vs, err := cli.VolumeList(t.Context(), volume.ListOptions{Filters: filters.NewArgs(filters.Arg("label", docker.LabelNamespace+"="+ns))})
-		return err == nil && len(vs.Volumes) == 0
+	ours := filters.NewArgs(filters.Arg("label", docker.LabelNamespace+"="+ns))
+	testutil.Until(t, time.Minute, "the namespace's containers and Docker volumes to be gone", func() bool {
+		vs, err := cli.VolumeList(t.Context(), volume.ListOptions{Filters: ours})
+		cs, cerr := cli.ContainerList(t.Context(), container.ListOptions{All: true, Filters: ours})
+		return err == nil && cerr == nil && len(vs.Volumes) == 0 && len(cs) == 0
 	})
 	if mounts, err := os.ReadFile("/proc/self/mountinfo"); err == nil && strings.Contains(string(mounts), ns) {
 		t.Errorf("mounts of namespace %s are left:\n%s", ns, grepLines(string(mounts), ns))
