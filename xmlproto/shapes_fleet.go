@@ -15,6 +15,8 @@ type CreateFleetRequest struct {
 	OnDemandOptions             *FleetOnDemandOptions              `ec2:"OnDemandOptions"`
 	SpotOptions                 *FleetSpotOptions                  `ec2:"SpotOptions"`
 	TagSpecifications           []TagSpecification                 `ec2:"TagSpecification"`
+	// ExcessCapacityTerminationPolicy is for fleets of type maintain.
+	ExcessCapacityTerminationPolicy string `ec2:"ExcessCapacityTerminationPolicy"`
 }
 
 // FleetLaunchTemplateConfigRequest is one launch template of a fleet and
@@ -171,4 +173,29 @@ type DeleteFleetSuccess struct {
 type DeleteFleetFailure struct {
 	Error   ResponseError `xml:"error"`
 	FleetID string        `xml:"fleetId"`
+}
+
+// DescribeFleetInstancesResponse is DescribeFleetInstances' output.
+type DescribeFleetInstancesResponse struct {
+	ActiveInstances []ActiveInstance `xml:"activeInstanceSet"`
+	FleetID         string           `xml:"fleetId"`
+	NextToken       string           `xml:"nextToken,omitempty"`
+}
+
+// ActiveInstance is one running instance of a fleet.
+type ActiveInstance struct {
+	InstanceHealth        string `xml:"instanceHealth,omitempty"`
+	InstanceID            string `xml:"instanceId"`
+	InstanceType          string `xml:"instanceType"`
+	SpotInstanceRequestID string `xml:"spotInstanceRequestId,omitempty"`
+}
+
+// ModifyFleetRequest is ModifyFleet's input; it answers Return.
+type ModifyFleetRequest struct {
+	DryRun                          bool                               `ec2:"DryRun"`
+	FleetID                         string                             `ec2:"FleetId"`
+	ExcessCapacityTerminationPolicy string                             `ec2:"ExcessCapacityTerminationPolicy"`
+	LaunchTemplateConfigs           []FleetLaunchTemplateConfigRequest `ec2:"LaunchTemplateConfig"`
+	TargetCapacitySpecification     *TargetCapacitySpecification       `ec2:"TargetCapacitySpecification"`
+	Context                         string                             `ec2:"Context"`
 }
