@@ -45,6 +45,11 @@ func fleetGoldenCases() []goldenCase {
 			Successful:   []xmlproto.DeleteFleetSuccess{{FleetID: id, PreviousFleetState: "active", CurrentFleetState: "deleted_terminating"}},
 			Unsuccessful: []xmlproto.DeleteFleetFailure{{FleetID: "fleet-1", Error: xmlproto.ResponseError{Code: "fleetIdMalformed", Message: "malformed"}}},
 		}},
+		{"DescribeFleetInstances", &xmlproto.DescribeFleetInstancesResponse{FleetID: id, NextToken: "tok", ActiveInstances: []xmlproto.ActiveInstance{
+			{InstanceID: "i-0a1b2c3d4e5f60718", InstanceType: "t3.small", InstanceHealth: "healthy"},
+			{InstanceID: "i-0a1b2c3d4e5f60719", InstanceType: "t3.micro", InstanceHealth: "healthy", SpotInstanceRequestID: "sir-0a1b2c3d"},
+		}}},
+		{"ModifyFleet", &xmlproto.Return{Return: true}},
 	}
 }
 
@@ -67,6 +72,15 @@ func fleetBotocoreChecks() map[string][]botocoreCheck {
 			{[]any{"Fleets", 0, "OnDemandOptions", "AllocationStrategy"}, "prioritized"},
 			{[]any{"Fleets", 0, "Instances", 0, "InstanceType"}, "t3.small"},
 			{[]any{"NextToken"}, "tok"},
+		},
+		"DescribeFleetInstances": {
+			{[]any{"FleetId"}, "fleet-0a1b2c3d-4e5f-4071-8a1b-2c3d4e5f6071"},
+			{[]any{"ActiveInstances", 1, "SpotInstanceRequestId"}, "sir-0a1b2c3d"},
+			{[]any{"ActiveInstances", 0, "InstanceHealth"}, "healthy"},
+			{[]any{"NextToken"}, "tok"},
+		},
+		"ModifyFleet": {
+			{[]any{"Return"}, true},
 		},
 		"DeleteFleets": {
 			{[]any{"SuccessfulFleetDeletions", 0, "CurrentFleetState"}, "deleted_terminating"},
@@ -106,6 +120,20 @@ func TestSDKRoundTripFleets(t *testing.T) {
 					aws.ToString(f.LaunchTemplateConfigs[0].LaunchTemplateSpecification.Version), len(f.LaunchTemplateConfigs[0].Overrides),
 					testutil.TagMap(f.Tags), len(f.Instances), len(f.Errors), f.OnDemandOptions.AllocationStrategy, aws.ToString(out.NextToken))
 			}},
+		{"DescribeFleetInstances", func(c *ec2.Client) (any, error) {
+			return c.DescribeFleetInstances(ctx, &ec2.DescribeFleetInstancesInput{FleetId: aws.String("x")})
+		}, "fleet-0a1b2c3d-4e5f-4071-8a1b-2c3d4e5f6071 tok i-0a1b2c3d4e5f60718 t3.small healthy  i-0a1b2c3d4e5f60719 t3.micro healthy sir-0a1b2c3d",
+			func(o any) string {
+				out := o.(*ec2.DescribeFleetInstancesOutput)
+				s := aws.ToString(out.FleetId) + " " + aws.ToString(out.NextToken)
+				for _, a := range out.ActiveInstances {
+					s += fmt.Sprintf(" %s %s %s %s", aws.ToString(a.InstanceId), aws.ToString(a.InstanceType), a.InstanceHealth, aws.ToString(a.SpotInstanceRequestId))
+				}
+				return s
+			}},
+		{"ModifyFleet", func(c *ec2.Client) (any, error) {
+			return c.ModifyFleet(ctx, &ec2.ModifyFleetInput{FleetId: aws.String("x")})
+		}, "true", func(o any) string { return fmt.Sprint(aws.ToBool(o.(*ec2.ModifyFleetOutput).Return)) }},
 		{"DeleteFleets", func(c *ec2.Client) (any, error) {
 			return c.DeleteFleets(ctx, &ec2.DeleteFleetsInput{FleetIds: []string{"x"}, TerminateInstances: aws.Bool(true)})
 		}, "active deleted_terminating fleet-1 fleetIdMalformed malformed", func(o any) string {
