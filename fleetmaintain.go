@@ -88,10 +88,6 @@ func (s *Server) kickFleet(f *fleet) {
 	if s.closed || !f.keeps() {
 		return
 	}
-	if f.act != "pending_fulfillment" {
-		f.act = "pending_fulfillment"
-		s.touchTenant(f.z, partFleets)
-	}
 	if f.looping {
 		f.again = true
 		return
@@ -145,6 +141,9 @@ func (s *Server) fleetRound(f *fleet) {
 	odT, spT := fleetSplit(&f.target)
 	if spT > 0 && f.spotOpts == nil {
 		f.spotOpts = &xmlproto.FleetSpotOptions{AllocationStrategy: "lowest-price"}
+	}
+	if float64(odT) > liveOD || float64(spT) > liveSpot {
+		f.act = "pending_fulfillment"
 	}
 	odPrio := f.onDemand != nil && f.onDemand.AllocationStrategy == "prioritized"
 	spPrio := f.spotOpts != nil && f.spotOpts.AllocationStrategy == "capacity-optimized-prioritized"
@@ -251,8 +250,9 @@ func (s *Server) fleetInstanceEnded(inst *instance) {
 }
 
 // resumeFleets queues a round for every maintain fleet, and for a request
-// fleet whose round the earlier process did not finish. Called once, after
-// the first adoption.
+// fleet whose round the earlier process did not finish (its activity is
+// still pending_fulfillment, as CreateFleet and every round that launches
+// store it). Called once, after the first adoption.
 func (s *Server) resumeFleets() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
