@@ -2,6 +2,8 @@ package ec2emu
 
 import (
 	"context"
+	"fmt"
+	"iter"
 	"math"
 	"slices"
 	"time"
@@ -134,7 +136,10 @@ func (s *Server) fleetRound(f *fleet) {
 		return
 	}
 	z := f.z
-	f.state = "active"
+	if f.state != "active" {
+		f.state = "active"
+		s.fleetEvent(f, fleetChange, "active", "", "")
+	}
 	s.touchTenant(z, partFleets)
 	pools, perr := fleetPoolsOf(z, f.configs)
 	liveOD, liveSpot := s.fleetLive(f)
@@ -172,6 +177,14 @@ func (s *Server) fleetRound(f *fleet) {
 	if len(out.errors) > 0 {
 		f.errors = append(f.errors, out.errors...)
 		f.errors = f.errors[max(0, len(f.errors)-maxFleetErrors):]
+	}
+	for _, fi := range out.instances {
+		for _, id := range fi.InstanceIDs {
+			s.fleetEvent(f, instanceChange, "launched", id, fmt.Sprintf(`{"instanceType":"%s","lifecycle":"%s"}`, fi.InstanceType, fi.Lifecycle))
+		}
+	}
+	for _, e := range out.errors {
+		s.fleetEvent(f, serviceError, "", "", e.ErrorCode+": "+e.ErrorMessage)
 	}
 	if f.state == "deleted_terminating" {
 		// Deleted while it launched: what it launched goes too.
@@ -236,7 +249,11 @@ func (s *Server) fleetInstanceEnded(inst *instance) {
 		return
 	}
 	f := inst.tenant.findFleet(id)
-	if f == nil || f.typ != "maintain" || !f.keeps() {
+	if f == nil || f.typ == "instant" {
+		return
+	}
+	s.fleetEventOnce(f, instanceChange, "terminated", inst.id)
+	if f.typ != "maintain" || !f.keeps() {
 		return
 	}
 	if inst.launchErr != "" || inst.stateReason != nil && inst.stateReason.Code == "Server.InsufficientInstanceCapacity" {
@@ -365,9 +382,11 @@ func (s *Server) modifyFleet(ctx context.Context, c *call, req *xmlproto.ModifyF
 	if req.ExcessCapacityTerminationPolicy != "" {
 		f.excess = req.ExcessCapacityTerminationPolicy
 	}
+	s.fleetEvent(f, fleetChange, "modify_in_progress", "", "")
 	if f.excess != "no-termination" {
 		s.fleetTerminateExcess(f)
 	}
+	s.fleetEvent(f, fleetChange, "modify_succeeded", "", "")
 	s.touchTenant(z, partFleets)
 	s.kickFleet(f)
 	return &xmlproto.Return{Return: true}, nil
@@ -395,4 +414,91 @@ func (s *Server) fleetTerminateExcess(f *fleet) {
 		s.terminate(inst)
 		s.touch(inst)
 	}
+}
+
+// ---- DescribeFleetHistory ----
+
+// Event types of DescribeFleetHistory (EC2 Fleet's, not Spot Fleet's).
+const (
+	instanceChange = "instance-change"
+	fleetChange    = "fleet-change"
+	serviceError   = "service-error"
+)
+
+// maxFleetHistory bounds the events a fleet keeps: the latest. EC2 keeps
+// them 48 hours.
+const maxFleetHistory = 1000
+
+// fleetEvent records an event of f. Callers hold s.mu (write).
+func (s *Server) fleetEvent(f *fleet, typ, sub, instanceID, desc string) {
+	f.history = append(f.history, xmlproto.HistoryRecordEntry{EventType: typ, Timestamp: s.cfg.now().UTC(),
+		EventInformation: xmlproto.EventInformation{EventSubType: sub, InstanceID: instanceID, EventDescription: desc}})
+	if n := len(f.history) - maxFleetHistory; n > 0 {
+		f.history = slices.Delete(f.history, 0, n)
+	}
+	if f.z != nil {
+		s.touchTenant(f.z, partFleets)
+	}
+}
+
+// fleetEventOnce records an instance's event unless f has it already:
+// the hook that reports a termination may run more than once for one.
+func (s *Server) fleetEventOnce(f *fleet, typ, sub, instanceID string) {
+	for _, e := range slices.Backward(f.history) {
+		if e.EventType == typ && e.EventInformation.EventSubType == sub && e.EventInformation.InstanceID == instanceID {
+			return
+		}
+	}
+	s.fleetEvent(f, typ, sub, instanceID, "")
+}
+
+func (s *Server) describeFleetHistory(ctx context.Context, c *call, req *xmlproto.DescribeFleetHistoryRequest) (any, error) {
+	if req.FleetID == "" {
+		return nil, apiErr(ErrMissingParameter, "The request must contain the parameter FleetId")
+	}
+	if req.StartTime == "" {
+		return nil, apiErr(ErrMissingParameter, "The request must contain the parameter StartTime")
+	}
+	if err := checkFleetID(req.FleetID); err != nil {
+		return nil, err
+	}
+	start, err := spotTime("StartTime", req.StartTime)
+	if err != nil {
+		return nil, err
+	}
+	if req.EventType != "" {
+		if err := oneOf("EventType", req.EventType, instanceChange, fleetChange, serviceError); err != nil {
+			return nil, err
+		}
+	}
+	s.mu.RLock()
+	var f *fleet
+	if z := s.tenants[c.scope]; z != nil {
+		f = z.findFleet(req.FleetID)
+	}
+	s.mu.RUnlock()
+	if f == nil {
+		return nil, apiErr(ErrInvalidFleetIDNotFound, "The fleet ID '%s' does not exist", req.FleetID)
+	}
+	now := s.cfg.now().UTC()
+	spec := describeSpec[xmlproto.HistoryRecordEntry]{
+		list: func(s *Server, ctx context.Context, c *call, ids []string) (iter.Seq[xmlproto.HistoryRecordEntry], error) {
+			// An instant fleet has no events, as on EC2.
+			return func(yield func(xmlproto.HistoryRecordEntry) bool) {
+				for _, e := range f.history {
+					if e.Timestamp.Before(start) || req.EventType != "" && e.EventType != req.EventType {
+						continue
+					}
+					if !yield(e) {
+						return
+					}
+				}
+			}, nil
+		},
+		emit: func(s *Server, c *call, page []xmlproto.HistoryRecordEntry, next string) any {
+			return &xmlproto.DescribeFleetHistoryResponse{FleetID: f.id, StartTime: start, LastEvaluatedTime: now,
+				HistoryRecords: append([]xmlproto.HistoryRecordEntry{}, page...), NextToken: next}
+		},
+	}
+	return describe(ctx, s, c, describeQuery{nil, nil, req.MaxResults, req.NextToken, req.DryRun}, &spec)
 }

@@ -228,3 +228,54 @@ func TestFleetMaintainRestart(t *testing.T) {
 	waitFleet(t, st.c, other, 1)
 	waitFleet(t, st.c, id, 2)
 }
+
+func TestFleetHistory(t *testing.T) {
+	srv, _ := newServer(t)
+	c, ctx := srv.Client, ctxT(t)
+	lt := fleetLT(t, c)
+	start := time.Now().Add(-time.Minute)
+	id := aws.ToString(must(c.CreateFleet(ctx, asyncFleet(lt, types.FleetTypeMaintain, 2))).FleetId)
+	ids := waitFleet(t, c, id, 2)
+	must(c.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: ids[:1]}))
+	testutil.WaitStates(t, c, 10*time.Second, types.InstanceStateNameTerminated, ids[0])
+	waitFleet(t, c, id, 2)
+	must(c.ModifyFleet(ctx, &ec2.ModifyFleetInput{FleetId: &id, TargetCapacitySpecification: &types.TargetCapacitySpecificationRequest{TotalTargetCapacity: aws.Int32(3)}}))
+	waitFleet(t, c, id, 3)
+	must(c.DeleteFleets(ctx, &ec2.DeleteFleetsInput{FleetIds: []string{id}, TerminateInstances: aws.Bool(false)}))
+
+	history := func(typ types.FleetEventType, max int32) []string {
+		var got []string
+		in := &ec2.DescribeFleetHistoryInput{FleetId: &id, StartTime: &start, EventType: typ, MaxResults: aws.Int32(max)}
+		for {
+			out := must(c.DescribeFleetHistory(ctx, in))
+			if aws.ToString(out.FleetId) != id || out.StartTime == nil || out.LastEvaluatedTime == nil {
+				t.Errorf("DescribeFleetHistory: fleet %s, start %v, last evaluated %v", aws.ToString(out.FleetId), out.StartTime, out.LastEvaluatedTime)
+			}
+			for _, r := range out.HistoryRecords {
+				e := fmt.Sprintf("%s %s", r.EventType, aws.ToString(r.EventInformation.EventSubType))
+				if r.EventInformation.InstanceId != nil {
+					e += " i"
+				}
+				got = append(got, e)
+			}
+			if out.NextToken == nil {
+				return got
+			}
+			in.NextToken = out.NextToken
+		}
+	}
+	want := []string{"fleet-change submitted", "fleet-change active", "instance-change launched i", "instance-change launched i",
+		"instance-change terminated i", "instance-change launched i", "fleet-change modify_in_progress", "fleet-change modify_succeeded",
+		"instance-change launched i", "fleet-change deleted_running"}
+	if diff := cmp.Diff(want, history("", 5)); diff != "" {
+		t.Errorf("DescribeFleetHistory (-want +got):\n%s", diff)
+	}
+	if got := history(types.FleetEventTypeFleetChange, 100); len(got) != 5 {
+		t.Errorf("EventType fleet-change: %v", got)
+	}
+	_, err := c.DescribeFleetHistory(ctx, &ec2.DescribeFleetHistoryInput{FleetId: aws.String("fleet-00000000-0000-4000-8000-000000000000"), StartTime: &start})
+	wantAPIError(t, err, "InvalidFleetId.NotFound", 400)
+	if got := must(c.DescribeFleetHistory(ctx, &ec2.DescribeFleetHistoryInput{FleetId: &id, StartTime: aws.Time(time.Now().Add(time.Hour))})); len(got.HistoryRecords) != 0 {
+		t.Errorf("events after StartTime in the future: %d", len(got.HistoryRecords))
+	}
+}

@@ -45,11 +45,12 @@ type fleet struct {
 	fulfilledSp float64 // of fulfilled, the Spot capacity
 
 	// Of fleets of type request and maintain (fleetmaintain.go).
-	instTags []xmlproto.Tag // the instance tags of CreateFleet's TagSpecifications
-	excess   string         // ExcessCapacityTerminationPolicy as set
-	act      string         // activity status
-	looping  bool           // a launch round is queued or running
-	again    bool           // an instance ended or the target changed during the round
+	instTags []xmlproto.Tag                // the instance tags of CreateFleet's TagSpecifications
+	excess   string                        // ExcessCapacityTerminationPolicy as set
+	act      string                        // activity status
+	history  []xmlproto.HistoryRecordEntry // DescribeFleetHistory's, the latest maxFleetHistory
+	looping  bool                          // a launch round is queued or running
+	again    bool                          // an instance ended or the target changed during the round
 }
 
 // fleetTagID is the tag EC2 puts on each instance a fleet launches.
@@ -338,6 +339,7 @@ func (s *Server) createFleet(ctx context.Context, c *call, req *xmlproto.CreateF
 		s.mu.Lock()
 		zz := s.tenant(c.scope)
 		f.z = zz
+		s.fleetEvent(f, fleetChange, "submitted", "", "")
 		zz.fleets = append(zz.fleets, f)
 		s.touchTenant(zz, partFleets)
 		s.kickFleet(f)
@@ -712,6 +714,7 @@ func (s *Server) deleteFleets(ctx context.Context, c *call, req *xmlproto.Delete
 			// Its instances keep running, no longer the fleet's to keep.
 			prev := f.state
 			f.state = "deleted_running"
+			s.fleetEvent(f, fleetChange, f.state, "", "")
 			s.touchTenant(z, partFleets)
 			out.Successful = append(out.Successful, xmlproto.DeleteFleetSuccess{FleetID: f.id, PreviousFleetState: prev, CurrentFleetState: f.state})
 			continue
@@ -750,6 +753,9 @@ func (s *Server) deleteFleets(ctx context.Context, c *call, req *xmlproto.Delete
 		}
 		prev := f.state
 		f.state = "deleted_terminating"
+		if f.typ != "instant" {
+			s.fleetEvent(f, fleetChange, f.state, "", "")
+		}
 		s.touchTenant(z, partFleets)
 		out.Successful = append(out.Successful, xmlproto.DeleteFleetSuccess{FleetID: f.id, PreviousFleetState: prev, CurrentFleetState: s.fleetState(f)})
 	}
@@ -791,18 +797,19 @@ type fleetRec struct {
 	InstTags    []xmlproto.Tag                       `json:"instanceTags,omitempty"`
 	Excess      string                               `json:"excessPolicy,omitempty"`
 	Activity    string                               `json:"activity,omitempty"`
+	History     []xmlproto.HistoryRecordEntry        `json:"history,omitempty"`
 }
 
 func fleetRecOf(order int, f *fleet) fleetRec {
 	return fleetRec{Order: order, ID: f.id, Type: f.typ, State: f.state, Created: f.created, ClientToken: f.clientToken,
 		RequestHash: f.requestHash, Target: f.target, OnDemand: f.onDemand, SpotOpts: f.spotOpts, Configs: f.configs, Tags: f.tags,
 		Instances: f.instances, Errors: f.errors, Fulfilled: f.fulfilled, FulfilledSp: f.fulfilledSp,
-		InstTags: f.instTags, Excess: f.excess, Activity: f.act}
+		InstTags: f.instTags, Excess: f.excess, Activity: f.act, History: f.history}
 }
 
 func fleetFromRec(r fleetRec) *fleet {
 	return &fleet{id: r.ID, typ: r.Type, state: r.State, created: r.Created, clientToken: r.ClientToken,
 		requestHash: r.RequestHash, target: r.Target, onDemand: r.OnDemand, spotOpts: r.SpotOpts, configs: r.Configs, tags: r.Tags,
 		instances: r.Instances, errors: r.Errors, fulfilled: r.Fulfilled, fulfilledSp: r.FulfilledSp,
-		instTags: r.InstTags, excess: r.Excess, act: r.Activity}
+		instTags: r.InstTags, excess: r.Excess, act: r.Activity, history: r.History}
 }

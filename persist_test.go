@@ -266,6 +266,7 @@ func describeAll(t *testing.T, c *ec2.Client) string {
 		Interfaces []types.NetworkInterface
 		Addresses  []types.Address
 		Fleets     []types.FleetData
+		History    [][]types.HistoryRecordEntry // of each request or maintain fleet
 		Snapshots  []types.Snapshot
 		SnapPerms  map[string][]types.CreateVolumePermission
 		Spot       []types.SpotInstanceRequest
@@ -279,6 +280,13 @@ func describeAll(t *testing.T, c *ec2.Client) string {
 	fleets, err := c.DescribeFleets(ctx, &ec2.DescribeFleetsInput{})
 	collect(err)
 	doc.Fleets = fleets.Fleets
+	for _, f := range fleets.Fleets {
+		if f.Type != types.FleetTypeInstant {
+			h, err := c.DescribeFleetHistory(ctx, &ec2.DescribeFleetHistoryInput{FleetId: f.FleetId, StartTime: aws.Time(time.Unix(0, 0))})
+			collect(err)
+			doc.History = append(doc.History, h.HistoryRecords)
+		}
+	}
 	spot, err := c.DescribeSpotInstanceRequests(ctx, &ec2.DescribeSpotInstanceRequestsInput{})
 	collect(err)
 	doc.Spot = spot.SpotInstanceRequests

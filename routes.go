@@ -160,6 +160,7 @@ func (s *Server) routes() map[string]handler {
 		// EC2 Fleets (fleets.go, fleetmaintain.go).
 		"CreateFleet":            op(s.createFleet),
 		"ModifyFleet":            op(s.modifyFleet),
+		"DescribeFleetHistory":   op(s.describeFleetHistory),
 		"DescribeFleets":         op(s.describeFleets),
 		"DescribeFleetInstances": op(s.describeFleetInstances),
 		"DeleteFleets":           op(s.deleteFleets),

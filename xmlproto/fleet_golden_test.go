@@ -50,6 +50,12 @@ func fleetGoldenCases() []goldenCase {
 			{InstanceID: "i-0a1b2c3d4e5f60719", InstanceType: "t3.micro", InstanceHealth: "healthy", SpotInstanceRequestID: "sir-0a1b2c3d"},
 		}}},
 		{"ModifyFleet", &xmlproto.Return{Return: true}},
+		{"DescribeFleetHistory", &xmlproto.DescribeFleetHistoryResponse{FleetID: id, StartTime: t0, LastEvaluatedTime: t0.Add(time.Hour), NextToken: "tok",
+			HistoryRecords: []xmlproto.HistoryRecordEntry{
+				{EventType: "fleet-change", Timestamp: t0, EventInformation: xmlproto.EventInformation{EventSubType: "submitted"}},
+				{EventType: "instance-change", Timestamp: t0.Add(time.Second), EventInformation: xmlproto.EventInformation{EventSubType: "launched",
+					InstanceID: "i-0a1b2c3d4e5f60718", EventDescription: `{"instanceType":"t3.small"}`}},
+			}}},
 	}
 }
 
@@ -81,6 +87,13 @@ func fleetBotocoreChecks() map[string][]botocoreCheck {
 		},
 		"ModifyFleet": {
 			{[]any{"Return"}, true},
+		},
+		"DescribeFleetHistory": {
+			{[]any{"FleetId"}, "fleet-0a1b2c3d-4e5f-4071-8a1b-2c3d4e5f6071"},
+			{[]any{"HistoryRecords", 1, "EventType"}, "instance-change"},
+			{[]any{"HistoryRecords", 1, "EventInformation", "InstanceId"}, "i-0a1b2c3d4e5f60718"},
+			{[]any{"HistoryRecords", 0, "EventInformation", "EventSubType"}, "submitted"},
+			{[]any{"NextToken"}, "tok"},
 		},
 		"DeleteFleets": {
 			{[]any{"SuccessfulFleetDeletions", 0, "CurrentFleetState"}, "deleted_terminating"},
@@ -128,6 +141,17 @@ func TestSDKRoundTripFleets(t *testing.T) {
 				s := aws.ToString(out.FleetId) + " " + aws.ToString(out.NextToken)
 				for _, a := range out.ActiveInstances {
 					s += fmt.Sprintf(" %s %s %s %s", aws.ToString(a.InstanceId), aws.ToString(a.InstanceType), a.InstanceHealth, aws.ToString(a.SpotInstanceRequestId))
+				}
+				return s
+			}},
+		{"DescribeFleetHistory", func(c *ec2.Client) (any, error) {
+			return c.DescribeFleetHistory(ctx, &ec2.DescribeFleetHistoryInput{FleetId: aws.String("x"), StartTime: aws.Time(time.Now())})
+		}, "fleet-0a1b2c3d-4e5f-4071-8a1b-2c3d4e5f6071 2024-05-01T12:00:00Z 2024-05-01T13:00:00Z tok fleet-change submitted  2024-05-01T12:00:00Z instance-change launched i-0a1b2c3d4e5f60718 2024-05-01T12:00:01Z",
+			func(o any) string {
+				out := o.(*ec2.DescribeFleetHistoryOutput)
+				s := fmt.Sprintf("%s %s %s %s", aws.ToString(out.FleetId), out.StartTime.Format(time.RFC3339), out.LastEvaluatedTime.Format(time.RFC3339), aws.ToString(out.NextToken))
+				for _, r := range out.HistoryRecords {
+					s += fmt.Sprintf(" %s %s %s %s", r.EventType, aws.ToString(r.EventInformation.EventSubType), aws.ToString(r.EventInformation.InstanceId), r.Timestamp.Format(time.RFC3339))
 				}
 				return s
 			}},

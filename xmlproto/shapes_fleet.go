@@ -199,3 +199,36 @@ type ModifyFleetRequest struct {
 	TargetCapacitySpecification     *TargetCapacitySpecification       `ec2:"TargetCapacitySpecification"`
 	Context                         string                             `ec2:"Context"`
 }
+
+// DescribeFleetHistoryRequest is DescribeFleetHistory's input.
+type DescribeFleetHistoryRequest struct {
+	DryRun     bool   `ec2:"DryRun"`
+	FleetID    string `ec2:"FleetId"`
+	EventType  string `ec2:"EventType"`
+	StartTime  string `ec2:"StartTime"`
+	MaxResults *int   `ec2:"MaxResults"`
+	NextToken  string `ec2:"NextToken"`
+}
+
+// DescribeFleetHistoryResponse is DescribeFleetHistory's output.
+type DescribeFleetHistoryResponse struct {
+	HistoryRecords    []HistoryRecordEntry `xml:"historyRecordSet"`
+	LastEvaluatedTime time.Time            `xml:"lastEvaluatedTime"`
+	NextToken         string               `xml:"nextToken,omitempty"`
+	FleetID           string               `xml:"fleetId"`
+	StartTime         time.Time            `xml:"startTime"`
+}
+
+// HistoryRecordEntry is one event of an EC2 Fleet.
+type HistoryRecordEntry struct {
+	EventInformation EventInformation `xml:"eventInformation" json:"info"`
+	EventType        string           `xml:"eventType" json:"type"`
+	Timestamp        time.Time        `xml:"timestamp" json:"at"`
+}
+
+// EventInformation says what a fleet event was about.
+type EventInformation struct {
+	EventDescription string `xml:"eventDescription,omitempty" json:"description,omitempty"`
+	EventSubType     string `xml:"eventSubType,omitempty" json:"subType,omitempty"`
+	InstanceID       string `xml:"instanceId,omitempty" json:"instanceId,omitempty"`
+}
