@@ -116,7 +116,7 @@ func fleetSplit(t *xmlproto.TargetCapacitySpecification) (od, spot int) {
 // checkCreateFleet checks what CreateFleet can check without the tenant.
 func checkCreateFleet(c *call, req *xmlproto.CreateFleetRequest) error {
 	if unused := xmlproto.Unused(c.req.Params, req); len(unused) > 0 {
-		return apiErr(ErrUnsupportedOperation, "The CreateFleet parameter %s is not supported by ec2emu, which launches On-Demand and one-time Spot instances of instant fleets from launch templates with overrides of InstanceType, SubnetId, AvailabilityZone, ImageId, WeightedCapacity and Priority.", unused[0])
+		return apiErr(ErrUnsupportedOperation, "The CreateFleet parameter %s is not supported by ec2emu, which launches On-Demand and one-time Spot instances of fleets from launch templates with overrides of InstanceType, SubnetId, AvailabilityZone, ImageId, WeightedCapacity and Priority.", unused[0])
 	}
 	if p := req.ExcessCapacityTerminationPolicy; p != "" {
 		if cmpOr(req.Type, "maintain") != "maintain" {
