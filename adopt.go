@@ -297,6 +297,7 @@ func (s *Server) machineLost(inst *instance) {
 	inst.stateReason = &xmlproto.StateReason{Code: "Server.InternalError",
 		Message: "Server.InternalError: the instance's machine was not found when the emulator restarted"}
 	s.volumesEnded(inst)
+	s.fleetInstanceEnded(inst)
 	s.syncAccess(inst)
 	s.touch(inst)
 }

@@ -54,6 +54,7 @@ var describeIDs = map[string][3]string{
 	"DescribeInstanceTypeOfferings":        {},
 	"DescribeFleets":                       {"FleetId.1", "fleet-1", "fleet-00000000-0000-4000-8000-000000000000"},
 	"DescribeFleetInstances":               {},
+	"DescribeFleetHistory":                 {},
 	"DescribeSpotInstanceRequests":         {"SpotInstanceRequestId.1", "sr-1", "sir-00000000"},
 }
 

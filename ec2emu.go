@@ -176,6 +176,7 @@ func (s *Server) run() {
 		cancel()
 		if err == nil {
 			s.resumeVolumes()
+			s.resumeFleets()
 			break
 		}
 		s.log.Warn("adopting machines failed; will retry", "err", err)

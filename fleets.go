@@ -22,15 +22,15 @@ import (
 // template merged by applyLaunchTemplate), so a fleet's instances pass the
 // same checks, quotas, capacity and address allocation as any other; its
 // Spot instances are one-time Spot instances as RunInstances launches them
-// (spot.go). Fleets are state of the tenant (partFleets). Types request and
-// maintain, which keep capacity over time, are refused with
-// UnsupportedOperation.
+// (spot.go). Fleets are state of the tenant (partFleets). Fleets of type
+// request and maintain launch in the background (fleetmaintain.go).
 
 // fleet is one EC2 Fleet.
 type fleet struct {
+	z           *tenant
 	id          string
 	typ         string
-	state       string // active, deleted_terminating
+	state       string // submitted, active, deleted_running, deleted_terminating
 	created     time.Time
 	clientToken string
 	requestHash string
@@ -43,6 +43,14 @@ type fleet struct {
 	errors      []xmlproto.FleetError
 	fulfilled   float64
 	fulfilledSp float64 // of fulfilled, the Spot capacity
+
+	// Of fleets of type request and maintain (fleetmaintain.go).
+	instTags []xmlproto.Tag                // the instance tags of CreateFleet's TagSpecifications
+	excess   string                        // ExcessCapacityTerminationPolicy as set
+	act      string                        // activity status
+	history  []xmlproto.HistoryRecordEntry // DescribeFleetHistory's, the latest maxFleetHistory
+	looping  bool                          // a launch round is queued or running
+	again    bool                          // an instance ended or the target changed during the round
 }
 
 // fleetTagID is the tag EC2 puts on each instance a fleet launches.
@@ -108,12 +116,15 @@ func fleetSplit(t *xmlproto.TargetCapacitySpecification) (od, spot int) {
 // checkCreateFleet checks what CreateFleet can check without the tenant.
 func checkCreateFleet(c *call, req *xmlproto.CreateFleetRequest) error {
 	if unused := xmlproto.Unused(c.req.Params, req); len(unused) > 0 {
-		return apiErr(ErrUnsupportedOperation, "The CreateFleet parameter %s is not supported by ec2emu, which launches On-Demand and one-time Spot instances of instant fleets from launch templates with overrides of InstanceType, SubnetId, AvailabilityZone, ImageId, WeightedCapacity and Priority.", unused[0])
+		return apiErr(ErrUnsupportedOperation, "The CreateFleet parameter %s is not supported by ec2emu, which launches On-Demand and one-time Spot instances of fleets from launch templates with overrides of InstanceType, SubnetId, AvailabilityZone, ImageId, WeightedCapacity and Priority.", unused[0])
 	}
-	switch req.Type {
-	case "instant":
-	case "", "maintain", "request":
-		return apiErr(ErrUnsupportedOperation, "EC2 Fleets of type %s are not supported by ec2emu: only Type=instant is (a fleet that launches once; %s is the default type).", cmpOr(req.Type, "maintain"), "maintain")
+	if p := req.ExcessCapacityTerminationPolicy; p != "" {
+		if cmpOr(req.Type, "maintain") != "maintain" {
+			return apiErr(ErrInvalidParameterValue, "ExcessCapacityTerminationPolicy is supported only for fleets of type maintain.")
+		}
+		if err := oneOf("ExcessCapacityTerminationPolicy", p, "termination", "no-termination"); err != nil {
+			return err
+		}
 	}
 	if len(req.ClientToken) > maxFleetClientToken {
 		return apiErr(ErrInvalidParameterValue, "Value (%s) for parameter clientToken is invalid. The client token must be at most %d characters long.", req.ClientToken, maxFleetClientToken)
@@ -121,8 +132,45 @@ func checkCreateFleet(c *call, req *xmlproto.CreateFleetRequest) error {
 	if len(req.LaunchTemplateConfigs) == 0 {
 		return apiErr(ErrMissingParameter, "The request must contain the parameter LaunchTemplateConfigs")
 	}
+	if err := checkFleetConfigs(req.LaunchTemplateConfigs); err != nil {
+		return err
+	}
+	t := req.TargetCapacitySpecification
+	if t == nil || t.TotalTargetCapacity == nil {
+		return apiErr(ErrMissingParameter, "The request must contain the parameter TargetCapacitySpecification.TotalTargetCapacity")
+	}
+	if *t.TotalTargetCapacity < 1 {
+		return apiErr(ErrInvalidParameterValue, "Value (%d) for parameter TotalTargetCapacity is invalid. A fleet's target capacity must be at least 1.", *t.TotalTargetCapacity)
+	}
+	if err := checkFleetTarget(t); err != nil {
+		return err
+	}
+	if so := req.SpotOptions; so != nil && so.AllocationStrategy != "" {
+		if err := oneOf("AllocationStrategy", so.AllocationStrategy, "lowest-price", "diversified", "capacity-optimized",
+			"capacity-optimized-prioritized", "price-capacity-optimized"); err != nil {
+			return err
+		}
+	}
+	for _, ts := range req.TagSpecifications {
+		switch ts.ResourceType {
+		case "fleet", "instance":
+		case "":
+			return apiErr(ErrInvalidParameterValue, "Tag specification resource type must have a value")
+		default:
+			return apiErr(ErrInvalidParameterValue, "'%s' is not a valid taggable resource type for this operation: CreateFleet tags fleet and instance.", ts.ResourceType)
+		}
+		if err := validateTags(ts.Tags); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkFleetConfigs checks the launch templates and overrides of
+// CreateFleet and ModifyFleet.
+func checkFleetConfigs(configs []xmlproto.FleetLaunchTemplateConfigRequest) error {
 	overrides := 0
-	for _, cfg := range req.LaunchTemplateConfigs {
+	for _, cfg := range configs {
 		spec := cfg.LaunchTemplateSpecification
 		if spec == nil {
 			return apiErr(ErrMissingParameter, "The request must contain the parameter LaunchTemplateConfigs.LaunchTemplateSpecification")
@@ -146,13 +194,15 @@ func checkCreateFleet(c *call, req *xmlproto.CreateFleetRequest) error {
 	if overrides > maxFleetOverrides {
 		return apiErr(ErrInvalidParameterValue, "A fleet may have at most %d launch template overrides; this request has %d.", maxFleetOverrides, overrides)
 	}
-	t := req.TargetCapacitySpecification
-	if t == nil || t.TotalTargetCapacity == nil {
-		return apiErr(ErrMissingParameter, "The request must contain the parameter TargetCapacitySpecification.TotalTargetCapacity")
-	}
+	return nil
+}
+
+// checkFleetTarget checks a target capacity: its parts within its total,
+// and a default type when the parts do not name all of it.
+func checkFleetTarget(t *xmlproto.TargetCapacitySpecification) error {
 	total := *t.TotalTargetCapacity
-	if total < 1 {
-		return apiErr(ErrInvalidParameterValue, "Value (%d) for parameter TotalTargetCapacity is invalid. An instant fleet's target capacity must be at least 1.", total)
+	if total < 0 {
+		return apiErr(ErrInvalidParameterValue, "Value (%d) for parameter TotalTargetCapacity is invalid. It must be 0 or more.", total)
 	}
 	deref := func(p *int) int {
 		if p == nil {
@@ -177,24 +227,6 @@ func checkCreateFleet(c *call, req *xmlproto.CreateFleetRequest) error {
 	}
 	if deref(t.OnDemandTargetCapacity)+deref(t.SpotTargetCapacity) > total {
 		return apiErr(ErrInvalidParameterValue, "The sum of OnDemandTargetCapacity and SpotTargetCapacity must not exceed TotalTargetCapacity (%d).", total)
-	}
-	if so := req.SpotOptions; so != nil && so.AllocationStrategy != "" {
-		if err := oneOf("AllocationStrategy", so.AllocationStrategy, "lowest-price", "diversified", "capacity-optimized",
-			"capacity-optimized-prioritized", "price-capacity-optimized"); err != nil {
-			return err
-		}
-	}
-	for _, ts := range req.TagSpecifications {
-		switch ts.ResourceType {
-		case "fleet", "instance":
-		case "":
-			return apiErr(ErrInvalidParameterValue, "Tag specification resource type must have a value")
-		default:
-			return apiErr(ErrInvalidParameterValue, "'%s' is not a valid taggable resource type for this operation: CreateFleet tags fleet and instance.", ts.ResourceType)
-		}
-		if err := validateTags(ts.Tags); err != nil {
-			return err
-		}
 	}
 	return nil
 }
@@ -274,6 +306,8 @@ func (s *Server) createFleet(ctx context.Context, c *call, req *xmlproto.CreateF
 	if err == nil && prior != nil {
 		if prior.requestHash != hash {
 			err = apiErr(ErrIdempotentParameterMismatch, "Arguments on this idempotent request are inconsistent with arguments used in previous request(s).")
+		} else if prior.typ != "instant" {
+			priorView = &xmlproto.CreateFleetResponse{FleetID: prior.id}
 		} else {
 			priorView = &xmlproto.CreateFleetResponse{FleetID: prior.id, Errors: prior.errors, Instances: prior.instances}
 		}
@@ -288,7 +322,7 @@ func (s *Server) createFleet(ctx context.Context, c *call, req *xmlproto.CreateF
 	if priorView != nil {
 		return priorView, nil
 	}
-	f := &fleet{id: newFleetID(), typ: req.Type, state: "active", created: s.cfg.now().UTC().Truncate(time.Second),
+	f := &fleet{id: newFleetID(), typ: cmpOr(req.Type, "maintain"), state: "active", created: s.cfg.now().UTC().Truncate(time.Second),
 		clientToken: req.ClientToken, requestHash: hash, target: *req.TargetCapacitySpecification,
 		onDemand: req.OnDemandOptions, spotOpts: req.SpotOptions, configs: configs, tags: fleetTags}
 	if f.onDemand == nil {
@@ -298,25 +332,51 @@ func (s *Server) createFleet(ctx context.Context, c *call, req *xmlproto.CreateF
 	if spotTarget > 0 && f.spotOpts == nil {
 		f.spotOpts = &xmlproto.FleetSpotOptions{AllocationStrategy: "lowest-price"}
 	}
+	if f.typ != "instant" {
+		// EC2 answers these types at once with the fleet's ID; the
+		// launches follow in the background.
+		f.state, f.act, f.instTags, f.excess = "submitted", "pending_fulfillment", instTags, req.ExcessCapacityTerminationPolicy
+		s.mu.Lock()
+		zz := s.tenant(c.scope)
+		f.z = zz
+		s.fleetEvent(f, fleetChange, "submitted", "", "")
+		zz.fleets = append(zz.fleets, f)
+		s.touchTenant(zz, partFleets)
+		s.kickFleet(f)
+		s.mu.Unlock()
+		return &xmlproto.CreateFleetResponse{FleetID: f.id}, nil
+	}
+	var out fleetLaunched
 	// The On-Demand part first, then the Spot part, each over the pools
 	// in its own order: by Priority for the prioritized strategies (lower
 	// first, none last), else as given (ec2emu has no prices or capacity
 	// pools to optimize for).
-	s.fleetLaunchPart(ctx, c, f, pools, fleetLifecycle, odTarget, f.onDemand.AllocationStrategy == "prioritized", instTags)
+	s.fleetLaunchPart(ctx, c, f.id, &out, pools, fleetLifecycle, float64(odTarget), f.onDemand.AllocationStrategy == "prioritized", instTags)
 	if spotTarget > 0 {
-		s.fleetLaunchPart(ctx, c, f, pools, fleetSpotLifecycle, spotTarget, f.spotOpts.AllocationStrategy == "capacity-optimized-prioritized", instTags)
+		s.fleetLaunchPart(ctx, c, f.id, &out, pools, fleetSpotLifecycle, float64(spotTarget), f.spotOpts.AllocationStrategy == "capacity-optimized-prioritized", instTags)
 	}
+	f.instances, f.errors, f.fulfilled, f.fulfilledSp = out.instances, out.errors, out.got, out.gotSpot
 	s.mu.Lock()
 	zz := s.tenant(c.scope)
+	f.z = zz
 	zz.fleets = append(zz.fleets, f)
 	s.touchTenant(zz, partFleets)
 	s.mu.Unlock()
 	return &xmlproto.CreateFleetResponse{FleetID: f.id, Errors: f.errors, Instances: f.instances}, nil
 }
 
+// fleetLaunched is what launches for a fleet made and could not make.
+type fleetLaunched struct {
+	instances    []xmlproto.FleetInstances
+	errors       []xmlproto.FleetError
+	got, gotSpot float64 // capacity launched, and of it Spot
+}
+
 // fleetLaunchPart launches target capacity of one lifecycle (on-demand or
-// spot) for f over pools, recording what launched and what failed.
-func (s *Server) fleetLaunchPart(ctx context.Context, c *call, f *fleet, pools []fleetPool, lifecycle string, target int, byPriority bool, instTags []xmlproto.Tag) {
+// spot) for fleet fleetID over pools, recording in f what launched and
+// what failed. It takes s.mu only through RunInstances: callers hold
+// nothing.
+func (s *Server) fleetLaunchPart(ctx context.Context, c *call, fleetID string, f *fleetLaunched, pools []fleetPool, lifecycle string, target float64, byPriority bool, instTags []xmlproto.Tag) {
 	if byPriority {
 		pools = slices.Clone(pools)
 		slices.SortStableFunc(pools, func(a, b fleetPool) int {
@@ -329,7 +389,7 @@ func (s *Server) fleetLaunchPart(ctx context.Context, c *call, f *fleet, pools [
 			return 0
 		})
 	}
-	remaining := float64(target)
+	remaining := target
 	for _, p := range pools {
 		if remaining <= 0 {
 			break
@@ -339,7 +399,7 @@ func (s *Server) fleetLaunchPart(ctx context.Context, c *call, f *fleet, pools [
 		// A tiny weight must not overflow the count: RunInstances' quotas
 		// refuse a count this large anyway.
 		n := int(min(math.Ceil(remaining/p.weight), math.MaxInt32))
-		res, err := s.fleetLaunch(ctx, c, f.id, p, n, instTags, lifecycle == fleetSpotLifecycle)
+		res, err := s.fleetLaunch(ctx, c, fleetID, p, n, instTags, lifecycle == fleetSpotLifecycle)
 		if err != nil {
 			e := s.toAPIError(err, c)
 			f.errors = append(f.errors, xmlproto.FleetError{LaunchTemplateAndOverrides: from, Lifecycle: lifecycle,
@@ -359,9 +419,9 @@ func (s *Server) fleetLaunchPart(ctx context.Context, c *call, f *fleet, pools [
 				ErrorCode: string(ErrInsufficientInstanceCapacity), ErrorMessage: fmt.Sprintf("There is not enough capacity to fulfill your request: %d of %d instances launched.", len(res.Instances), n)})
 		}
 		got := float64(len(res.Instances)) * p.weight
-		f.fulfilled += got
+		f.got += got
 		if lifecycle == fleetSpotLifecycle {
-			f.fulfilledSp += got
+			f.gotSpot += got
 		}
 		remaining -= got
 	}
@@ -439,6 +499,14 @@ func (s *Server) fleetState(f *fleet) string {
 	if f.state != "deleted_terminating" {
 		return f.state
 	}
+	if f.typ != "instant" {
+		for _, inst := range f.z.order {
+			if inst.state != stateTerminated && fleetOf(inst) == f.id {
+				return f.state
+			}
+		}
+		return "deleted"
+	}
 	for _, fi := range f.instances {
 		for _, id := range fi.InstanceIDs {
 			if inst := s.instances[id]; inst != nil && inst.state != stateTerminated {
@@ -459,17 +527,34 @@ func (f *fleet) activity() string {
 }
 
 func (s *Server) fleetView(f *fleet) xmlproto.FleetData {
+	if f.typ != "instant" {
+		// Capacity is what runs now; the instances are
+		// DescribeFleetInstances', as EC2 lists them only for instant.
+		od, spot := s.fleetLive(f)
+		return xmlproto.FleetData{ActivityStatus: f.act, CreateTime: f.created, FleetID: f.id, FleetState: s.fleetState(f),
+			ClientToken: f.clientToken, ExcessCapacityTerminationPolicy: f.excess, FulfilledCapacity: od + spot, FulfilledOnDemandCapacity: od,
+			LaunchTemplateConfigs: f.configs, TargetCapacitySpecification: f.target, Type: f.typ, OnDemandOptions: f.onDemand, SpotOptions: f.spotOpts,
+			Tags: f.tags, Errors: f.errors}
+	}
 	return xmlproto.FleetData{ActivityStatus: f.activity(), CreateTime: f.created, FleetID: f.id, FleetState: s.fleetState(f),
 		ClientToken: f.clientToken, FulfilledCapacity: f.fulfilled, FulfilledOnDemandCapacity: f.fulfilled - f.fulfilledSp,
 		LaunchTemplateConfigs: f.configs, TargetCapacitySpecification: f.target, Type: f.typ, OnDemandOptions: f.onDemand, SpotOptions: f.spotOpts,
 		Tags: f.tags, Errors: f.errors, Instances: f.instances}
 }
 
+// fleetActivity is f's activity status. Callers hold s.mu.
+func (s *Server) fleetActivity(f *fleet) string {
+	if f.typ == "instant" {
+		return f.activity()
+	}
+	return f.act
+}
+
 func (s *Server) fleetFields() query.Fields[*fleet] {
 	return query.Fields[*fleet]{
 		ByName: map[string]func(*fleet) []string{
-			"activity-status":                    func(f *fleet) []string { return one(f.activity()) },
-			"excess-capacity-termination-policy": func(f *fleet) []string { return nil },
+			"activity-status":                    func(f *fleet) []string { return one(s.fleetActivity(f)) },
+			"excess-capacity-termination-policy": func(f *fleet) []string { return one(f.excess) },
 			"fleet-state":                        func(f *fleet) []string { return one(s.fleetState(f)) },
 			"replace-unhealthy-instances":        func(f *fleet) []string { return one("false") },
 			"type":                               func(f *fleet) []string { return one(f.typ) },
@@ -515,10 +600,9 @@ func (s *Server) describeFleets(ctx context.Context, c *call, req *xmlproto.Desc
 
 // ---- DescribeFleetInstances ----
 
-// describeFleetInstances answers for the fleet named, as EC2 does for an
-// instant fleet: DescribeFleetInstances does not describe those (EC2's
-// documentation sends callers to DescribeFleets), and instant is the only
-// type ec2emu has.
+// describeFleetInstances lists the running instances of a fleet of type
+// request or maintain. EC2 does not describe instant fleets here (its
+// documentation sends callers to DescribeFleets).
 func (s *Server) describeFleetInstances(ctx context.Context, c *call, req *xmlproto.DescribeFleetInstancesRequest) (any, error) {
 	if req.FleetID == "" {
 		return nil, apiErr(ErrMissingParameter, "The request must contain the parameter FleetId")
@@ -527,18 +611,37 @@ func (s *Server) describeFleetInstances(ctx context.Context, c *call, req *xmlpr
 		return nil, err
 	}
 	s.mu.RLock()
-	defer s.mu.RUnlock()
 	var f *fleet
 	if z := s.tenants[c.scope]; z != nil {
 		f = z.findFleet(req.FleetID)
 	}
+	s.mu.RUnlock()
 	if f == nil {
 		return nil, apiErr(ErrInvalidFleetIDNotFound, "The fleet ID '%s' does not exist", req.FleetID)
 	}
-	if req.DryRun {
-		return nil, errDryRun
+	if f.typ == "instant" {
+		if req.DryRun {
+			return nil, errDryRun
+		}
+		return nil, apiErr(ErrUnsupportedOperation, "DescribeFleetInstances does not support fleets of type %s; DescribeFleets with FleetId %s lists its instances.", f.typ, f.id)
 	}
-	return nil, apiErr(ErrUnsupportedOperation, "DescribeFleetInstances does not support fleets of type %s; DescribeFleets with FleetId %s lists its instances.", f.typ, f.id)
+	spec := describeSpec[*instance]{
+		fields: query.Fields[*instance]{ByName: map[string]func(*instance) []string{
+			"instance-type": func(i *instance) []string { return one(i.instanceType) },
+		}},
+		list: func(s *Server, ctx context.Context, c *call, ids []string) (iter.Seq[*instance], error) {
+			return slices.Values(s.fleetMembers(f)), nil
+		},
+		emit: func(s *Server, c *call, page []*instance, next string) any {
+			out := &xmlproto.DescribeFleetInstancesResponse{FleetID: f.id, ActiveInstances: make([]xmlproto.ActiveInstance, 0, len(page)), NextToken: next}
+			for _, i := range page {
+				out.ActiveInstances = append(out.ActiveInstances, xmlproto.ActiveInstance{InstanceID: i.id, InstanceType: i.instanceType,
+					SpotInstanceRequestID: i.attrs.SpotRequestID, InstanceHealth: "healthy"})
+			}
+			return out
+		},
+	}
+	return describe(ctx, s, c, describeQuery{nil, req.Filters, req.MaxResults, req.NextToken, req.DryRun}, &spec)
 }
 
 // ---- DeleteFleets ----
@@ -546,6 +649,7 @@ func (s *Server) describeFleetInstances(ctx context.Context, c *call, req *xmlpr
 // Limits of one DeleteFleets.
 const (
 	maxDeleteInstantFleets = 25
+	maxDeleteOtherFleets   = 100 // of type maintain or request
 	maxDeleteFleets        = 125
 )
 
@@ -567,14 +671,19 @@ func (s *Server) deleteFleets(ctx context.Context, c *call, req *xmlproto.Delete
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	z := s.tenant(c.scope)
-	instant := 0
+	instant, other := 0, 0
 	for _, id := range req.FleetIDs {
 		if f := z.findFleet(id); f != nil && f.typ == "instant" {
 			instant++
+		} else if f != nil {
+			other++
 		}
 	}
 	if instant > maxDeleteInstantFleets {
 		return nil, apiErr(ErrInvalidParameterValue, "You can delete up to %d fleets of type instant in one request; no fleets were deleted.", maxDeleteInstantFleets)
+	}
+	if other > maxDeleteOtherFleets {
+		return nil, apiErr(ErrInvalidParameterValue, "You can delete up to %d fleets of type maintain or request in one request; no fleets were deleted.", maxDeleteOtherFleets)
 	}
 	if req.DryRun {
 		return nil, errDryRun
@@ -598,8 +707,16 @@ func (s *Server) deleteFleets(ctx context.Context, c *call, req *xmlproto.Delete
 		case f == nil:
 			fail(id, "fleetIdDoesNotExist", "The fleet ID '"+id+"' does not exist.")
 			continue
-		case f.state != "active":
+		case !f.keeps() && f.typ != "instant" || f.typ == "instant" && f.state != "active":
 			fail(id, "fleetNotInDeletableState", "The fleet '"+id+"' is already deleted.")
+			continue
+		case f.typ != "instant" && !*req.TerminateInstances:
+			// Its instances keep running, no longer the fleet's to keep.
+			prev := f.state
+			f.state = "deleted_running"
+			s.fleetEvent(f, fleetChange, f.state, "", "")
+			s.touchTenant(z, partFleets)
+			out.Successful = append(out.Successful, xmlproto.DeleteFleetSuccess{FleetID: f.id, PreviousFleetState: prev, CurrentFleetState: f.state})
 			continue
 		case !*req.TerminateInstances:
 			fail(id, "unexpectedError", "A fleet of type instant cannot be deleted without terminating its instances (TerminateInstances must be true).")
@@ -607,16 +724,23 @@ func (s *Server) deleteFleets(ctx context.Context, c *call, req *xmlproto.Delete
 		}
 		var live []*instance
 		protected := ""
+		add := func(inst *instance) {
+			if inst == nil || inst.state == stateTerminated || inst.state == stateShuttingDown {
+				return
+			}
+			if inst.attrs.DisableAPITermination && protected == "" {
+				protected = inst.id
+			}
+			live = append(live, inst)
+		}
+		if f.typ != "instant" {
+			for _, inst := range s.fleetMembers(f) {
+				add(inst)
+			}
+		}
 		for _, fi := range f.instances {
 			for _, iid := range fi.InstanceIDs {
-				inst := s.instances[iid]
-				if inst == nil || inst.state == stateTerminated || inst.state == stateShuttingDown {
-					continue
-				}
-				if inst.attrs.DisableAPITermination && protected == "" {
-					protected = inst.id
-				}
-				live = append(live, inst)
+				add(s.instances[iid])
 			}
 		}
 		if protected != "" {
@@ -629,6 +753,9 @@ func (s *Server) deleteFleets(ctx context.Context, c *call, req *xmlproto.Delete
 		}
 		prev := f.state
 		f.state = "deleted_terminating"
+		if f.typ != "instant" {
+			s.fleetEvent(f, fleetChange, f.state, "", "")
+		}
 		s.touchTenant(z, partFleets)
 		out.Successful = append(out.Successful, xmlproto.DeleteFleetSuccess{FleetID: f.id, PreviousFleetState: prev, CurrentFleetState: s.fleetState(f)})
 	}
@@ -667,16 +794,22 @@ type fleetRec struct {
 	Errors      []xmlproto.FleetError                `json:"errors,omitempty"`
 	Fulfilled   float64                              `json:"fulfilled"`
 	FulfilledSp float64                              `json:"fulfilledSpot,omitempty"`
+	InstTags    []xmlproto.Tag                       `json:"instanceTags,omitempty"`
+	Excess      string                               `json:"excessPolicy,omitempty"`
+	Activity    string                               `json:"activity,omitempty"`
+	History     []xmlproto.HistoryRecordEntry        `json:"history,omitempty"`
 }
 
 func fleetRecOf(order int, f *fleet) fleetRec {
 	return fleetRec{Order: order, ID: f.id, Type: f.typ, State: f.state, Created: f.created, ClientToken: f.clientToken,
 		RequestHash: f.requestHash, Target: f.target, OnDemand: f.onDemand, SpotOpts: f.spotOpts, Configs: f.configs, Tags: f.tags,
-		Instances: f.instances, Errors: f.errors, Fulfilled: f.fulfilled, FulfilledSp: f.fulfilledSp}
+		Instances: f.instances, Errors: f.errors, Fulfilled: f.fulfilled, FulfilledSp: f.fulfilledSp,
+		InstTags: f.instTags, Excess: f.excess, Activity: f.act, History: f.history}
 }
 
 func fleetFromRec(r fleetRec) *fleet {
 	return &fleet{id: r.ID, typ: r.Type, state: r.State, created: r.Created, clientToken: r.ClientToken,
 		requestHash: r.RequestHash, target: r.Target, onDemand: r.OnDemand, spotOpts: r.SpotOpts, configs: r.Configs, tags: r.Tags,
-		instances: r.Instances, errors: r.Errors, fulfilled: r.Fulfilled, fulfilledSp: r.FulfilledSp}
+		instances: r.Instances, errors: r.Errors, fulfilled: r.Fulfilled, fulfilledSp: r.FulfilledSp,
+		instTags: r.InstTags, excess: r.Excess, act: r.Activity, history: r.History}
 }

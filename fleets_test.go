@@ -223,9 +223,17 @@ func TestFleetErrors(t *testing.T) {
 		in   *ec2.CreateFleetInput
 		code string
 	}{
-		{"type maintain", with(func(in *ec2.CreateFleetInput) { in.Type = types.FleetTypeMaintain }), "UnsupportedOperation"},
-		{"type request", with(func(in *ec2.CreateFleetInput) { in.Type = types.FleetTypeRequest }), "UnsupportedOperation"},
-		{"type omitted (maintain)", with(func(in *ec2.CreateFleetInput) { in.Type = "" }), "UnsupportedOperation"},
+		{"excess policy of an instant fleet", with(func(in *ec2.CreateFleetInput) {
+			in.ExcessCapacityTerminationPolicy = types.FleetExcessCapacityTerminationPolicyTermination
+		}), "InvalidParameterValue"},
+		{"excess policy unknown", with(func(in *ec2.CreateFleetInput) {
+			in.Type = types.FleetTypeMaintain
+			in.ExcessCapacityTerminationPolicy = "some"
+		}), "InvalidParameterValue"},
+		{"valid until (not modelled)", with(func(in *ec2.CreateFleetInput) {
+			in.Type = types.FleetTypeMaintain
+			in.ValidUntil = aws.Time(time.Now().Add(time.Hour))
+		}), "UnsupportedOperation"},
 		{"spot over total", with(func(in *ec2.CreateFleetInput) { in.TargetCapacitySpecification.SpotTargetCapacity = aws.Int32(2) }), "InvalidParameterValue"},
 		{"spot and on-demand over total", with(func(in *ec2.CreateFleetInput) {
 			in.TargetCapacitySpecification.SpotTargetCapacity = aws.Int32(1)

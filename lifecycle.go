@@ -47,6 +47,7 @@ func (s *Server) background(inst *instance, what string, op func(ctx context.Con
 		done(err)
 		if inst.state == stateTerminated {
 			s.volumesEnded(inst)
+			s.fleetInstanceEnded(inst)
 		}
 		s.syncAccess(inst)
 		s.touch(inst)
@@ -235,6 +236,7 @@ func (s *Server) drift(ev backend.Event) {
 		inst.state, inst.endedAt = stateTerminated, s.cfg.now()
 		inst.stateReason = &xmlproto.StateReason{Code: "Server.InternalError", Message: "Server.InternalError: the machine was removed outside the emulator"}
 		s.volumesEnded(inst)
+		s.fleetInstanceEnded(inst)
 	}
 	s.syncAccess(inst)
 	s.touch(inst)

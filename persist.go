@@ -885,7 +885,9 @@ func (s *Server) load(p *persister) error {
 		slices.SortFunc(rs, func(a, b fleetRec) int { return cmp.Compare(a.Order, b.Order) })
 		z := s.tenant(sc)
 		for _, r := range rs {
-			z.fleets = append(z.fleets, fleetFromRec(r))
+			f := fleetFromRec(r)
+			f.z = z
+			z.fleets = append(z.fleets, f)
 		}
 	}
 	spots := map[scope][]spotRec{}

@@ -256,6 +256,7 @@ func describeAll(t *testing.T, c *ec2.Client) string {
 		Interfaces []types.NetworkInterface
 		Addresses  []types.Address
 		Fleets     []types.FleetData
+		History    [][]types.HistoryRecordEntry // of each request or maintain fleet
 		Snapshots  []types.Snapshot
 		SnapPerms  map[string][]types.CreateVolumePermission
 		Spot       []types.SpotInstanceRequest
@@ -269,6 +270,13 @@ func describeAll(t *testing.T, c *ec2.Client) string {
 	fleets, err := c.DescribeFleets(ctx, &ec2.DescribeFleetsInput{})
 	collect(err)
 	doc.Fleets = fleets.Fleets
+	for _, f := range fleets.Fleets {
+		if f.Type != types.FleetTypeInstant {
+			h, err := c.DescribeFleetHistory(ctx, &ec2.DescribeFleetHistoryInput{FleetId: f.FleetId, StartTime: aws.Time(time.Unix(0, 0))})
+			collect(err)
+			doc.History = append(doc.History, h.HistoryRecords)
+		}
+	}
 	spot, err := c.DescribeSpotInstanceRequests(ctx, &ec2.DescribeSpotInstanceRequestsInput{})
 	collect(err)
 	doc.Spot = spot.SpotInstanceRequests
@@ -718,6 +726,34 @@ func TestEachWriteSurvivesRestart(t *testing.T) {
 		}},
 		{"DeleteFleets", func(ctx context.Context, e env) (any, error) {
 			return e.c.DeleteFleets(ctx, &ec2.DeleteFleetsInput{FleetIds: []string{e.fleet}, TerminateInstances: aws.Bool(true)})
+		}},
+		{"CreateFleet/maintain", func(ctx context.Context, e env) (any, error) {
+			in := asyncFleet(e.lt, types.FleetTypeMaintain, 2)
+			in.TagSpecifications = tagSpec(types.ResourceTypeInstance, "k", "v")
+			out, err := e.c.CreateFleet(ctx, in)
+			if err == nil {
+				waitFleet(t, e.c, aws.ToString(out.FleetId), 2)
+			}
+			return out, err
+		}},
+		{"ModifyFleet", func(ctx context.Context, e env) (any, error) {
+			id := aws.ToString(must(e.c.CreateFleet(ctx, asyncFleet(e.lt, types.FleetTypeMaintain, 2))).FleetId)
+			ids := waitFleet(t, e.c, id, 2)
+			out, err := e.c.ModifyFleet(ctx, &ec2.ModifyFleetInput{FleetId: &id, ExcessCapacityTerminationPolicy: types.FleetExcessCapacityTerminationPolicyTermination,
+				TargetCapacitySpecification: &types.TargetCapacitySpecificationRequest{TotalTargetCapacity: aws.Int32(1)}})
+			if err == nil {
+				kept := waitFleet(t, e.c, id, 1)
+				testutil.WaitStates(t, e.c, time.Minute, "terminated", slices.DeleteFunc(ids, func(i string) bool { return i == kept[0] })...)
+			}
+			return out, err
+		}},
+		{"DeleteFleets/maintain", func(ctx context.Context, e env) (any, error) {
+			id := aws.ToString(must(e.c.CreateFleet(ctx, asyncFleet(e.lt, types.FleetTypeMaintain, 2))).FleetId)
+			ids := waitFleet(t, e.c, id, 2)
+			must(e.c.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: ids[:1]}))
+			testutil.WaitStates(t, e.c, time.Minute, "terminated", ids[0])
+			waitFleet(t, e.c, id, 2)
+			return e.c.DeleteFleets(ctx, &ec2.DeleteFleetsInput{FleetIds: []string{id}, TerminateInstances: aws.Bool(false)})
 		}},
 		{"CreateTags/fleet", func(ctx context.Context, e env) (any, error) {
 			return e.c.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{e.fleet}, Tags: []types.Tag{{Key: aws.String("k"), Value: aws.String("v")}}})

@@ -157,8 +157,10 @@ func (s *Server) routes() map[string]handler {
 		"DeleteLaunchTemplateVersions":   op(s.deleteLaunchTemplateVersions),
 		"GetLaunchTemplateData":          op(s.getLaunchTemplateData),
 
-		// EC2 Fleets of type instant (fleets.go).
+		// EC2 Fleets (fleets.go, fleetmaintain.go).
 		"CreateFleet":            op(s.createFleet),
+		"ModifyFleet":            op(s.modifyFleet),
+		"DescribeFleetHistory":   op(s.describeFleetHistory),
 		"DescribeFleets":         op(s.describeFleets),
 		"DescribeFleetInstances": op(s.describeFleetInstances),
 		"DeleteFleets":           op(s.deleteFleets),

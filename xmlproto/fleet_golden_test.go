@@ -45,6 +45,17 @@ func fleetGoldenCases() []goldenCase {
 			Successful:   []xmlproto.DeleteFleetSuccess{{FleetID: id, PreviousFleetState: "active", CurrentFleetState: "deleted_terminating"}},
 			Unsuccessful: []xmlproto.DeleteFleetFailure{{FleetID: "fleet-1", Error: xmlproto.ResponseError{Code: "fleetIdMalformed", Message: "malformed"}}},
 		}},
+		{"DescribeFleetInstances", &xmlproto.DescribeFleetInstancesResponse{FleetID: id, NextToken: "tok", ActiveInstances: []xmlproto.ActiveInstance{
+			{InstanceID: "i-0a1b2c3d4e5f60718", InstanceType: "t3.small", InstanceHealth: "healthy"},
+			{InstanceID: "i-0a1b2c3d4e5f60719", InstanceType: "t3.micro", InstanceHealth: "healthy", SpotInstanceRequestID: "sir-0a1b2c3d"},
+		}}},
+		{"ModifyFleet", &xmlproto.Return{Return: true}},
+		{"DescribeFleetHistory", &xmlproto.DescribeFleetHistoryResponse{FleetID: id, StartTime: t0, LastEvaluatedTime: t0.Add(time.Hour), NextToken: "tok",
+			HistoryRecords: []xmlproto.HistoryRecordEntry{
+				{EventType: "fleet-change", Timestamp: t0, EventInformation: xmlproto.EventInformation{EventSubType: "submitted"}},
+				{EventType: "instance-change", Timestamp: t0.Add(time.Second), EventInformation: xmlproto.EventInformation{EventSubType: "launched",
+					InstanceID: "i-0a1b2c3d4e5f60718", EventDescription: `{"instanceType":"t3.small"}`}},
+			}}},
 	}
 }
 
@@ -66,6 +77,22 @@ func fleetBotocoreChecks() map[string][]botocoreCheck {
 			{[]any{"Fleets", 0, "Tags", 0, "Value"}, "a"},
 			{[]any{"Fleets", 0, "OnDemandOptions", "AllocationStrategy"}, "prioritized"},
 			{[]any{"Fleets", 0, "Instances", 0, "InstanceType"}, "t3.small"},
+			{[]any{"NextToken"}, "tok"},
+		},
+		"DescribeFleetInstances": {
+			{[]any{"FleetId"}, "fleet-0a1b2c3d-4e5f-4071-8a1b-2c3d4e5f6071"},
+			{[]any{"ActiveInstances", 1, "SpotInstanceRequestId"}, "sir-0a1b2c3d"},
+			{[]any{"ActiveInstances", 0, "InstanceHealth"}, "healthy"},
+			{[]any{"NextToken"}, "tok"},
+		},
+		"ModifyFleet": {
+			{[]any{"Return"}, true},
+		},
+		"DescribeFleetHistory": {
+			{[]any{"FleetId"}, "fleet-0a1b2c3d-4e5f-4071-8a1b-2c3d4e5f6071"},
+			{[]any{"HistoryRecords", 1, "EventType"}, "instance-change"},
+			{[]any{"HistoryRecords", 1, "EventInformation", "InstanceId"}, "i-0a1b2c3d4e5f60718"},
+			{[]any{"HistoryRecords", 0, "EventInformation", "EventSubType"}, "submitted"},
 			{[]any{"NextToken"}, "tok"},
 		},
 		"DeleteFleets": {
@@ -106,6 +133,31 @@ func TestSDKRoundTripFleets(t *testing.T) {
 					aws.ToString(f.LaunchTemplateConfigs[0].LaunchTemplateSpecification.Version), len(f.LaunchTemplateConfigs[0].Overrides),
 					testutil.TagMap(f.Tags), len(f.Instances), len(f.Errors), f.OnDemandOptions.AllocationStrategy, aws.ToString(out.NextToken))
 			}},
+		{"DescribeFleetInstances", func(c *ec2.Client) (any, error) {
+			return c.DescribeFleetInstances(ctx, &ec2.DescribeFleetInstancesInput{FleetId: aws.String("x")})
+		}, "fleet-0a1b2c3d-4e5f-4071-8a1b-2c3d4e5f6071 tok i-0a1b2c3d4e5f60718 t3.small healthy  i-0a1b2c3d4e5f60719 t3.micro healthy sir-0a1b2c3d",
+			func(o any) string {
+				out := o.(*ec2.DescribeFleetInstancesOutput)
+				s := aws.ToString(out.FleetId) + " " + aws.ToString(out.NextToken)
+				for _, a := range out.ActiveInstances {
+					s += fmt.Sprintf(" %s %s %s %s", aws.ToString(a.InstanceId), aws.ToString(a.InstanceType), a.InstanceHealth, aws.ToString(a.SpotInstanceRequestId))
+				}
+				return s
+			}},
+		{"DescribeFleetHistory", func(c *ec2.Client) (any, error) {
+			return c.DescribeFleetHistory(ctx, &ec2.DescribeFleetHistoryInput{FleetId: aws.String("x"), StartTime: aws.Time(time.Now())})
+		}, "fleet-0a1b2c3d-4e5f-4071-8a1b-2c3d4e5f6071 2024-05-01T12:00:00Z 2024-05-01T13:00:00Z tok fleet-change submitted  2024-05-01T12:00:00Z instance-change launched i-0a1b2c3d4e5f60718 2024-05-01T12:00:01Z",
+			func(o any) string {
+				out := o.(*ec2.DescribeFleetHistoryOutput)
+				s := fmt.Sprintf("%s %s %s %s", aws.ToString(out.FleetId), out.StartTime.Format(time.RFC3339), out.LastEvaluatedTime.Format(time.RFC3339), aws.ToString(out.NextToken))
+				for _, r := range out.HistoryRecords {
+					s += fmt.Sprintf(" %s %s %s %s", r.EventType, aws.ToString(r.EventInformation.EventSubType), aws.ToString(r.EventInformation.InstanceId), r.Timestamp.Format(time.RFC3339))
+				}
+				return s
+			}},
+		{"ModifyFleet", func(c *ec2.Client) (any, error) {
+			return c.ModifyFleet(ctx, &ec2.ModifyFleetInput{FleetId: aws.String("x")})
+		}, "true", func(o any) string { return fmt.Sprint(aws.ToBool(o.(*ec2.ModifyFleetOutput).Return)) }},
 		{"DeleteFleets", func(c *ec2.Client) (any, error) {
 			return c.DeleteFleets(ctx, &ec2.DeleteFleetsInput{FleetIds: []string{"x"}, TerminateInstances: aws.Bool(true)})
 		}, "active deleted_terminating fleet-1 fleetIdMalformed malformed", func(o any) string {

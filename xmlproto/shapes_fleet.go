@@ -15,6 +15,8 @@ type CreateFleetRequest struct {
 	OnDemandOptions             *FleetOnDemandOptions              `ec2:"OnDemandOptions"`
 	SpotOptions                 *FleetSpotOptions                  `ec2:"SpotOptions"`
 	TagSpecifications           []TagSpecification                 `ec2:"TagSpecification"`
+	// ExcessCapacityTerminationPolicy is for fleets of type maintain.
+	ExcessCapacityTerminationPolicy string `ec2:"ExcessCapacityTerminationPolicy"`
 }
 
 // FleetLaunchTemplateConfigRequest is one launch template of a fleet and
@@ -171,4 +173,62 @@ type DeleteFleetSuccess struct {
 type DeleteFleetFailure struct {
 	Error   ResponseError `xml:"error"`
 	FleetID string        `xml:"fleetId"`
+}
+
+// DescribeFleetInstancesResponse is DescribeFleetInstances' output.
+type DescribeFleetInstancesResponse struct {
+	ActiveInstances []ActiveInstance `xml:"activeInstanceSet"`
+	FleetID         string           `xml:"fleetId"`
+	NextToken       string           `xml:"nextToken,omitempty"`
+}
+
+// ActiveInstance is one running instance of a fleet.
+type ActiveInstance struct {
+	InstanceHealth        string `xml:"instanceHealth,omitempty"`
+	InstanceID            string `xml:"instanceId"`
+	InstanceType          string `xml:"instanceType"`
+	SpotInstanceRequestID string `xml:"spotInstanceRequestId,omitempty"`
+}
+
+// ModifyFleetRequest is ModifyFleet's input; it answers Return.
+type ModifyFleetRequest struct {
+	DryRun                          bool                               `ec2:"DryRun"`
+	FleetID                         string                             `ec2:"FleetId"`
+	ExcessCapacityTerminationPolicy string                             `ec2:"ExcessCapacityTerminationPolicy"`
+	LaunchTemplateConfigs           []FleetLaunchTemplateConfigRequest `ec2:"LaunchTemplateConfig"`
+	TargetCapacitySpecification     *TargetCapacitySpecification       `ec2:"TargetCapacitySpecification"`
+	Context                         string                             `ec2:"Context"`
+}
+
+// DescribeFleetHistoryRequest is DescribeFleetHistory's input.
+type DescribeFleetHistoryRequest struct {
+	DryRun     bool   `ec2:"DryRun"`
+	FleetID    string `ec2:"FleetId"`
+	EventType  string `ec2:"EventType"`
+	StartTime  string `ec2:"StartTime"`
+	MaxResults *int   `ec2:"MaxResults"`
+	NextToken  string `ec2:"NextToken"`
+}
+
+// DescribeFleetHistoryResponse is DescribeFleetHistory's output.
+type DescribeFleetHistoryResponse struct {
+	HistoryRecords    []HistoryRecordEntry `xml:"historyRecordSet"`
+	LastEvaluatedTime time.Time            `xml:"lastEvaluatedTime"`
+	NextToken         string               `xml:"nextToken,omitempty"`
+	FleetID           string               `xml:"fleetId"`
+	StartTime         time.Time            `xml:"startTime"`
+}
+
+// HistoryRecordEntry is one event of an EC2 Fleet.
+type HistoryRecordEntry struct {
+	EventInformation EventInformation `xml:"eventInformation" json:"info"`
+	EventType        string           `xml:"eventType" json:"type"`
+	Timestamp        time.Time        `xml:"timestamp" json:"at"`
+}
+
+// EventInformation says what a fleet event was about.
+type EventInformation struct {
+	EventDescription string `xml:"eventDescription,omitempty" json:"description,omitempty"`
+	EventSubType     string `xml:"eventSubType,omitempty" json:"subType,omitempty"`
+	InstanceID       string `xml:"instanceId,omitempty" json:"instanceId,omitempty"`
 }

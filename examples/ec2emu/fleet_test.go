@@ -29,11 +29,6 @@ func TestAWSCLIFleetDocker(t *testing.T) {
 		"--launch-template-data", `{"ImageId":"`+ami+`","InstanceType":"t3.micro","TagSpecifications":[{"ResourceType":"instance","Tags":[{"Key":"Name","Value":"fleet-web"}]}]}`)
 	ltID := pathStr(t, lt, "LaunchTemplate", "LaunchTemplateId")
 
-	// A fleet that keeps capacity over time is refused, not faked.
-	awsCLIFails(t, endpoint, "UnsupportedOperation", "create-fleet", "--type", "maintain",
-		"--launch-template-configs", `[{"LaunchTemplateSpecification":{"LaunchTemplateId":"`+ltID+`","Version":"$Latest"}}]`,
-		"--target-capacity-specification", "TotalTargetCapacity=3,DefaultTargetCapacityType=spot")
-
 	fl := aws("create-fleet", "--type", "instant",
 		"--launch-template-configs", `[{"LaunchTemplateSpecification":{"LaunchTemplateId":"`+ltID+`","Version":"$Latest"},"Overrides":[{"InstanceType":"t3.small"}]}]`,
 		"--target-capacity-specification", "TotalTargetCapacity=3,OnDemandTargetCapacity=3,DefaultTargetCapacityType=on-demand",

@@ -4,6 +4,7 @@ Run by TestBoto3Fleets with EC2EMU_ENDPOINT set; prints "boto3_fleet ok"
 at the end, and fails with a traceback on the first surprise.
 """
 import os
+import time
 
 import boto3
 import botocore.exceptions
@@ -25,8 +26,6 @@ lid = client.create_launch_template(LaunchTemplateName="b3-fleet", LaunchTemplat
 spec = {"LaunchTemplateId": lid, "Version": "$Latest"}
 target = {"TotalTargetCapacity": 3, "DefaultTargetCapacityType": "on-demand"}
 
-assert code(client.create_fleet, Type="maintain", LaunchTemplateConfigs=[{"LaunchTemplateSpecification": spec}],
-            TargetCapacitySpecification=target) == "UnsupportedOperation"
 
 f = client.create_fleet(
     Type="instant", TargetCapacitySpecification=target,
@@ -67,5 +66,22 @@ assert code(client.describe_fleet_instances, FleetId=fid) == "UnsupportedOperati
 d = client.delete_fleets(FleetIds=[fid, "fleet-1"], TerminateInstances=True)
 assert d["SuccessfulFleetDeletions"] == [{"FleetId": fid, "PreviousFleetState": "active", "CurrentFleetState": "deleted_terminating"}], d
 assert d["UnsuccessfulFleetDeletions"][0]["Error"]["Code"] == "fleetIdMalformed", d
+
+# A maintain fleet answers with its ID; its instances come in the background.
+m = client.create_fleet(Type="maintain", LaunchTemplateConfigs=[{"LaunchTemplateSpecification": spec}], TargetCapacitySpecification=target)
+mid = m["FleetId"]
+assert mid.startswith("fleet-") and not m.get("Instances") and not m.get("Errors"), m
+deadline = time.time() + 60
+while True:
+    active = client.describe_fleet_instances(FleetId=mid)["ActiveInstances"]
+    if len(active) == 3:
+        break
+    assert time.time() < deadline, active
+    time.sleep(0.05)
+assert active[0]["InstanceHealth"] == "healthy" and active[0]["InstanceType"] == "t3.micro", active
+assert client.modify_fleet(FleetId=mid, TargetCapacitySpecification={"TotalTargetCapacity": 1})["Return"] is True
+assert code(client.modify_fleet, FleetId=fid, TargetCapacitySpecification={"TotalTargetCapacity": 1}) == "UnsupportedOperation"
+d = client.delete_fleets(FleetIds=[mid], TerminateInstances=False)
+assert d["SuccessfulFleetDeletions"][0]["CurrentFleetState"] == "deleted_running", d
 client.delete_launch_template(LaunchTemplateId=lid)
 print("boto3_fleet ok")
