@@ -211,7 +211,10 @@ func TestFleetMaintainRestart(t *testing.T) {
 	lt := fleetLT(t, st.c)
 	id := aws.ToString(must(st.c.CreateFleet(ctx, asyncFleet(lt, types.FleetTypeMaintain, 2))).FleetId)
 	ids := waitFleet(t, st.c, id, 2)
-	st.stop(true)
+	// Stopped, not killed: a kill may leave a launch's last state
+	// (running) unstored, and the next start then resumes that launch,
+	// which would bring the machine back.
+	st.stop(false)
 	// Its machine goes while no server runs.
 	if err := b.Terminate(context.Background(), ids[0]); err != nil {
 		t.Fatal(err)
