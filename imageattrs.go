@@ -165,9 +165,50 @@ func (s *Server) describeImageAttribute(ctx context.Context, c *call, req *xmlpr
 // shareChange is one ModifyImageAttribute request reduced to what it
 // changes, whichever form the client used.
 type shareChange struct {
-	description         *string
+	description *string
+	permissionChange
+}
+
+// permissionChange is what a Modify*Attribute request changes in a list of
+// accounts allowed to use a resource (launchPermission,
+// createVolumePermission), whichever form the client used.
+type permissionChange struct {
 	addUsers, rmUsers   []string
 	addPublic, rmPublic bool
+}
+
+// note records that add (or remove) grants user, or everyone when public.
+func (ch *permissionChange) note(user string, public, add bool) {
+	switch {
+	case public && add:
+		ch.addPublic = true
+	case public:
+		ch.rmPublic = true
+	case add:
+		ch.addUsers = append(ch.addUsers, user)
+	default:
+		ch.rmUsers = append(ch.rmUsers, user)
+	}
+}
+
+// apply returns users and public as ch changes them: users sorted, without
+// duplicates, removals after additions.
+func (ch permissionChange) apply(users []string, public bool) ([]string, bool) {
+	users = slices.Clone(users)
+	for _, u := range ch.addUsers {
+		if !slices.Contains(users, u) {
+			users = append(users, u)
+		}
+	}
+	users = slices.DeleteFunc(users, func(u string) bool { return slices.Contains(ch.rmUsers, u) })
+	slices.Sort(users)
+	if ch.addPublic {
+		public = true
+	}
+	if ch.rmPublic {
+		public = false
+	}
+	return users, public
 }
 
 func modifyImageChange(req *xmlproto.ModifyImageAttributeRequest) (shareChange, error) {
@@ -197,20 +238,12 @@ func modifyImageChange(req *xmlproto.ModifyImageAttributeRequest) (shareChange, 
 			if lp.Group != "all" {
 				return apiErr(ErrInvalidAMIAttributeItemValue, "Invalid attribute item value \"%s\" for UserGroup item type.", lp.Group)
 			}
-			if add {
-				ch.addPublic = true
-			} else {
-				ch.rmPublic = true
-			}
+			ch.note("", true, add)
 		case lp.UserID != "":
 			if !accountIDRe.MatchString(lp.UserID) {
 				return apiErr(ErrInvalidAMIAttributeItemValue, "Invalid attribute item value \"%s\" for userId item type.", lp.UserID)
 			}
-			if add {
-				ch.addUsers = append(ch.addUsers, lp.UserID)
-			} else {
-				ch.rmUsers = append(ch.rmUsers, lp.UserID)
-			}
+			ch.note(lp.UserID, false, add)
 		default:
 			return apiErr(ErrMissingParameter, "A launch permission must name a UserId or a Group.")
 		}
@@ -303,21 +336,7 @@ func (s *Server) modifyImageAttribute(ctx context.Context, c *call, req *xmlprot
 	if ch.description != nil {
 		sh.description = ch.description
 	}
-	users := slices.Clone(sh.users)
-	for _, u := range ch.addUsers {
-		if !slices.Contains(users, u) {
-			users = append(users, u)
-		}
-	}
-	users = slices.DeleteFunc(users, func(u string) bool { return slices.Contains(ch.rmUsers, u) })
-	slices.Sort(users)
-	sh.users = users
-	if ch.addPublic {
-		sh.public = true
-	}
-	if ch.rmPublic {
-		sh.public = false
-	}
+	sh.users, sh.public = ch.apply(sh.users, sh.public)
 	s.touchShare(req.ImageID)
 	return &xmlproto.Return{Return: true}, nil
 }

@@ -472,13 +472,6 @@ func (s *Server) describeSnapshotAttribute(ctx context.Context, c *call, req *xm
 	return out, nil
 }
 
-// permissionChange is one ModifySnapshotAttribute reduced to what it
-// changes, whichever form the client used.
-type permissionChange struct {
-	addUsers, rmUsers   []string
-	addPublic, rmPublic bool
-}
-
 func snapshotPermissionChange(req *xmlproto.ModifySnapshotAttributeRequest) (permissionChange, error) {
 	var ch permissionChange
 	if req.Attribute == "productCodes" {
@@ -496,20 +489,12 @@ func snapshotPermissionChange(req *xmlproto.ModifySnapshotAttributeRequest) (per
 			if p.Group != "all" {
 				return apiErr(ErrInvalidParameterValue, "Value (%s) for parameter group is invalid. Expected: 'all'.", p.Group)
 			}
-			if add {
-				ch.addPublic = true
-			} else {
-				ch.rmPublic = true
-			}
+			ch.note("", true, add)
 		case p.UserID != "":
 			if !accountIDRe.MatchString(p.UserID) {
 				return apiErr(ErrInvalidParameterValue, "Value (%s) for parameter userId is invalid. An account ID has 12 digits.", p.UserID)
 			}
-			if add {
-				ch.addUsers = append(ch.addUsers, p.UserID)
-			} else {
-				ch.rmUsers = append(ch.rmUsers, p.UserID)
-			}
+			ch.note(p.UserID, false, add)
 		default:
 			return apiErr(ErrMissingParameter, "A create volume permission must name a UserId or a Group.")
 		}
@@ -583,21 +568,7 @@ func (s *Server) modifySnapshotAttribute(ctx context.Context, c *call, req *xmlp
 	if s.snapshots[sn.id] != sn {
 		return nil, snapshotNotFound(sn.id) // deleted meanwhile
 	}
-	users := slices.Clone(sn.users)
-	for _, u := range ch.addUsers {
-		if !slices.Contains(users, u) {
-			users = append(users, u)
-		}
-	}
-	users = slices.DeleteFunc(users, func(u string) bool { return slices.Contains(ch.rmUsers, u) })
-	slices.Sort(users)
-	sn.users = users
-	if ch.addPublic {
-		sn.public = true
-	}
-	if ch.rmPublic {
-		sn.public = false
-	}
+	sn.users, sn.public = ch.apply(sn.users, sn.public)
 	s.touchSnapshot(sn.id)
 	return &xmlproto.Return{Return: true}, nil
 }
