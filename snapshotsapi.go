@@ -38,8 +38,6 @@ func (s *Server) snapshotOf(c *call, v *ebsVolume, description string, tags []xm
 	switch {
 	case v.state == volCreating || v.state == volError || v.state == volDeleting:
 		return nil, apiErr(ErrIncorrectState, "The volume '%s' is '%s'.", v.id, v.state)
-	case s.volumer() == nil:
-		return nil, s.noVolumes()
 	case v.noData:
 		return nil, apiErr(ErrUnsupportedOperation, "Volume '%s' holds no data ec2emu can snapshot: %s (docs/snapshots.md).", v.id, whyDataless(v))
 	}
@@ -70,7 +68,7 @@ func (s *Server) createSnapshot(ctx context.Context, c *call, req *xmlproto.Crea
 		return nil, err
 	}
 	if s.volumer() == nil {
-		return nil, apiErr(ErrUnsupportedOperation, "Snapshots are not supported by this backend: it keeps no volume data (docs/snapshots.md).")
+		return nil, s.noVolumes()
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -118,7 +116,7 @@ func (s *Server) createSnapshots(ctx context.Context, c *call, req *xmlproto.Cre
 		return nil, err
 	}
 	if s.volumer() == nil {
-		return nil, apiErr(ErrUnsupportedOperation, "Snapshots are not supported by this backend: it keeps no volume data (docs/snapshots.md).")
+		return nil, s.noVolumes()
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
